@@ -1,0 +1,68 @@
+#pragma once
+// Shared pieces of the commands: exit codes, the benchmark pipeline used by `run` and
+// `demo`, and the one process-wide object, the signal → cancellation bridge.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/run_spec.h"
+#include "net/http_client.h"
+
+namespace llmbench::cli {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitCheckFailed = 1,
+  kExitUsage = 2,
+  kExitUnreachable = 3,
+  kExitInterrupted = 130,
+};
+
+// An error that ends the command with `code` after printing `message` on one line.
+struct CommandError {
+  int code;
+  std::string message;
+};
+
+// What `run` and `demo` need to execute and report one benchmark.
+struct BenchmarkJob {
+  ResolvedRunSpec spec;
+  net::Timeouts timeouts;
+  std::optional<std::string> api_key;  // never printed or written
+  std::vector<std::string> command_line;
+  std::filesystem::path output_json;
+  std::optional<std::filesystem::path> requests_csv;
+  std::optional<std::filesystem::path> summary_csv;
+  bool progress = true;
+  bool quiet = false;
+};
+
+// Runs the job: checks the engine is reachable, runs, prints the summary, writes results.
+// Returns the exit code (0, 3 or 130) or throws CommandError.
+int run_benchmark(const BenchmarkJob& job);
+
+// Installs SIGINT/SIGTERM handling for the lifetime of the object: the first signal calls
+// `on_signal` (on a private thread), so long operations can stop cleanly.
+class SignalBridge {
+ public:
+  explicit SignalBridge(std::function<void()> on_signal);
+  ~SignalBridge();
+  SignalBridge(const SignalBridge&) = delete;
+  SignalBridge& operator=(const SignalBridge&) = delete;
+  [[nodiscard]] bool fired() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string default_output_path(std::string_view engine);
+std::string iso8601_now();
+std::string hostname();
+
+}  // namespace llmbench::cli

@@ -1,0 +1,165 @@
+// `llmbench sim`: the simulated engine in the foreground, and `llmbench demo`, which runs
+// it in-process and benchmarks it end to end.
+
+#include <boost/asio/io_context.hpp>
+#include <iostream>
+#include <thread>
+
+#include "cli/app.h"
+#include "cli/commands.h"
+#include "core/duration_text.h"
+#include "sim/sim_server.h"
+
+namespace llmbench::cli {
+
+namespace {
+
+struct SimArgs {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8000;
+  std::string dialect = "openai";
+  std::string ttft = "50ms";
+  std::string itl = "10ms";
+  std::string jitter = "0ms";
+  std::string prefill_per_token = "0ms";
+  int max_batch = 0;
+  double fail_rate = 0;
+  std::string fault = "none";
+  double fault_rate = 1;
+  std::uint64_t seed = 0;
+  std::string model = "llmbench-sim";
+};
+
+Duration duration_or_throw(std::string_view option, const std::string& text) {
+  auto d = parse_duration(text);
+  if (!d) throw CommandError{kExitUsage, std::string(option) + ": " + d.error().message};
+  return *d;
+}
+
+sim::SimOptions to_sim_options(const SimArgs& a) {
+  if (a.dialect != "openai") {
+    throw CommandError{kExitUsage, "--dialect: this build simulates 'openai' only, got '" +
+                                       a.dialect + "'"};
+  }
+  if (a.fail_rate < 0 || a.fail_rate > 1) throw CommandError{kExitUsage, "--fail-rate must be in [0, 1]"};
+  if (a.fault_rate < 0 || a.fault_rate > 1) throw CommandError{kExitUsage, "--fault-rate must be in [0, 1]"};
+  if (a.max_batch < 0) throw CommandError{kExitUsage, "--max-batch must be 0 (unlimited) or more"};
+  sim::SimOptions o;
+  o.host = a.host;
+  o.port = a.port;
+  o.ttft = duration_or_throw("--ttft", a.ttft);
+  o.itl = duration_or_throw("--itl", a.itl);
+  o.jitter = duration_or_throw("--jitter", a.jitter);
+  o.prefill_per_token = duration_or_throw("--prefill-per-token", a.prefill_per_token);
+  o.max_batch = a.max_batch;
+  o.fail_rate = a.fail_rate;
+  auto fault = sim::parse_fault(a.fault);
+  if (!fault) throw CommandError{kExitUsage, "--fault: " + fault.error().message};
+  o.fault = *fault;
+  o.fault_rate = a.fault_rate;
+  o.seed = a.seed;
+  o.model = a.model;
+  return o;
+}
+
+}  // namespace
+
+Action add_sim_command(CLI::App& app) {
+  auto args = std::make_shared<SimArgs>();
+  CLI::App* cmd = app.add_subcommand("sim", "Run the simulated engine until interrupted");
+  cmd->footer(
+      "Examples:\n"
+      "  llmbench sim --port 8000 --ttft 50ms --itl 10ms\n"
+      "  llmbench sim --port 0 --max-batch 8 --jitter 2ms --seed 7   # port 0: any free port\n"
+      "  llmbench sim --fail-rate 0.2          # 20 % of requests answer HTTP 500\n"
+      "  llmbench sim --fault malformed        # also: reset, error-event, stall, 429, 503\n");
+  cmd->add_option("--host", args->host, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", args->port, "Port (0 = any free port)")->capture_default_str();
+  cmd->add_option("--dialect", args->dialect, "Protocol to speak (openai)")->capture_default_str();
+  cmd->add_option("--ttft", args->ttft, "Time to first token")->capture_default_str();
+  cmd->add_option("--itl", args->itl, "Time between tokens")->capture_default_str();
+  cmd->add_option("--jitter", args->jitter, "Uniform ± offset on each delay")->capture_default_str();
+  cmd->add_option("--prefill-per-token", args->prefill_per_token,
+                  "Extra first-token delay per prompt token")
+      ->capture_default_str();
+  cmd->add_option("--max-batch", args->max_batch, "Concurrent generations (0 = unlimited); "
+                                                  "others queue")
+      ->capture_default_str();
+  cmd->add_option("--fail-rate", args->fail_rate, "Fraction of requests answered HTTP 500")
+      ->capture_default_str();
+  cmd->add_option("--fault", args->fault, "Inject: none|malformed|reset|error-event|stall|429|503")
+      ->capture_default_str();
+  cmd->add_option("--fault-rate", args->fault_rate, "Fraction of requests that get --fault")
+      ->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Seed for jitter and failures")->capture_default_str();
+  cmd->add_option("--model", args->model, "Model name served")->capture_default_str();
+
+  return [args]() -> int {
+    const sim::SimOptions options = to_sim_options(*args);
+    boost::asio::io_context io{1};
+    sim::SimServer server(io, options);
+    auto port = server.start();
+    if (!port) throw CommandError{kExitUsage, port.error().message};
+    std::cout << "llmbench sim listening on http://" << options.host << ":" << *port << std::endl;
+    SignalBridge signals([&server] { server.stop(); });
+    io.run();
+    return kExitOk;
+  };
+}
+
+Action add_demo_command(CLI::App& app, const std::vector<std::string>& argv) {
+  auto output_dir = std::make_shared<std::string>("llmbench-demo");
+  CLI::App* cmd = app.add_subcommand(
+      "demo", "Start the simulated engine on loopback and benchmark it end to end");
+  cmd->footer("Example:\n  llmbench demo --output-dir /tmp/demo\n");
+  cmd->add_option("--output-dir", *output_dir, "Where the result files go")->capture_default_str();
+  return [output_dir, argv]() -> int {
+    sim::SimOptions options;
+    options.ttft = std::chrono::milliseconds(50);
+    options.itl = std::chrono::milliseconds(10);
+    options.jitter = std::chrono::milliseconds(1);
+    options.seed = 1;
+    boost::asio::io_context io{1};
+    sim::SimServer server(io, options);
+    auto port = server.start();
+    if (!port) throw CommandError{kExitUsage, port.error().message};
+    std::thread sim_thread([&io] { io.run(); });
+    struct StopSim {
+      sim::SimServer& server;
+      std::thread& thread;
+      ~StopSim() {
+        server.stop();
+        thread.join();
+      }
+    } stop_sim{server, sim_thread};
+
+    std::cout << "simulated engine on http://127.0.0.1:" << *port
+              << " (TTFT 50 ms, ITL 10 ms ± 1 ms); benchmarking: 64 requests, concurrency 8, "
+                 "64 output tokens\n";
+    BenchmarkJob job;
+    ResolvedRunSpec& spec = job.spec;
+    spec.url = "http://127.0.0.1:" + std::to_string(*port);
+    spec.engine = "openai";
+    spec.engine_requested = "openai";
+    spec.api = "chat";
+    spec.model = options.model;
+    spec.concurrency = 8;
+    spec.requests = 64;
+    spec.threads = 1;
+    spec.prompt_tokens = 64;
+    spec.max_tokens = 64;
+    spec.seed = 1;
+    job.timeouts.connect = std::chrono::seconds(10);
+    job.timeouts.total = std::chrono::seconds(60);
+    spec.timeout_connect = 10;
+    spec.timeout_total = 60;
+    job.command_line = argv;
+    const std::filesystem::path dir(*output_dir);
+    job.output_json = dir / "result.json";
+    job.requests_csv = dir / "requests.csv";
+    job.summary_csv = dir / "summary.csv";
+    return run_benchmark(job);
+  };
+}
+
+}  // namespace llmbench::cli

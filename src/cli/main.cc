@@ -1,0 +1,45 @@
+// llmbench: benchmark LLM inference engines. This file maps parsing and command errors to
+// exit codes; each command lives in its own file.
+
+#include <iostream>
+
+#include "cli/app.h"
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace llmbench::cli;
+  const std::vector<std::string> args(argv, argv + argc);
+  CLI::App app{"llmbench — benchmark LLM inference engines (Ollama, vLLM, TGI, llama.cpp, "
+               "SGLang, any OpenAI-compatible server) with identical workloads."};
+  app.footer(
+      "Examples:\n"
+      "  llmbench demo                                   # simulated engine, end to end\n"
+      "  llmbench sim --port 8000 --ttft 50ms --itl 10ms  # run the simulated engine\n"
+      "  llmbench run --url http://localhost:8000 --model m --concurrency 8 --requests 200\n"
+      "\nExit codes: 0 ok, 1 check failed, 2 bad usage, 3 engine unreachable, 130 interrupted.");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", LLMBENCH_VERSION);
+
+  const Action run = add_run_command(app, args);
+  const Action sim = add_sim_command(app);
+  const Action demo = add_demo_command(app, args);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  try {
+    if (app.got_subcommand("run")) return run();
+    if (app.got_subcommand("sim")) return sim();
+    if (app.got_subcommand("demo")) return demo();
+  } catch (const CommandError& e) {
+    std::cerr << "llmbench: " << e.message << "\n";
+    return e.code;
+  } catch (const std::exception& e) {
+    std::cerr << "llmbench: internal error: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  return kExitUsage;
+}

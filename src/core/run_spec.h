@@ -1,0 +1,48 @@
+#pragma once
+// The resolved description of one run: every default filled in, every name checked. Built
+// once by cli/ from what the user typed (RunSpec → resolve()), passed by const& afterwards,
+// and written into the result so the run can be repeated exactly.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace llmbench {
+
+struct ResolvedRunSpec {
+  std::string url;      // base URL, credentials never included
+  std::string engine;   // resolved engine name (never "auto")
+  std::string engine_requested;  // what the user asked for ("auto", "vllm"…)
+  std::string api;      // "completions" or "chat"
+  std::string model;
+  std::string load_mode = "closed_loop";
+  int concurrency = 1;
+  std::optional<std::uint64_t> requests;
+  std::optional<double> duration;  // s
+  int threads = 1;
+  std::int64_t prompt_tokens = 0;
+  std::int64_t max_tokens = 0;
+  bool stream = true;
+  bool ignore_eos = true;
+  std::optional<double> temperature;
+  std::uint64_t seed = 0;
+  double timeout_connect = 0;     // s, 0 = none
+  double timeout_first_byte = 0;  // s
+  double timeout_idle = 0;        // s
+  double timeout_total = 0;       // s
+  bool tls_verify = true;
+};
+
+// Facts about where and when a run happened.
+struct RunContext {
+  std::string tool_version;
+  std::string git_sha;
+  std::string host;
+  std::string started_at;  // ISO 8601 UTC wall-clock time of the run start
+  std::vector<std::string> command_line;  // as given (argv)
+  double clock_resolution = 0;            // s (M41)
+  int cpu_count = 0;
+};
+
+}  // namespace llmbench

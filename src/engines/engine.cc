@@ -1,0 +1,51 @@
+#include "engines/engine.h"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "engines/json_frame.h"
+
+namespace llmbench::engines {
+
+simdjson::ondemand::parser& frame_parser() {
+  thread_local simdjson::ondemand::parser parser;
+  return parser;
+}
+
+std::string format_json_number(double value) {
+  char buffer[64];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return ec == std::errc{} ? std::string(buffer, end) : std::string("0");
+}
+
+std::string error_message_from_body(std::string_view body) {
+  constexpr std::size_t kMax = 300;
+  std::string message;
+  const auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (json.is_object()) {
+    if (auto it = json.find("error"); it != json.end()) {
+      if (it->is_string()) {
+        message = it->get<std::string>();
+      } else if (it->is_object() && it->contains("message") && (*it)["message"].is_string()) {
+        message = (*it)["message"].get<std::string>();
+      }
+    }
+    if (message.empty()) {
+      if (auto it = json.find("message"); it != json.end() && it->is_string()) {
+        message = it->get<std::string>();
+      } else if (auto detail = json.find("detail"); detail != json.end()) {
+        message = detail->is_string() ? detail->get<std::string>() : detail->dump();
+      }
+    }
+  }
+  if (message.empty()) {
+    message.assign(body.substr(0, kMax));
+    while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
+      message.pop_back();
+    }
+  }
+  if (message.size() > kMax) message.resize(kMax);
+  return message;
+}
+
+}  // namespace llmbench::engines

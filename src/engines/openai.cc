@@ -1,0 +1,368 @@
+#include "engines/openai.h"
+
+#include <simdjson.h>
+
+#include "core/json_text.h"
+#include "engines/json_frame.h"
+
+namespace llmbench::engines {
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// What one OpenAI JSON object (stream chunk or whole response) said.
+struct ChunkContent {
+  std::size_t text_bytes = 0;  // generated text in this chunk (content, reasoning, text)
+  bool tool_call = false;      // tool-call deltas count as generated output
+  std::string finish_reason;
+  std::optional<std::int64_t> prompt_tokens;
+  std::optional<std::int64_t> completion_tokens;
+  bool is_error = false;
+  std::string error_message;
+};
+
+// Adds the length of a string-or-null value.
+simdjson::error_code add_text(od::value value, std::size_t& bytes) {
+  od::json_type type;
+  if (auto err = value.type().get(type)) return err;
+  if (type != od::json_type::string) return simdjson::SUCCESS;  // null content
+  std::string_view text;
+  if (auto err = value.get_string().get(text)) return err;
+  bytes += text.size();
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code parse_message_like(od::object object, ChunkContent& out) {
+  for (auto field : object) {
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return err;
+    if (key == "content" || key == "reasoning_content" || key == "reasoning") {
+      if (auto err = add_text(field.value(), out.text_bytes)) return err;
+    } else if (key == "tool_calls") {
+      od::json_type type;
+      if (auto err = field.value().type().get(type)) return err;
+      if (type == od::json_type::array) {
+        od::array calls;
+        if (auto err = field.value().get_array().get(calls)) return err;
+        std::size_t count = 0;
+        if (auto err = calls.count_elements().get(count)) return err;
+        out.tool_call = out.tool_call || count > 0;
+      }
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code parse_choice(od::object choice, ChunkContent& out) {
+  for (auto field : choice) {
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return err;
+    od::value value;
+    if (auto err = field.value().get(value)) return err;
+    if (key == "text") {
+      if (auto err = add_text(value, out.text_bytes)) return err;
+    } else if (key == "delta" || key == "message") {
+      od::json_type type;
+      if (auto err = value.type().get(type)) return err;
+      if (type == od::json_type::object) {
+        od::object inner;
+        if (auto err = value.get_object().get(inner)) return err;
+        if (auto err = parse_message_like(inner, out)) return err;
+      }
+    } else if (key == "finish_reason") {
+      od::json_type type;
+      if (auto err = value.type().get(type)) return err;
+      if (type == od::json_type::string) {
+        std::string_view reason;
+        if (auto err = value.get_string().get(reason)) return err;
+        // TGI's /v1/completions sends "" until the last chunk: not a finish.
+        if (!reason.empty()) out.finish_reason.assign(reason);
+      }
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code parse_usage(od::value value, ChunkContent& out) {
+  od::json_type type;
+  if (auto err = value.type().get(type)) return err;
+  if (type != od::json_type::object) return simdjson::SUCCESS;
+  od::object usage;
+  if (auto err = value.get_object().get(usage)) return err;
+  for (auto field : usage) {
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return err;
+    if (key == "prompt_tokens" || key == "completion_tokens") {
+      std::int64_t n = 0;
+      if (auto err = field.value().get_int64().get(n)) return err;
+      (key == "prompt_tokens" ? out.prompt_tokens : out.completion_tokens) = n;
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code parse_error_value(od::value value, ChunkContent& out) {
+  out.is_error = true;
+  od::json_type type;
+  if (auto err = value.type().get(type)) return err;
+  if (type == od::json_type::string) {
+    std::string_view message;
+    if (auto err = value.get_string().get(message)) return err;
+    out.error_message.assign(message);
+  } else if (type == od::json_type::object) {
+    od::object object;
+    if (auto err = value.get_object().get(object)) return err;
+    for (auto field : object) {
+      std::string_view key;
+      if (auto err = field.unescaped_key().get(key)) return err;
+      if (key == "message") {
+        std::string_view message;
+        if (field.value().get_string().get(message) == simdjson::SUCCESS) {
+          out.error_message.assign(message);
+        }
+      }
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code parse_chunk(od::document& doc, ChunkContent& out) {
+  od::object object;
+  if (auto err = doc.get_object().get(object)) return err;
+  bool flat_error = false;
+  std::string flat_message;
+  for (auto field : object) {
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return err;
+    od::value value;
+    if (auto err = field.value().get(value)) return err;
+    if (key == "choices") {
+      od::array choices;
+      if (auto err = value.get_array().get(choices)) return err;
+      bool first = true;
+      for (auto element : choices) {
+        od::object choice;
+        if (auto err = element.get_object().get(choice)) return err;
+        if (first) {
+          if (auto err = parse_choice(choice, out)) return err;
+          first = false;
+        }
+      }
+    } else if (key == "usage") {
+      if (auto err = parse_usage(value, out)) return err;
+    } else if (key == "error") {
+      if (auto err = parse_error_value(value, out)) return err;
+    } else if (key == "object") {
+      std::string_view kind;
+      if (value.get_string().get(kind) == simdjson::SUCCESS && kind == "error") flat_error = true;
+    } else if (key == "message") {
+      std::string_view message;
+      if (value.get_string().get(message) == simdjson::SUCCESS) flat_message.assign(message);
+    }
+  }
+  if (flat_error) {  // vLLM before 0.10.1 and SGLang: {"object":"error","message":…}
+    out.is_error = true;
+    out.error_message = std::move(flat_message);
+  }
+  return simdjson::SUCCESS;
+}
+
+class OpenAiReader final : public ResponseReader {
+ public:
+  OpenAiReader(const RequestSpec& spec, RequestRecord& record)
+      : record_(record), stream_(spec.stream) {}
+
+  Framing on_head(int status, std::span<const net::Header> headers) override {
+    status_ = status;
+    if (status < 200 || status >= 300) return Framing::kWholeBody;
+    for (const net::Header& h : headers) {
+      if (iequals(h.name, "content-type") && h.value.find("text/event-stream") != std::string::npos) {
+        sse_ = true;
+        return Framing::kSse;
+      }
+    }
+    return Framing::kWholeBody;
+  }
+
+  void on_frame(const Frame& frame) override {
+    if (status_ < 200 || status_ >= 300) {
+      set_error(category_for_http_status(status_),
+                "HTTP " + std::to_string(status_) + ": " + error_message_from_body(frame.payload));
+      return;
+    }
+    if (!sse_) {
+      on_whole_body(frame);
+      return;
+    }
+    if (frame.error_field) {  // legacy llama.cpp "error:" line
+      set_error(ErrorCategory::kEngineError, error_message_from_body(frame.payload));
+      return;
+    }
+    const std::string_view payload = trim(frame.payload);
+    if (payload.empty()) return;
+    if (payload == "[DONE]") {
+      done_ = true;
+      return;
+    }
+    ChunkContent chunk;
+    if (!parse(payload, chunk)) return;
+    apply(chunk, frame.arrival, 1);
+  }
+
+  void on_end() override {
+    if (record_.error) return;
+    if (status_ < 200 || status_ >= 300) {
+      // Error status with an empty body: no frame arrived to name it.
+      set_error(category_for_http_status(status_), "HTTP " + std::to_string(status_));
+      return;
+    }
+    if (!sse_ && !parsed_body_) {
+      set_error(ErrorCategory::kProtocol, "empty response body");
+      return;
+    }
+    if (done_ || !record_.finish_reason.empty()) {
+      record_.completed = true;
+      return;
+    }
+    set_error(ErrorCategory::kTruncated,
+              stream_ ? "stream ended without a finish reason or [DONE]"
+                      : "response has no finish reason");
+  }
+
+ private:
+  static bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(a[i])) !=
+          std::tolower(static_cast<unsigned char>(b[i]))) {
+        return false;
+      }
+    }
+    return true;
+  }
+  static std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+  }
+
+  void set_error(ErrorCategory category, std::string message) {
+    if (record_.error) return;  // the first error explains the request
+    record_.error = RequestError{category, std::move(message)};
+  }
+
+  bool parse(std::string_view payload, ChunkContent& chunk) {
+    od::document doc;
+    auto& parser = frame_parser();
+    simdjson::error_code err = parser.iterate(padded(payload)).get(doc);
+    if (!err) err = parse_chunk(doc, chunk);
+    if (err) {
+      set_error(ErrorCategory::kProtocol, std::string("malformed JSON frame (") +
+                                              simdjson::error_message(err) + "): " +
+                                              std::string(payload.substr(0, 120)));
+      return false;
+    }
+    return true;
+  }
+
+  void apply(const ChunkContent& chunk, TimePoint arrival, std::uint32_t tokens) {
+    if (chunk.is_error) {
+      set_error(ErrorCategory::kEngineError,
+                chunk.error_message.empty() ? "engine reported an error" : chunk.error_message);
+      return;
+    }
+    if (chunk.text_bytes > 0 || chunk.tool_call) {
+      record_.events.push_back(TokenEvent{arrival, tokens});
+      record_.output_chars += chunk.text_bytes;
+    }
+    if (!chunk.finish_reason.empty()) record_.finish_reason = chunk.finish_reason;
+    // Take the last usage seen, never a sum: Ollama's /v1 sends zero usage on every chunk
+    // and the real numbers in a final one.
+    if (chunk.prompt_tokens) record_.usage.prompt_tokens = chunk.prompt_tokens;
+    if (chunk.completion_tokens) record_.usage.output_tokens = chunk.completion_tokens;
+  }
+
+  void on_whole_body(const Frame& frame) {
+    parsed_body_ = true;
+    ChunkContent chunk;
+    if (!parse(frame.payload, chunk)) return;
+    // A non-streamed response is one arrival of all its tokens.
+    const std::int64_t n = chunk.completion_tokens.value_or(1);
+    apply(chunk, frame.arrival, static_cast<std::uint32_t>(n > 0 ? n : 1));
+  }
+
+  simdjson::padded_string_view padded(std::string_view payload) {
+    scratch_.resize(payload.size() + simdjson::SIMDJSON_PADDING);
+    std::copy(payload.begin(), payload.end(), scratch_.begin());
+    return simdjson::padded_string_view(scratch_.data(), payload.size(), scratch_.size());
+  }
+
+  RequestRecord& record_;
+  bool stream_;
+  int status_ = 0;
+  bool sse_ = false;
+  bool done_ = false;
+  bool parsed_body_ = false;
+  std::string scratch_;
+};
+
+}  // namespace
+
+std::string strip_v1_suffix(std::string_view base_path) {
+  while (!base_path.empty() && base_path.back() == '/') base_path.remove_suffix(1);
+  if (base_path.size() >= 3 && base_path.substr(base_path.size() - 3) == "/v1") {
+    base_path.remove_suffix(3);
+  }
+  return std::string(base_path);
+}
+
+OpenAiEngine::OpenAiEngine(OpenAiOptions options) : options_(std::move(options)) {
+  options_.base_path = strip_v1_suffix(options_.base_path);
+}
+
+net::HttpRequest OpenAiEngine::build_request(const RequestSpec& spec) const {
+  net::HttpRequest request;
+  request.method = "POST";
+  const bool chat = spec.api == ApiKind::kChat;
+  request.target = options_.base_path + (chat ? "/v1/chat/completions" : "/v1/completions");
+  if (options_.api_key) request.headers.push_back({"Authorization", "Bearer " + *options_.api_key});
+  if (spec.stream) request.headers.push_back({"Accept", "text/event-stream"});
+
+  std::string& body = request.body;
+  body.reserve(128 + spec.prompt.size());
+  body += "{\"model\":";
+  append_json_string(body, spec.model);
+  if (chat) {
+    body += ",\"messages\":[";
+    for (std::size_t i = 0; i < spec.messages.size(); ++i) {
+      if (i > 0) body += ',';
+      body += "{\"role\":";
+      append_json_string(body, spec.messages[i].role);
+      body += ",\"content\":";
+      append_json_string(body, spec.messages[i].content);
+      body += '}';
+    }
+    body += ']';
+  } else {
+    body += ",\"prompt\":";
+    append_json_string(body, spec.prompt);
+  }
+  if (spec.max_tokens > 0) body += ",\"max_tokens\":" + std::to_string(spec.max_tokens);
+  body += spec.stream ? ",\"stream\":true" : ",\"stream\":false";
+  if (spec.stream && options_.request_usage) {
+    body += ",\"stream_options\":{\"include_usage\":true}";
+  }
+  if (spec.ignore_eos && options_.supports_ignore_eos) body += ",\"ignore_eos\":true";
+  if (spec.temperature) body += ",\"temperature\":" + format_json_number(*spec.temperature);
+  if (spec.seed) body += ",\"seed\":" + std::to_string(*spec.seed);
+  body += '}';
+  return request;
+}
+
+std::unique_ptr<ResponseReader> OpenAiEngine::make_reader(const RequestSpec& spec,
+                                                          RequestRecord& record) const {
+  return std::make_unique<OpenAiReader>(spec, record);
+}
+
+}  // namespace llmbench::engines

@@ -1,0 +1,430 @@
+#include "net/http_client.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <optional>
+
+#include "net/http_response_parser.h"
+
+namespace llmbench::net {
+
+namespace {
+
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadSize = 64 * 1024;
+
+TimePoint earliest(TimePoint a, TimePoint start, Duration limit) {
+  if (limit <= Duration::zero()) return a;
+  return std::min(a, start + limit);
+}
+
+}  // namespace
+
+std::string serialize_request(const HttpRequest& request, const Url& url) {
+  std::string out;
+  out.reserve(256 + request.body.size());
+  out += request.method;
+  out += ' ';
+  out += request.target;
+  out += " HTTP/1.1\r\nHost: ";
+  out += url.host_header();
+  out += "\r\nUser-Agent: llmbench\r\nAccept: */*\r\nConnection: keep-alive\r\n";
+  for (const Header& h : request.headers) {
+    out += h.name;
+    out += ": ";
+    out += h.value;
+    out += "\r\n";
+  }
+  if (!request.body.empty() || request.method == "POST") {
+    out += "Content-Type: ";
+    out += request.content_type;
+    out += "\r\nContent-Length: ";
+    out += std::to_string(request.body.size());
+    out += "\r\n";
+  }
+  out += "\r\n";
+  out += request.body;
+  return out;
+}
+
+std::shared_ptr<asio::ssl::context> make_tls_context(const TlsOptions& options) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  if (options.verify) {
+    ctx->set_default_verify_paths();
+    ctx->set_verify_mode(asio::ssl::verify_peer);
+  } else {
+    ctx->set_verify_mode(asio::ssl::verify_none);
+  }
+  return ctx;
+}
+
+class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  Impl(asio::any_io_executor executor, Url url, std::vector<tcp::endpoint> endpoints,
+       std::shared_ptr<asio::ssl::context> tls, const Clock& clock)
+      : executor_(executor),
+        url_(std::move(url)),
+        endpoints_(std::move(endpoints)),
+        tls_ctx_(std::move(tls)),
+        clock_(clock),
+        plain_(executor),
+        timer_(executor) {}
+
+  asio::awaitable<ExchangeResult> exchange(std::string_view request_bytes,
+                                           ResponseHandler& handler, const Timeouts& timeouts);
+  void cancel() {
+    cancelled_ = true;
+    close_socket();
+  }
+  [[nodiscard]] std::uint64_t connects() const { return connects_; }
+
+ private:
+  enum class Phase { kIdle, kConnect, kFirstByte, kReading };
+
+  asio::awaitable<ExchangeStatus> connect(std::string& message);
+  void close_socket() {
+    error_code ignored;
+    lowest_layer().close(ignored);
+    open_ = false;
+  }
+  tcp::socket& lowest_layer() { return tls_stream_ ? tls_stream_->next_layer() : plain_; }
+
+  // ---- watchdog: one timer per connection enforces the phase's deadline ----
+  void set_phase(Phase phase) {
+    phase_ = phase;
+    phase_started_ = clock_.now();
+    last_read_ = phase_started_;
+    arm();
+  }
+  [[nodiscard]] TimePoint deadline() const {
+    TimePoint d = earliest(TimePoint::max(), exchange_started_, timeouts_.total);
+    switch (phase_) {
+      case Phase::kConnect: return earliest(d, phase_started_, timeouts_.connect);
+      case Phase::kFirstByte: return earliest(d, phase_started_, timeouts_.first_byte);
+      case Phase::kReading: return earliest(d, last_read_, timeouts_.idle);
+      case Phase::kIdle: return TimePoint::max();
+    }
+    return d;
+  }
+  [[nodiscard]] ExchangeStatus expired_kind() const {
+    const TimePoint total = earliest(TimePoint::max(), exchange_started_, timeouts_.total);
+    if (clock_.now() >= total) return ExchangeStatus::kTimeoutTotal;
+    switch (phase_) {
+      case Phase::kConnect: return ExchangeStatus::kTimeoutConnect;
+      case Phase::kFirstByte: return ExchangeStatus::kTimeoutFirstByte;
+      default: return ExchangeStatus::kTimeoutIdle;
+    }
+  }
+  void arm() {
+    ++epoch_;
+    const TimePoint d = deadline();
+    if (d == TimePoint::max()) {
+      timer_.cancel();
+      return;
+    }
+    wait_until(d);
+  }
+  void wait_until(TimePoint d) {
+    timer_.expires_at(d);
+    // The handler holds a reference to the Impl so a late completion never touches freed
+    // memory; the epoch discards completions that belong to an earlier phase.
+    timer_.async_wait([self = shared_from_this(), epoch = epoch_](const error_code& ec) {
+      if (ec || epoch != self->epoch_) return;
+      self->on_timer();
+    });
+  }
+  void on_timer() {
+    const TimePoint d = deadline();
+    if (d == TimePoint::max()) return;
+    if (clock_.now() < d) {  // the deadline moved (idle timer and a read arrived)
+      wait_until(d);
+      return;
+    }
+    expired_ = expired_kind();
+    close_socket();
+  }
+  void disarm() {
+    ++epoch_;
+    phase_ = Phase::kIdle;
+    timer_.cancel();
+  }
+
+  ExchangeStatus failure_status(ExchangeStatus otherwise) const {
+    if (cancelled_) return ExchangeStatus::kCancelled;
+    if (expired_ != ExchangeStatus::kOk) return expired_;
+    return otherwise;
+  }
+
+  asio::any_io_executor executor_;
+  Url url_;
+  std::vector<tcp::endpoint> endpoints_;
+  std::shared_ptr<asio::ssl::context> tls_ctx_;
+  const Clock& clock_;
+  tcp::socket plain_;
+  std::optional<asio::ssl::stream<tcp::socket>> tls_stream_;
+  asio::steady_timer timer_;
+  boost::beast::flat_buffer buffer_;
+
+  bool open_ = false;
+  bool cancelled_ = false;
+  std::uint64_t connects_ = 0;
+  std::uint64_t epoch_ = 0;
+  Phase phase_ = Phase::kIdle;
+  Timeouts timeouts_;
+  TimePoint exchange_started_{};
+  TimePoint phase_started_{};
+  TimePoint last_read_{};
+  ExchangeStatus expired_ = ExchangeStatus::kOk;
+};
+
+asio::awaitable<ExchangeStatus> HttpConnection::Impl::connect(std::string& message) {
+  error_code ignored;
+  if (tls_ctx_) {
+    tls_stream_.reset();
+    tls_stream_.emplace(executor_, *tls_ctx_);
+  } else if (plain_.is_open()) {
+    plain_.close(ignored);
+  }
+  auto [ec, endpoint] = co_await asio::async_connect(lowest_layer(), endpoints_, kTuple);
+  if (ec) {
+    message = "connect to " + url_.host_header() + ": " + ec.message();
+    co_return failure_status(ExchangeStatus::kConnectFailed);
+  }
+  lowest_layer().set_option(tcp::no_delay(true), ignored);
+  if (tls_stream_) {
+    if (!SSL_set_tlsext_host_name(tls_stream_->native_handle(), url_.host.c_str())) {
+      message = "TLS: cannot set server name " + url_.host;
+      co_return ExchangeStatus::kTlsFailed;
+    }
+    if (tls_ctx_) tls_stream_->set_verify_callback(asio::ssl::host_name_verification(url_.host));
+    auto [hec] = co_await tls_stream_->async_handshake(asio::ssl::stream_base::client, kTuple);
+    if (hec) {
+      message = "TLS handshake with " + url_.host_header() + ": " + hec.message();
+      co_return failure_status(ExchangeStatus::kTlsFailed);
+    }
+  }
+  open_ = true;
+  ++connects_;
+  co_return ExchangeStatus::kOk;
+}
+
+asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view request_bytes,
+                                                               ResponseHandler& handler,
+                                                               const Timeouts& timeouts) {
+  auto self = shared_from_this();  // keeps the sockets alive while suspended
+  ExchangeResult result;
+  timeouts_ = timeouts;
+  exchange_started_ = clock_.now();
+  expired_ = ExchangeStatus::kOk;
+  cancelled_ = false;
+
+  auto fail = [&](ExchangeStatus status, std::string message) {
+    disarm();
+    close_socket();
+    result.status = failure_status(status);
+    result.message = std::move(message);
+    result.t_end = clock_.now();
+    return result;
+  };
+
+  for (int attempt = 0;; ++attempt) {
+    const bool reused = open_;
+    if (!open_) {
+      set_phase(Phase::kConnect);
+      std::string message;
+      const ExchangeStatus st = co_await connect(message);
+      if (st != ExchangeStatus::kOk) co_return fail(st, message);
+    }
+    set_phase(Phase::kFirstByte);
+    result.t_send = clock_.now();
+    result.sent = true;
+    error_code wec;
+    if (tls_stream_) {
+      std::tie(wec, std::ignore) =
+          co_await asio::async_write(*tls_stream_, asio::buffer(request_bytes), kTuple);
+    } else {
+      std::tie(wec, std::ignore) =
+          co_await asio::async_write(plain_, asio::buffer(request_bytes), kTuple);
+    }
+    // A kept-alive connection the server already closed fails on first use: retry once on a
+    // fresh connection; the request never reached the engine.
+    const bool may_retry = reused && attempt == 0 && !cancelled_ && expired_ == ExchangeStatus::kOk;
+    if (wec) {
+      if (may_retry) {
+        close_socket();
+        continue;
+      }
+      co_return fail(ExchangeStatus::kClosedEarly, "write to " + url_.host_header() + ": " +
+                                                       wec.message());
+    }
+
+    ResponseParser parser(handler);
+    buffer_.clear();
+    bool any_byte = false;
+    bool retry = false;
+    while (!parser.is_done()) {
+      error_code rec;
+      std::size_t n = 0;
+      if (tls_stream_) {
+        std::tie(rec, n) = co_await tls_stream_->async_read_some(buffer_.prepare(kReadSize), kTuple);
+      } else {
+        std::tie(rec, n) = co_await plain_.async_read_some(buffer_.prepare(kReadSize), kTuple);
+      }
+      const TimePoint arrival = clock_.now();  // taken before any parsing
+      if (rec) {
+        const bool eof = rec == asio::error::eof || rec == asio::ssl::error::stream_truncated;
+        if (!any_byte && may_retry && (eof || rec == asio::error::connection_reset)) {
+          retry = true;
+          break;
+        }
+        if (eof && parser.is_header_done() && parser.need_eof()) {
+          error_code pec;
+          parser.set_arrival(arrival);
+          parser.put_eof(pec);
+          if (!pec) break;
+        }
+        result.head_received = parser.is_header_done();
+        co_return fail(ExchangeStatus::kClosedEarly,
+                       std::string(parser.is_header_done() ? "response body from "
+                                                           : "response from ") +
+                           url_.host_header() + " ended early: " + rec.message());
+      }
+      if (!any_byte) {
+        any_byte = true;
+        phase_ = Phase::kReading;  // idle deadline follows last_read_; no re-arm needed
+        phase_started_ = arrival;
+      }
+      last_read_ = arrival;
+      buffer_.commit(n);
+      parser.set_arrival(arrival);
+      while (buffer_.size() > 0 && !parser.is_done()) {
+        error_code pec;
+        const auto data = buffer_.data();
+        const std::size_t used =
+            parser.feed(std::string_view(static_cast<const char*>(data.data()), data.size()), pec);
+        buffer_.consume(used);
+        if (pec == boost::beast::http::error::need_more) break;
+        if (pec) {
+          result.head_received = parser.is_header_done();
+          co_return fail(ExchangeStatus::kBadResponse,
+                         "invalid HTTP from " + url_.host_header() + ": " + pec.message());
+        }
+      }
+    }
+    if (retry) {
+      close_socket();
+      continue;
+    }
+    result.head_received = true;
+    disarm();
+    if (!parser.keep_alive()) close_socket();
+    result.status = ExchangeStatus::kOk;
+    result.t_end = clock_.now();
+    co_return result;
+  }
+}
+
+HttpConnection::HttpConnection(asio::any_io_executor executor, Url url,
+                               std::vector<asio::ip::tcp::endpoint> endpoints,
+                               std::shared_ptr<asio::ssl::context> tls, const Clock& clock)
+    : impl_(std::make_shared<Impl>(executor, std::move(url), std::move(endpoints), std::move(tls),
+                                   clock)) {}
+
+HttpConnection::~HttpConnection() {
+  if (impl_) impl_->cancel();
+}
+
+asio::awaitable<ExchangeResult> HttpConnection::exchange(std::string_view request_bytes,
+                                                         ResponseHandler& handler,
+                                                         const Timeouts& timeouts) {
+  return impl_->exchange(request_bytes, handler, timeouts);
+}
+
+void HttpConnection::cancel() { impl_->cancel(); }
+
+std::uint64_t HttpConnection::connects() const { return impl_->connects(); }
+
+Expected<std::vector<asio::ip::tcp::endpoint>> resolve(const Url& url) {
+  asio::io_context io;
+  tcp::resolver resolver(io);
+  error_code ec;
+  auto results = resolver.resolve(url.host, std::to_string(url.port), ec);
+  if (ec) {
+    return make_error(ErrorCode::kUnreachable,
+                      "cannot resolve host '" + url.host + "' of " + url.to_string() + ": " +
+                          ec.message());
+  }
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+  return endpoints;
+}
+
+Expected<SimpleResponse> fetch(const Url& url, const HttpRequest& request, Duration timeout,
+                               const TlsOptions& tls) {
+  auto endpoints = resolve(url);
+  if (!endpoints) return tl::unexpected(endpoints.error());
+  asio::io_context io;
+  SteadyClockSource clock;
+  HttpConnection connection(io.get_executor(), url, *endpoints,
+                            url.tls() ? make_tls_context(tls) : nullptr, clock);
+  struct Collect final : ResponseHandler {
+    SimpleResponse response;
+    void on_head(int status, std::span<const Header> headers) override {
+      response.status = status;
+      response.headers.assign(headers.begin(), headers.end());
+    }
+    void on_body(std::string_view bytes, TimePoint) override { response.body.append(bytes); }
+  } collect;
+  const std::string bytes = serialize_request(request, url);
+  Timeouts timeouts;
+  timeouts.connect = timeout;
+  timeouts.total = timeout;
+  ExchangeResult result;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        result = co_await connection.exchange(bytes, collect, timeouts);
+      },
+      asio::detached);
+  io.run();
+  switch (result.status) {
+    case ExchangeStatus::kOk: return std::move(collect.response);
+    case ExchangeStatus::kConnectFailed:
+    case ExchangeStatus::kTlsFailed:
+      return make_error(ErrorCode::kUnreachable, "cannot reach " + url.to_string() + ": " +
+                                                     result.message);
+    case ExchangeStatus::kTimeoutConnect:
+      return make_error(ErrorCode::kUnreachable,
+                        "cannot reach " + url.to_string() + ": connect timed out");
+    default:
+      return make_error(ErrorCode::kProtocol, request.method + " " + url.to_string() +
+                                                  request.target + ": " +
+                                                  (result.message.empty() ? "timed out"
+                                                                          : result.message));
+  }
+}
+
+Expected<void> probe_reachable(const Url& url, Duration timeout, const TlsOptions& tls) {
+  HttpRequest request;
+  request.method = "GET";
+  request.target = url.base_path.empty() ? "/" : url.base_path;
+  auto response = fetch(url, request, timeout, tls);
+  if (!response && response.error().code == ErrorCode::kUnreachable) {
+    return tl::unexpected(response.error());
+  }
+  return {};  // any answer, even an error status or a slow one, means something listens
+}
+
+}  // namespace llmbench::net

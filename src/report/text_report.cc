@@ -1,0 +1,136 @@
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <unistd.h>
+
+#include "report/report.h"
+
+namespace llmbench::report {
+
+namespace {
+
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(text);
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string opt(const std::optional<double>& v) { return v ? fmt::format("{:.9g}", *v) : ""; }
+
+void stats_rows(std::string& out, std::string_view metric, const metrics::Stats& s) {
+  const std::pair<std::string_view, double> rows[] = {
+      {"mean", s.mean}, {"std", s.std}, {"min", s.min}, {"p50", s.p50}, {"p90", s.p90},
+      {"p95", s.p95}, {"p99", s.p99}, {"p99.9", s.p999}, {"max", s.max}};
+  out += fmt::format("{},count,{}\n", metric, s.count);
+  for (const auto& [stat, value] : rows) out += fmt::format("{},{},{:.9g}\n", metric, stat, value);
+}
+
+}  // namespace
+
+std::string requests_csv(const RunReport& report) {
+  std::string out =
+      "id,prompt_tokens,prompt_tokens_target,output_tokens,output_tokens_source,max_tokens,"
+      "ttft,e2e_latency,tpot,itl_mean,finish_reason,http_status,error_category,error_message\n";
+  for (std::size_t i = 0; i < report.records.size(); ++i) {
+    const RequestRecord& r = report.records[i];
+    const metrics::RequestMetrics& m = report.per_request[i];
+    double itl_sum = 0;
+    for (const double gap : m.itl) itl_sum += gap;
+    const std::optional<double> itl_mean =
+        m.itl.empty() ? std::nullopt : std::optional<double>(itl_sum / static_cast<double>(m.itl.size()));
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.id,
+        r.usage.prompt_tokens ? std::to_string(*r.usage.prompt_tokens) : "",
+        r.prompt_tokens_target, m.output_tokens, r.output_tokens_from_engine() ? "native" : "client",
+        r.max_tokens, opt(m.ttft), opt(m.e2e), opt(m.tpot), opt(itl_mean),
+        csv_field(r.finish_reason), r.http_status == 0 ? "" : std::to_string(r.http_status),
+        r.error ? std::string(to_string(r.error->category)) : "",
+        r.error ? csv_field(r.error->message) : "");
+  }
+  return out;
+}
+
+std::string summary_csv(const RunReport& report) {
+  const metrics::RunSummary& s = report.summary;
+  std::string out = "metric,stat,value\n";
+  stats_rows(out, "ttft", s.ttft);
+  stats_rows(out, "itl", s.itl);
+  stats_rows(out, "tpot", s.tpot);
+  stats_rows(out, "e2e_latency", s.e2e);
+  out += fmt::format("request_throughput,value,{:.9g}\n", s.request_throughput);
+  out += fmt::format("output_token_throughput,value,{:.9g}\n", s.output_token_throughput);
+  out += fmt::format("success_rate,value,{:.9g}\n", s.success_rate);
+  out += fmt::format("requests,value,{}\n", s.requests);
+  out += fmt::format("duration,value,{:.9g}\n", s.duration);
+  for (const auto& [category, count] : s.errors) out += fmt::format("errors,{},{}\n", category, count);
+  return out;
+}
+
+void print_summary(std::ostream& out, const RunReport& report) {
+  const metrics::RunSummary& s = report.summary;
+  const ResolvedRunSpec& spec = report.spec;
+  fmt::print(out, "\nllmbench — {} ({}) model={} {} concurrency={}{}\n", spec.url, spec.engine,
+             spec.model, spec.stream ? "stream" : "no-stream", spec.concurrency,
+             report.interrupted ? "  [INTERRUPTED: partial result]" : "");
+  fmt::print(out, "{:<14}{:>8}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "latency (ms)", "count",
+             "mean", "min", "p50", "p90", "p99", "p99.9", "max");
+  auto row = [&out](std::string_view name, const metrics::Stats& st) {
+    fmt::print(out, "{:<14}{:>8}{:>10.3f}{:>10.3f}{:>10.3f}{:>10.3f}{:>10.3f}{:>10.3f}{:>10.3f}\n",
+               name, st.count, st.mean * 1e3, st.min * 1e3, st.p50 * 1e3, st.p90 * 1e3,
+               st.p99 * 1e3, st.p999 * 1e3, st.max * 1e3);
+  };
+  row("TTFT", s.ttft);
+  row("ITL", s.itl);
+  row("TPOT", s.tpot);
+  row("E2E", s.e2e);
+  fmt::print(out, "requests: {} ok / {} total, success rate {:.2f}%, duration {:.2f} s\n",
+             s.succeeded, s.requests, s.success_rate * 100, s.duration);
+  fmt::print(out, "throughput: {:.2f} req/s, {:.1f} output tokens/s ({} output tokens)\n",
+             s.request_throughput, s.output_token_throughput, s.output_tokens);
+  if (!s.errors.empty()) {
+    std::string list;
+    for (const auto& [category, count] : s.errors) {
+      list += fmt::format("{}{}={}", list.empty() ? "" : ", ", category, count);
+    }
+    fmt::print(out, "errors: {}\n", list);
+  }
+  for (const std::string& w : report.warnings) fmt::print(out, "warning: {}\n", w);
+}
+
+Expected<void> write_file_atomically(const std::filesystem::path& path, const std::string& content) {
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo, "cannot create folder " + path.parent_path().string() +
+                                          ": " + ec.message());
+  }
+  const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+    if (!file) {
+      return make_error(ErrorCode::kIo, "cannot write " + tmp.string() + ": " + std::strerror(errno));
+    }
+    file.write(content.data(), static_cast<std::streamsize>(content.size()));
+    file.flush();
+    if (!file) {
+      std::filesystem::remove(tmp, ec);
+      return make_error(ErrorCode::kIo, "cannot write " + tmp.string() + ": " + std::strerror(errno));
+    }
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return make_error(ErrorCode::kIo, "cannot rename result into " + path.string() + ": " + ec.message());
+  }
+  return {};
+}
+
+}  // namespace llmbench::report
