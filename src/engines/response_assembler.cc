@@ -29,6 +29,7 @@ void ResponseAssembler::deliver(std::string_view payload, TimePoint arrival, boo
 }
 
 void ResponseAssembler::on_body(std::string_view bytes, TimePoint arrival) {
+  if (bytes.empty()) return;
   switch (framing_) {
     case Framing::kSse:
       sse_.feed(bytes, arrival, [this](const net::SseEvent& e) {

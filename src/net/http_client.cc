@@ -204,7 +204,9 @@ asio::awaitable<ExchangeStatus> HttpConnection::Impl::connect(std::string& messa
   }
   lowest_layer().set_option(tcp::no_delay(true), ignored);
   if (tls_stream_) {
-    if (!SSL_set_tlsext_host_name(tls_stream_->native_handle(), url_.host.c_str())) {
+    // SNI; SSL_set_tlsext_host_name is a macro with a C cast, so call what it expands to.
+    if (SSL_ctrl(tls_stream_->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
+                 TLSEXT_NAMETYPE_host_name, const_cast<char*>(url_.host.c_str())) != 1) {
       message = "TLS: cannot set server name " + url_.host;
       co_return ExchangeStatus::kTlsFailed;
     }
@@ -303,8 +305,7 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
       }
       if (!any_byte) {
         any_byte = true;
-        phase_ = Phase::kReading;  // idle deadline follows last_read_; no re-arm needed
-        phase_started_ = arrival;
+        set_phase(Phase::kReading);  // from here the idle deadline follows last_read_
       }
       last_read_ = arrival;
       buffer_.commit(n);

@@ -150,14 +150,40 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
   static asio::awaitable<void> serve(std::shared_ptr<Impl> self, tcp::socket socket) {
     self->sockets_.insert(&socket);
     boost::beast::flat_buffer buffer;
-    for (;;) {
+    bool open = true;
+    while (open) {
       http::request_parser<http::string_body> parser;
+      parser.eager(true);
       parser.body_limit(64 * 1024 * 1024);
-      auto [ec, n] = co_await http::async_read(socket, buffer, parser, kTuple);
-      if (ec) break;
+      // The schedule of a request starts when its first byte arrived, before any parsing,
+      // so the simulator's own parsing cost never shows up as engine latency.
+      TimePoint arrived = SteadyClock::now();
+      bool have_bytes = buffer.size() > 0;
+      while (!parser.is_done()) {
+        if (buffer.size() > 0) {
+          boost::system::error_code pec;
+          const std::size_t used = parser.put(buffer.data(), pec);
+          buffer.consume(used);
+          if (!pec) continue;
+          if (pec != http::error::need_more) {
+            open = false;  // not HTTP: drop the connection
+            break;
+          }
+        }
+        auto [ec, n] = co_await socket.async_read_some(buffer.prepare(16 * 1024), kTuple);
+        if (ec) {
+          open = false;
+          break;
+        }
+        if (!have_bytes) {
+          arrived = SteadyClock::now();
+          have_bytes = true;
+        }
+        buffer.commit(n);
+      }
+      if (!open) break;
       auto request = parser.release();
-      const bool keep_alive = co_await self->respond(socket, request);
-      if (!keep_alive || !socket.is_open()) break;
+      open = co_await self->respond(socket, request, arrived) && socket.is_open();
     }
     boost::system::error_code ignored;
     socket.shutdown(tcp::socket::shutdown_send, ignored);
@@ -170,7 +196,8 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     co_return !ec;
   }
 
-  asio::awaitable<bool> respond(tcp::socket& socket, http::request<http::string_body>& request) {
+  asio::awaitable<bool> respond(tcp::socket& socket, http::request<http::string_body>& request,
+                                TimePoint arrived) {
     const bool keep_alive = request.keep_alive();
     const std::string target(request.target());
     const std::string path = target.substr(0, target.find('?'));
@@ -195,7 +222,8 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     }
     if (request.method() == http::verb::post &&
         (path == "/v1/completions" || path == "/v1/chat/completions")) {
-      co_return co_await generate(socket, request, path == "/v1/chat/completions", keep_alive);
+      co_return co_await generate(socket, request, path == "/v1/chat/completions", keep_alive,
+                                  arrived);
     }
     co_await not_found(socket, path, keep_alive);
     co_return keep_alive;
@@ -272,16 +300,18 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   // ---- slots (--max-batch): FIFO hand-over, one waiter timer per queued request ----
-  asio::awaitable<void> acquire_slot() {
+  // Returns whether the request had to wait for its slot.
+  asio::awaitable<bool> acquire_slot() {
     if (options_.max_batch <= 0 || counters_.running < static_cast<std::uint64_t>(options_.max_batch)) {
       ++counters_.running;
-      co_return;
+      co_return false;
     }
     asio::steady_timer waiter(io_, asio::steady_timer::time_point::max());
     waiters_.push_back(&waiter);
     ++counters_.waiting;
     co_await waiter.async_wait(kTuple);  // woken by release_slot() (cancel) with the slot
     --counters_.waiting;
+    co_return true;
   }
   void release_slot() {
     if (!waiters_.empty()) {
@@ -294,7 +324,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   asio::awaitable<bool> generate(tcp::socket& socket, http::request<http::string_body>& request,
-                                 bool chat, bool keep_alive) {
+                                 bool chat, bool keep_alive, TimePoint arrived) {
     auto generation = read_generation(request.body(), chat);
     if (!generation) {
       co_await write(socket, full_response(400, "Bad Request", "application/json",
@@ -329,8 +359,11 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
       co_return keep_alive;
     }
 
-    co_await acquire_slot();
-    const bool ok = co_await produce(socket, g, id, fault, keep_alive);
+    // A request that found a free slot starts when it arrived; a queued one when it got its
+    // slot.
+    const bool queued = co_await acquire_slot();
+    const TimePoint start = queued ? SteadyClock::now() : arrived;
+    const bool ok = co_await produce(socket, g, id, fault, keep_alive, start);
     release_slot();
     co_return ok && keep_alive;
   }
@@ -360,7 +393,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   asio::awaitable<bool> produce(tcp::socket& socket, const Generation& g, std::uint64_t id,
-                                Fault fault, bool keep_alive) {
+                                Fault fault, bool keep_alive, TimePoint start) {
     asio::steady_timer timer(io_);
     stream_timers_.insert(&timer);
     struct Unregister {
@@ -368,14 +401,11 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
       asio::steady_timer* timer;
       ~Unregister() { set.erase(timer); }
     } unregister{stream_timers_, &timer};
-    const TimePoint start = SteadyClock::now();
     TimePoint due = start + jittered(options_.ttft + options_.prefill_per_token * g.prompt_tokens);
     const std::int64_t n = g.max_tokens;
 
     if (!g.stream) {
       for (std::int64_t i = 1; i < n; ++i) due += jittered(options_.itl);
-      timer.expires_at(due);
-      co_await timer.async_wait(kTuple);
       std::string text;
       for (std::int64_t i = 0; i < n; ++i) text += kWords[static_cast<std::size_t>(i) % std::size(kWords)];
       Json choice = {{"index", 0}, {"finish_reason", "length"}, {"logprobs", nullptr}};
@@ -387,9 +417,11 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
                    {"model", g.model.empty() ? options_.model : g.model},
                    {"choices", Json::array({choice})},
                    {"usage", usage_json(g, n)}};
+      const std::string response = full_response(200, "OK", "application/json", body.dump(), keep_alive);
+      timer.expires_at(due);
+      co_await timer.async_wait(kTuple);
       counters_.tokens += static_cast<std::uint64_t>(n);
-      co_return co_await write(socket, full_response(200, "OK", "application/json", body.dump(),
-                                                     keep_alive));
+      co_return co_await write(socket, response);
     }
 
     std::string head = response_head(200, "OK", "text/event-stream", keep_alive,
@@ -403,6 +435,11 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     const std::int64_t fault_at = n / 2;
     for (std::int64_t i = 0; i < n; ++i) {
       if (i > 0) due += jittered(options_.itl);
+      // The frame is built before the wait so the write happens at the scheduled instant.
+      const bool last = i + 1 == n;
+      const std::string frame = chunked(
+          "data: " + chunk_json(g, id, kWords[static_cast<std::size_t>(i) % std::size(kWords)],
+                                last ? "length" : "", false) + "\n\n");
       timer.expires_at(due);
       co_await timer.async_wait(kTuple);
       if (i == fault_at && fault != Fault::kNone) {
@@ -427,11 +464,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
           default: break;
         }
       }
-      const bool last = i + 1 == n;
-      const std::string frame =
-          "data: " + chunk_json(g, id, kWords[static_cast<std::size_t>(i) % std::size(kWords)],
-                                last ? "length" : "", false) + "\n\n";
-      if (!co_await write(socket, chunked(frame))) co_return false;
+      if (!co_await write(socket, frame)) co_return false;
       ++counters_.tokens;
     }
     std::string tail;

@@ -1,0 +1,120 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <unistd.h>
+
+#include "report/report.h"
+
+namespace llmbench::report {
+namespace {
+
+TimePoint ms(int v) { return TimePoint(std::chrono::milliseconds(v)); }
+
+RunReport sample() {
+  RunReport report;
+  report.context.tool_version = "1.2.3";
+  report.context.git_sha = "abc";
+  report.context.host = "h";
+  report.context.started_at = "2026-01-01T00:00:00Z";
+  report.spec.url = "http://x:1";
+  report.spec.engine = "openai";
+  report.spec.model = "m";
+  report.spec.seed = 9;
+  report.origin = ms(1000);
+  RequestRecord ok;
+  ok.id = 0;
+  ok.sent = true;
+  ok.t_sched = ms(1000);
+  ok.t_send = ms(1001);
+  ok.events = {{ms(1051), 1}, {ms(1061), 1}};
+  ok.t_end = ms(1062);
+  ok.usage.prompt_tokens = 5;
+  ok.usage.output_tokens = 2;
+  ok.finish_reason = "length";
+  ok.http_status = 200;
+  RequestRecord bad;
+  bad.id = 1;
+  bad.t_sched = ms(1000);
+  bad.t_end = ms(1002);
+  bad.error = RequestError{ErrorCategory::kConnect, "connect to x:1: refused, \"quoted\""};
+  report.records = {ok, bad};
+  for (const auto& r : report.records) report.per_request.push_back(metrics::derive(r));
+  report.summary = metrics::summarize(report.records, ms(1000));
+  return report;
+}
+
+TEST(JsonReport, HasTheDocumentedShape) {
+  const auto j = nlohmann::json::parse(to_json(sample()));
+  EXPECT_EQ(j["schema_version"], kSchemaVersion);
+  EXPECT_EQ(j["context"]["tool_version"], "1.2.3");
+  EXPECT_EQ(j["context"]["seed"], 9);
+  EXPECT_EQ(j["context"]["config"]["model"], "m");
+  for (const char* key : {"ttft", "itl", "tpot", "e2e_latency"}) {
+    for (const char* stat : {"count", "mean", "std", "min", "p50", "p90", "p95", "p99", "p99.9", "max"}) {
+      EXPECT_TRUE(j["summary"][key].contains(stat)) << key << "." << stat;
+    }
+  }
+  EXPECT_DOUBLE_EQ(j["summary"]["ttft"]["p50"].get<double>(), 0.050);
+  EXPECT_DOUBLE_EQ(j["summary"]["success_rate"].get<double>(), 0.5);
+  EXPECT_EQ(j["summary"]["errors"]["connect"], 1);
+  ASSERT_EQ(j["requests"].size(), 2u);
+  const auto& r0 = j["requests"][0];
+  EXPECT_EQ(r0["id"], 0);
+  EXPECT_EQ(r0["prompt_tokens"], 5);
+  EXPECT_EQ(r0["output_tokens"], 2);
+  EXPECT_EQ(r0["output_tokens_source"], "native");
+  EXPECT_DOUBLE_EQ(r0["ttft"].get<double>(), 0.050);
+  EXPECT_DOUBLE_EQ(r0["itl"][0].get<double>(), 0.010);
+  EXPECT_TRUE(r0["error"].is_null());
+  EXPECT_DOUBLE_EQ(r0["timestamps"]["send"].get<double>(), 0.001);
+  EXPECT_EQ(r0["timestamps"]["token_arrivals"].size(), 2u);
+  const auto& r1 = j["requests"][1];
+  EXPECT_EQ(r1["error"]["category"], "connect");
+  EXPECT_TRUE(r1["ttft"].is_null());
+  EXPECT_TRUE(r1["timestamps"]["send"].is_null());
+}
+
+TEST(CsvReport, FixedHeaderAndQuotedFields) {
+  const RunReport report = sample();
+  const std::string csv = requests_csv(report);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "id,prompt_tokens,prompt_tokens_target,output_tokens,output_tokens_source,max_tokens,"
+            "ttft,e2e_latency,tpot,itl_mean,finish_reason,http_status,error_category,error_message");
+  EXPECT_NE(csv.find("\"connect to x:1: refused, \"\"quoted\"\"\""), std::string::npos);
+  const std::string summary = summary_csv(report);
+  EXPECT_EQ(summary.substr(0, summary.find('\n')), "metric,stat,value");
+  EXPECT_NE(summary.find("ttft,p50,0.05\n"), std::string::npos);
+  EXPECT_NE(summary.find("errors,connect,1\n"), std::string::npos);
+}
+
+TEST(TerminalReport, ShowsMillisecondsAndErrors) {
+  std::ostringstream out;
+  print_summary(out, sample());
+  EXPECT_NE(out.str().find("50.000"), std::string::npos);
+  EXPECT_NE(out.str().find("connect=1"), std::string::npos);
+}
+
+TEST(AtomicWrite, ReplacesTheFileAndLeavesNoTemporary) {
+  const auto dir = std::filesystem::temp_directory_path() / ("llmbench_report_test_" + std::to_string(::getpid()));
+  const auto path = dir / "sub" / "r.json";
+  ASSERT_TRUE(write_file_atomically(path, "first"));
+  ASSERT_TRUE(write_file_atomically(path, "second"));
+  std::ifstream in(path);
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(content, "second");
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(path.parent_path())) {
+    (void)e;
+    ++files;
+  }
+  EXPECT_EQ(files, 1);
+  auto denied = write_file_atomically("/proc/llmbench/nope.json", "x");
+  EXPECT_FALSE(denied);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace llmbench::report

@@ -1,0 +1,207 @@
+// End-to-end: the real binary, the real runner and transport against `llmbench sim` with a
+// scripted timing; figures asserted against the script.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/process.h"
+
+namespace llmbench {
+namespace {
+
+using nlohmann::json;
+using testing::Child;
+using testing::Sim;
+
+struct RunOutcome {
+  int exit_code;
+  std::string out, err;
+  json result;
+};
+
+RunOutcome run(const std::string& url, std::vector<std::string> options) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("llmbench_e2e_result_" + std::to_string(::getpid()) + ".json");
+  std::filesystem::remove(path);
+  std::vector<std::string> args = {LLMBENCH_BINARY, "run", "--url", url, "--output", path.string(),
+                                   "--no-progress"};
+  args.insert(args.end(), options.begin(), options.end());
+  Child child(args);
+  RunOutcome outcome;
+  outcome.exit_code = child.wait();
+  outcome.out = child.out();
+  outcome.err = child.err();
+  if (std::filesystem::exists(path)) outcome.result = json::parse(testing::slurp(path));
+  std::filesystem::remove(path);
+  return outcome;
+}
+
+double ms(const json& seconds) { return seconds.get<double>() * 1e3; }
+
+// Acceptance: the timing reference. Tolerances are on medians, which a busy machine moves far
+// less than tails.
+TEST(EndToEnd, MeasuresTheSimulatorsScriptedTiming) {
+  Sim sim({"--ttft", "50ms", "--itl", "10ms"});
+  const RunOutcome r = run(sim.url(), {"--concurrency", "8", "--requests", "200", "--max-tokens", "64"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["summary"];
+  EXPECT_NEAR(ms(s["ttft"]["p50"]), 50.0, 1.0);
+  EXPECT_NEAR(ms(s["itl"]["p50"]), 10.0, 0.5);
+  EXPECT_EQ(s["success_rate"], 1.0);
+  ASSERT_EQ(r.result["requests"].size(), 200u);
+  for (const json& req : r.result["requests"]) {
+    EXPECT_EQ(req["output_tokens"], 64);
+    EXPECT_EQ(req["timestamps"]["token_arrivals"].size(), 64u);
+  }
+  EXPECT_NE(r.out.find("TTFT"), std::string::npos);
+}
+
+TEST(EndToEnd, ChatRoleChunkDoesNotCountAsFirstToken) {
+  // The sim sends the role-only chunk at once; TTFT must still be the scripted 50 ms.
+  Sim sim({"--ttft", "50ms", "--itl", "5ms"});
+  const RunOutcome r = run(sim.url(), {"--api", "openai-chat", "--concurrency", "4", "--requests",
+                                       "40", "--max-tokens", "8"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NEAR(ms(r.result["summary"]["ttft"]["p50"]), 50.0, 1.0);
+  EXPECT_EQ(r.result["requests"][0]["output_tokens"], 8);
+}
+
+TEST(EndToEnd, NonStreamingIsOneArrivalOfAllTokens) {
+  Sim sim({"--ttft", "20ms", "--itl", "2ms"});
+  const RunOutcome r = run(sim.url(), {"--no-stream", "--concurrency", "2", "--requests", "10",
+                                       "--max-tokens", "16"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const json& req : r.result["requests"]) {
+    EXPECT_EQ(req["output_tokens"], 16);
+    EXPECT_EQ(req["timestamps"]["token_arrivals"].size(), 1u);
+    EXPECT_NEAR(req["ttft"].get<double>(), req["e2e_latency"].get<double>(), 0.002);
+  }
+  EXPECT_NEAR(ms(r.result["summary"]["e2e_latency"]["p50"]), 20.0 + 15 * 2.0, 2.0);
+}
+
+TEST(EndToEnd, FailRateIsCountedAsHttp5xxAndTheRunCompletes) {
+  Sim sim({"--ttft", "1ms", "--itl", "1ms", "--fail-rate", "0.2", "--seed", "3"});
+  const RunOutcome r = run(sim.url(), {"--concurrency", "8", "--requests", "500", "--max-tokens", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["summary"];
+  EXPECT_NEAR(s["success_rate"].get<double>(), 0.8, 0.06);
+  ASSERT_EQ(s["errors"].size(), 1u);
+  EXPECT_EQ(s["errors"]["http_5xx"], s["failed"]);
+  EXPECT_EQ(s["requests"], 500);
+}
+
+TEST(EndToEnd, UnreachableUrlExitsWithCode3AndOneLine) {
+  const RunOutcome r = run("http://127.0.0.1:1", {"--model", "m", "--requests", "1"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("http://127.0.0.1:1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("refused"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(EndToEnd, BadOptionIsUsageErrorCode2) {
+  const RunOutcome r = run("http://127.0.0.1:1", {"--duration", "ten seconds"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--duration"), std::string::npos) << r.err;
+}
+
+struct FaultCase {
+  std::string fault;
+  std::vector<std::string> extra;
+  std::string category;
+};
+
+void PrintTo(const FaultCase& c, std::ostream* out) { *out << c.fault << " -> " << c.category; }
+
+class FaultTest : public ::testing::TestWithParam<FaultCase> {};
+
+TEST_P(FaultTest, IsACategorisedOutcomeAndTheRunGoesOn) {
+  const FaultCase& c = GetParam();
+  Sim sim({"--ttft", "5ms", "--itl", "2ms", "--fault", c.fault, "--fault-rate", "0.5", "--seed", "1"});
+  std::vector<std::string> options = {"--concurrency", "4", "--requests", "40", "--max-tokens", "10"};
+  options.insert(options.end(), c.extra.begin(), c.extra.end());
+  const RunOutcome r = run(sim.url(), options);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["summary"];
+  EXPECT_GT(s["succeeded"].get<int>(), 0);
+  ASSERT_TRUE(s["errors"].contains(c.category)) << s["errors"].dump();
+  EXPECT_EQ(s["errors"][c.category], s["failed"]) << s["errors"].dump();
+  for (const json& req : r.result["requests"]) {
+    if (!req["error"].is_null()) {
+      EXPECT_FALSE(req["error"]["message"].get<std::string>().empty());
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, FaultTest,
+    ::testing::Values(FaultCase{"malformed", {}, "protocol"}, FaultCase{"reset", {}, "truncated"},
+                      FaultCase{"error-event", {}, "engine_error"},
+                      FaultCase{"stall", {"--idle-timeout", "200ms"}, "timeout_idle"},
+                      FaultCase{"429", {}, "http_429"}, FaultCase{"503", {}, "http_5xx"}),
+    [](const ::testing::TestParamInfo<FaultCase>& param_info) {
+      std::string name = param_info.param.fault;
+      std::replace(name.begin(), name.end(), '-', '_');
+      return "fault_" + name;
+    });
+
+TEST(EndToEnd, TotalTimeoutIsCategorised) {
+  Sim sim({"--ttft", "2s", "--itl", "1ms"});
+  const RunOutcome r = run(sim.url(), {"--concurrency", "2", "--requests", "2", "--timeout", "300ms"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.result["summary"]["errors"]["timeout_total"], 2);
+}
+
+TEST(EndToEnd, CtrlCWritesAValidPartialResultAndExits130) {
+  Sim sim({"--ttft", "10ms", "--itl", "50ms"});
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("llmbench_e2e_sigint_" + std::to_string(::getpid()) + ".json");
+  Child child({LLMBENCH_BINARY, "run", "--url", sim.url(), "--concurrency", "4", "--requests",
+               "1000", "--max-tokens", "20", "--output", path.string(), "--no-progress"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // ~2 rounds of 1 s requests
+  child.signal(SIGINT);
+  ASSERT_EQ(child.wait(), 130) << child.err();
+  const json result = json::parse(testing::slurp(path));
+  std::filesystem::remove(path);
+  EXPECT_TRUE(result["context"]["interrupted"].get<bool>());
+  const json& s = result["summary"];
+  EXPECT_GE(s["succeeded"].get<int>(), 4);
+  EXPECT_EQ(s["errors"]["cancelled"], 4) << "the 4 in-flight requests";
+  EXPECT_LT(s["requests"].get<int>(), 1000);
+  EXPECT_EQ(result["requests"].size(), s["requests"]);
+}
+
+TEST(EndToEnd, DemoPrintsASummaryAndWritesResultFiles) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("llmbench_demo_" + std::to_string(::getpid()));
+  Child child({LLMBENCH_BINARY, "demo", "--output-dir", dir.string()});
+  ASSERT_EQ(child.wait(), 0) << child.err();
+  EXPECT_NE(child.out().find("TTFT"), std::string::npos);
+  const json result = json::parse(testing::slurp(dir / "result.json"));
+  EXPECT_EQ(result["summary"]["success_rate"], 1.0);
+  EXPECT_TRUE(std::filesystem::exists(dir / "requests.csv"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "summary.csv"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(EndToEnd, HelpShowsExamples) {
+  for (const char* command : {"run", "sim", "demo"}) {
+    Child child({LLMBENCH_BINARY, command, "--help"});
+    EXPECT_EQ(child.wait(), 0);
+    EXPECT_NE(child.out().find("Example"), std::string::npos) << command;
+  }
+}
+
+TEST(EndToEnd, ApiKeyIsNeverWrittenOrPrinted) {
+  Sim sim({"--ttft", "1ms", "--itl", "1ms"});
+  ::setenv("LLMBENCH_TEST_KEY", "sk-test-secret-123", 1);
+  const RunOutcome r = run(sim.url(), {"--requests", "3", "--max-tokens", "2", "--api-key-env",
+                                       "LLMBENCH_TEST_KEY"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.result.dump().find("sk-test-secret"), std::string::npos);
+  EXPECT_EQ(r.out.find("sk-test-secret"), std::string::npos);
+  EXPECT_EQ(r.err.find("sk-test-secret"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace llmbench

@@ -1,0 +1,117 @@
+#pragma once
+// Runs llmbench as a child process for end-to-end tests: the simulator in the background
+// (its URL read from its first output line) and benchmark commands to completion.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace llmbench::testing {
+
+inline std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// A child process whose stdout and stderr go to files in a private folder.
+class Child {
+ public:
+  explicit Child(std::vector<std::string> args) {
+    static int counter = 0;
+    dir_ = std::filesystem::temp_directory_path() /
+           ("llmbench_e2e_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    std::filesystem::create_directories(dir_);
+    const std::string out = (dir_ / "stdout").string(), err = (dir_ / "stderr").string();
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(o, 1);
+      ::dup2(e, 2);
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // Exit code (128 + signal when killed by one).
+  int wait() {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    exited_ = true;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  void signal(int sig) { ::kill(pid_, sig); }
+  std::string out() const { return slurp(dir_ / "stdout"); }
+  std::string err() const { return slurp(dir_ / "stderr"); }
+  const std::filesystem::path& dir() const { return dir_; }
+
+  // Waits until stdout holds a full first line and returns it.
+  std::string first_line(std::chrono::seconds limit = std::chrono::seconds(30)) const {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      const std::string text = out();
+      if (const auto nl = text.find('\n'); nl != std::string::npos) return text.substr(0, nl);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    throw std::runtime_error("child printed no line; stderr: " + err());
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  std::filesystem::path dir_;
+};
+
+// `llmbench sim` on a free port, stopped with SIGTERM when destroyed.
+class Sim {
+ public:
+  explicit Sim(std::vector<std::string> options) : child_(with_binary(std::move(options))) {
+    const std::string line = child_.first_line();
+    const auto at = line.find("http://");
+    if (at == std::string::npos) throw std::runtime_error("unexpected sim output: " + line);
+    url_ = line.substr(at);
+  }
+  ~Sim() {
+    child_.signal(SIGTERM);
+    child_.wait();
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  static std::vector<std::string> with_binary(std::vector<std::string> options) {
+    std::vector<std::string> args = {LLMBENCH_BINARY, "sim", "--port", "0"};
+    args.insert(args.end(), options.begin(), options.end());
+    return args;
+  }
+  Child child_;
+  std::string url_;
+};
+
+}  // namespace llmbench::testing
