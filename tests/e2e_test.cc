@@ -24,8 +24,8 @@ RunOutcome run(const std::string& url, std::vector<std::string> options) {
   const auto path = std::filesystem::temp_directory_path() /
                     ("llmbench_e2e_result_" + std::to_string(::getpid()) + ".json");
   std::filesystem::remove(path);
-  std::vector<std::string> args = {LLMBENCH_BINARY, "run", "--url", url, "--output", path.string(),
-                                   "--no-progress"};
+  std::vector<std::string> args = {LLMBENCH_BINARY, "run",         "--url",        url,
+                                   "--output",      path.string(), "--no-progress"};
   args.insert(args.end(), options.begin(), options.end());
   Child child(args);
   RunOutcome outcome;
@@ -43,7 +43,8 @@ double ms(const json& seconds) { return seconds.get<double>() * 1e3; }
 // less than tails.
 TEST(EndToEnd, MeasuresTheSimulatorsScriptedTiming) {
   Sim sim({"--ttft", "50ms", "--itl", "10ms"});
-  const RunOutcome r = run(sim.url(), {"--concurrency", "8", "--requests", "200", "--max-tokens", "64"});
+  const RunOutcome r =
+      run(sim.url(), {"--concurrency", "8", "--requests", "200", "--max-tokens", "64"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json& s = r.result["summary"];
   EXPECT_NEAR(ms(s["ttft"]["p50"]), 50.0, 1.0);
@@ -69,8 +70,8 @@ TEST(EndToEnd, ChatRoleChunkDoesNotCountAsFirstToken) {
 
 TEST(EndToEnd, NonStreamingIsOneArrivalOfAllTokens) {
   Sim sim({"--ttft", "20ms", "--itl", "2ms"});
-  const RunOutcome r = run(sim.url(), {"--no-stream", "--concurrency", "2", "--requests", "10",
-                                       "--max-tokens", "16"});
+  const RunOutcome r = run(
+      sim.url(), {"--no-stream", "--concurrency", "2", "--requests", "10", "--max-tokens", "16"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const json& req : r.result["requests"]) {
     EXPECT_EQ(req["output_tokens"], 16);
@@ -82,7 +83,8 @@ TEST(EndToEnd, NonStreamingIsOneArrivalOfAllTokens) {
 
 TEST(EndToEnd, FailRateIsCountedAsHttp5xxAndTheRunCompletes) {
   Sim sim({"--ttft", "1ms", "--itl", "1ms", "--fail-rate", "0.2", "--seed", "3"});
-  const RunOutcome r = run(sim.url(), {"--concurrency", "8", "--requests", "500", "--max-tokens", "4"});
+  const RunOutcome r =
+      run(sim.url(), {"--concurrency", "8", "--requests", "500", "--max-tokens", "4"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json& s = r.result["summary"];
   EXPECT_NEAR(s["success_rate"].get<double>(), 0.8, 0.06);
@@ -117,8 +119,10 @@ class FaultTest : public ::testing::TestWithParam<FaultCase> {};
 
 TEST_P(FaultTest, IsACategorisedOutcomeAndTheRunGoesOn) {
   const FaultCase& c = GetParam();
-  Sim sim({"--ttft", "5ms", "--itl", "2ms", "--fault", c.fault, "--fault-rate", "0.5", "--seed", "1"});
-  std::vector<std::string> options = {"--concurrency", "4", "--requests", "40", "--max-tokens", "10"};
+  Sim sim(
+      {"--ttft", "5ms", "--itl", "2ms", "--fault", c.fault, "--fault-rate", "0.5", "--seed", "1"});
+  std::vector<std::string> options = {"--concurrency", "4", "--requests", "40",
+                                      "--max-tokens",  "10"};
   options.insert(options.end(), c.extra.begin(), c.extra.end());
   const RunOutcome r = run(sim.url(), options);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -147,7 +151,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(EndToEnd, TotalTimeoutIsCategorised) {
   Sim sim({"--ttft", "2s", "--itl", "1ms"});
-  const RunOutcome r = run(sim.url(), {"--concurrency", "2", "--requests", "2", "--timeout", "300ms"});
+  const RunOutcome r =
+      run(sim.url(), {"--concurrency", "2", "--requests", "2", "--timeout", "300ms"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.result["summary"]["errors"]["timeout_total"], 2);
 }
@@ -172,8 +177,8 @@ TEST(EndToEnd, CtrlCWritesAValidPartialResultAndExits130) {
 }
 
 TEST(EndToEnd, DemoPrintsASummaryAndWritesResultFiles) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("llmbench_demo_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("llmbench_demo_" + std::to_string(::getpid()));
   Child child({LLMBENCH_BINARY, "demo", "--output-dir", dir.string()});
   ASSERT_EQ(child.wait(), 0) << child.err();
   EXPECT_NE(child.out().find("TTFT"), std::string::npos);
@@ -195,8 +200,8 @@ TEST(EndToEnd, HelpShowsExamples) {
 TEST(EndToEnd, ApiKeyIsNeverWrittenOrPrinted) {
   Sim sim({"--ttft", "1ms", "--itl", "1ms"});
   ::setenv("LLMBENCH_TEST_KEY", "sk-test-secret-123", 1);
-  const RunOutcome r = run(sim.url(), {"--requests", "3", "--max-tokens", "2", "--api-key-env",
-                                       "LLMBENCH_TEST_KEY"});
+  const RunOutcome r = run(
+      sim.url(), {"--requests", "3", "--max-tokens", "2", "--api-key-env", "LLMBENCH_TEST_KEY"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.result.dump().find("sk-test-secret"), std::string::npos);
   EXPECT_EQ(r.out.find("sk-test-secret"), std::string::npos);

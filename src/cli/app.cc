@@ -37,12 +37,12 @@ struct SignalBridge::Impl {
 };
 
 SignalBridge::SignalBridge(std::function<void()> on_signal) : impl_(std::make_unique<Impl>()) {
-  impl_->signals.async_wait([this, on_signal = std::move(on_signal)](
-                                const boost::system::error_code& ec, int) {
-    if (ec) return;
-    impl_->fired = true;
-    on_signal();
-  });
+  impl_->signals.async_wait(
+      [this, on_signal = std::move(on_signal)](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        impl_->fired = true;
+        on_signal();
+      });
   impl_->thread = std::thread([this] { impl_->io.run(); });
 }
 
@@ -134,7 +134,8 @@ int run_benchmark(const BenchmarkJob& job) {
   run_options.concurrency = spec.concurrency;
   run_options.requests = spec.requests;
   if (spec.duration) {
-    run_options.duration = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(*spec.duration));
+    run_options.duration =
+        std::chrono::duration_cast<Duration>(std::chrono::duration<double>(*spec.duration));
   }
   run_options.threads = spec.threads;
   run_options.timeouts = job.timeouts;
@@ -165,7 +166,8 @@ int run_benchmark(const BenchmarkJob& job) {
   if (show_progress) {
     progress = std::thread([&] {
       std::unique_lock lock(progress_mutex);
-      while (!progress_cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return progress_stop; })) {
+      while (!progress_cv.wait_for(lock, std::chrono::milliseconds(500),
+                                   [&] { return progress_stop; })) {
         const std::string total = spec.requests ? std::to_string(*spec.requests) : "?";
         std::cerr << fmt::format("\r{} / {} requests done, {} failed   ", sink.done(), total,
                                  sink.failed())

@@ -60,9 +60,9 @@ std::string discover_model(const net::Url& url, bool verify) {
   tls.verify = verify;
   auto response = net::fetch(url, request, std::chrono::seconds(10), tls);
   if (!response) {
-    throw CommandError{response.error().code == ErrorCode::kUnreachable ? kExitUnreachable
-                                                                        : kExitUsage,
-                       response.error().message};
+    throw CommandError{
+        response.error().code == ErrorCode::kUnreachable ? kExitUnreachable : kExitUsage,
+        response.error().message};
   }
   const auto json = nlohmann::json::parse(response->body, nullptr, false);
   if (response->status == 200 && json.is_object() && json.contains("data") &&
@@ -71,8 +71,8 @@ std::string discover_model(const net::Url& url, bool verify) {
     return json["data"][0]["id"].get<std::string>();
   }
   throw CommandError{kExitUsage, "--model not given and " + url.to_string() + request.target +
-                                     " named no model (HTTP " +
-                                     std::to_string(response->status) + "); pass --model"};
+                                     " named no model (HTTP " + std::to_string(response->status) +
+                                     "); pass --model"};
 }
 
 }  // namespace
@@ -84,7 +84,8 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
       "Examples:\n"
       "  llmbench run --url http://localhost:8000 --model meta-llama/Llama-3.1-8B-Instruct \\\n"
       "      --concurrency 16 --requests 500 --prompt-tokens 512 --max-tokens 128\n"
-      "  llmbench run --url http://localhost:11434 --model llama3.2 --api openai-chat --duration 60s\n"
+      "  llmbench run --url http://localhost:11434 --model llama3.2 --api openai-chat --duration "
+      "60s\n"
       "  llmbench run --url http://localhost:8080 --no-stream --concurrency 4 --output r.json\n");
   cmd->add_option("--url", args->url, "Engine base URL (http:// or https://)")->required();
   cmd->add_option("--engine", args->engine,
@@ -97,7 +98,8 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
       ->capture_default_str();
   cmd->add_option("--requests,-n", args->requests,
                   "Stop after this many requests (default 100 when --duration is not given)");
-  cmd->add_option("--duration,-d", args->duration, "Stop starting requests after this long (30s, 5m)");
+  cmd->add_option("--duration,-d", args->duration,
+                  "Stop starting requests after this long (30s, 5m)");
   cmd->add_option("--prompt-tokens", args->prompt_tokens, "Prompt length in tokens (estimated)")
       ->capture_default_str();
   cmd->add_option("--max-tokens", args->max_tokens, "Output tokens per request")
@@ -133,13 +135,14 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
     auto kind = engines::parse_engine_kind(a.engine);
     if (!kind) throw CommandError{kExitUsage, "--engine: " + kind.error().message};
     if (a.api != "openai-completions" && a.api != "openai-chat") {
-      throw CommandError{kExitUsage, "--api: expected openai-completions or openai-chat, got '" +
-                                         a.api + "'"};
+      throw CommandError{kExitUsage,
+                         "--api: expected openai-completions or openai-chat, got '" + a.api + "'"};
     }
     if (a.concurrency < 1) throw CommandError{kExitUsage, "--concurrency must be at least 1"};
     if (a.max_tokens < 1) throw CommandError{kExitUsage, "--max-tokens must be at least 1"};
     if (a.prompt_tokens < 1) throw CommandError{kExitUsage, "--prompt-tokens must be at least 1"};
-    if (a.requests && *a.requests == 0) throw CommandError{kExitUsage, "--requests must be at least 1"};
+    if (a.requests && *a.requests == 0)
+      throw CommandError{kExitUsage, "--requests must be at least 1"};
 
     BenchmarkJob job;
     ResolvedRunSpec& spec = job.spec;
@@ -171,8 +174,8 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
     spec.timeout_idle = to_seconds(job.timeouts.idle);
     if (const char* key = std::getenv(a.api_key_env.c_str()); key && *key) job.api_key = key;
 
-    if (auto reachable = net::probe_reachable(*url, std::chrono::seconds(5),
-                                              net::TlsOptions{spec.tls_verify});
+    if (auto reachable =
+            net::probe_reachable(*url, std::chrono::seconds(5), net::TlsOptions{spec.tls_verify});
         !reachable) {
       throw CommandError{kExitUnreachable, reachable.error().message};
     }

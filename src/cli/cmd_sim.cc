@@ -38,11 +38,13 @@ Duration duration_or_throw(std::string_view option, const std::string& text) {
 
 sim::SimOptions to_sim_options(const SimArgs& a) {
   if (a.dialect != "openai") {
-    throw CommandError{kExitUsage, "--dialect: this build simulates 'openai' only, got '" +
-                                       a.dialect + "'"};
+    throw CommandError{kExitUsage,
+                       "--dialect: this build simulates 'openai' only, got '" + a.dialect + "'"};
   }
-  if (a.fail_rate < 0 || a.fail_rate > 1) throw CommandError{kExitUsage, "--fail-rate must be in [0, 1]"};
-  if (a.fault_rate < 0 || a.fault_rate > 1) throw CommandError{kExitUsage, "--fault-rate must be in [0, 1]"};
+  if (a.fail_rate < 0 || a.fail_rate > 1)
+    throw CommandError{kExitUsage, "--fail-rate must be in [0, 1]"};
+  if (a.fault_rate < 0 || a.fault_rate > 1)
+    throw CommandError{kExitUsage, "--fault-rate must be in [0, 1]"};
   if (a.max_batch < 0) throw CommandError{kExitUsage, "--max-batch must be 0 (unlimited) or more"};
   sim::SimOptions o;
   o.host = a.host;
@@ -78,12 +80,14 @@ Action add_sim_command(CLI::App& app) {
   cmd->add_option("--dialect", args->dialect, "Protocol to speak (openai)")->capture_default_str();
   cmd->add_option("--ttft", args->ttft, "Time to first token")->capture_default_str();
   cmd->add_option("--itl", args->itl, "Time between tokens")->capture_default_str();
-  cmd->add_option("--jitter", args->jitter, "Uniform ± offset on each delay")->capture_default_str();
+  cmd->add_option("--jitter", args->jitter, "Uniform ± offset on each delay")
+      ->capture_default_str();
   cmd->add_option("--prefill-per-token", args->prefill_per_token,
                   "Extra first-token delay per prompt token")
       ->capture_default_str();
-  cmd->add_option("--max-batch", args->max_batch, "Concurrent generations (0 = unlimited); "
-                                                  "others queue")
+  cmd->add_option("--max-batch", args->max_batch,
+                  "Concurrent generations (0 = unlimited); "
+                  "others queue")
       ->capture_default_str();
   cmd->add_option("--fail-rate", args->fail_rate, "Fraction of requests answered HTTP 500")
       ->capture_default_str();

@@ -9,8 +9,9 @@
 int main(int argc, char** argv) {
   using namespace llmbench::cli;
   const std::vector<std::string> args(argv, argv + argc);
-  CLI::App app{"llmbench — benchmark LLM inference engines (Ollama, vLLM, TGI, llama.cpp, "
-               "SGLang, any OpenAI-compatible server) with identical workloads."};
+  CLI::App app{
+      "llmbench — benchmark LLM inference engines (Ollama, vLLM, TGI, llama.cpp, "
+      "SGLang, any OpenAI-compatible server) with identical workloads."};
   app.footer(
       "Examples:\n"
       "  llmbench demo                                   # simulated engine, end to end\n"

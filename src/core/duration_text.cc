@@ -7,9 +7,10 @@ namespace llmbench {
 
 Expected<Duration> parse_duration(std::string_view text) {
   const auto bad = [&] {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "'" + std::string(text) +
-                          "' is not a duration; write e.g. 250ms, 30s, 5m, 1h (a bare number is seconds)");
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        "'" + std::string(text) +
+            "' is not a duration; write e.g. 250ms, 30s, 5m, 1h (a bare number is seconds)");
   };
   std::size_t unit_at = 0;
   while (unit_at < text.size() &&
@@ -22,13 +23,20 @@ Expected<Duration> parse_duration(std::string_view text) {
   if (ec != std::errc{} || end != text.data() + unit_at || !std::isfinite(value)) return bad();
   const std::string_view unit = text.substr(unit_at);
   double seconds_per_unit = 0;
-  if (unit.empty() || unit == "s") seconds_per_unit = 1;
-  else if (unit == "ms") seconds_per_unit = 1e-3;
-  else if (unit == "us") seconds_per_unit = 1e-6;
-  else if (unit == "ns") seconds_per_unit = 1e-9;
-  else if (unit == "m" || unit == "min") seconds_per_unit = 60;
-  else if (unit == "h") seconds_per_unit = 3600;
-  else return bad();
+  if (unit.empty() || unit == "s")
+    seconds_per_unit = 1;
+  else if (unit == "ms")
+    seconds_per_unit = 1e-3;
+  else if (unit == "us")
+    seconds_per_unit = 1e-6;
+  else if (unit == "ns")
+    seconds_per_unit = 1e-9;
+  else if (unit == "m" || unit == "min")
+    seconds_per_unit = 60;
+  else if (unit == "h")
+    seconds_per_unit = 3600;
+  else
+    return bad();
   return Duration(static_cast<Duration::rep>(std::llround(value * seconds_per_unit * 1e9)));
 }
 

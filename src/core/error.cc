@@ -4,19 +4,32 @@ namespace llmbench {
 
 std::string_view to_string(ErrorCategory category) {
   switch (category) {
-    case ErrorCategory::kConnect: return "connect";
-    case ErrorCategory::kTls: return "tls";
-    case ErrorCategory::kTimeoutConnect: return "timeout_connect";
-    case ErrorCategory::kTimeoutFirstToken: return "timeout_first_token";
-    case ErrorCategory::kTimeoutIdle: return "timeout_idle";
-    case ErrorCategory::kTimeoutTotal: return "timeout_total";
-    case ErrorCategory::kHttp4xx: return "http_4xx";
-    case ErrorCategory::kHttp429: return "http_429";
-    case ErrorCategory::kHttp5xx: return "http_5xx";
-    case ErrorCategory::kProtocol: return "protocol";
-    case ErrorCategory::kEngineError: return "engine_error";
-    case ErrorCategory::kTruncated: return "truncated";
-    case ErrorCategory::kCancelled: return "cancelled";
+    case ErrorCategory::kConnect:
+      return "connect";
+    case ErrorCategory::kTls:
+      return "tls";
+    case ErrorCategory::kTimeoutConnect:
+      return "timeout_connect";
+    case ErrorCategory::kTimeoutFirstToken:
+      return "timeout_first_token";
+    case ErrorCategory::kTimeoutIdle:
+      return "timeout_idle";
+    case ErrorCategory::kTimeoutTotal:
+      return "timeout_total";
+    case ErrorCategory::kHttp4xx:
+      return "http_4xx";
+    case ErrorCategory::kHttp429:
+      return "http_429";
+    case ErrorCategory::kHttp5xx:
+      return "http_5xx";
+    case ErrorCategory::kProtocol:
+      return "protocol";
+    case ErrorCategory::kEngineError:
+      return "engine_error";
+    case ErrorCategory::kTruncated:
+      return "truncated";
+    case ErrorCategory::kCancelled:
+      return "cancelled";
   }
   return "unknown";
 }
@@ -30,8 +43,8 @@ std::optional<ErrorCategory> error_category_from_string(std::string_view name) {
 
 bool is_timeout(ErrorCategory category) {
   return category == ErrorCategory::kTimeoutConnect ||
-         category == ErrorCategory::kTimeoutFirstToken ||
-         category == ErrorCategory::kTimeoutIdle || category == ErrorCategory::kTimeoutTotal;
+         category == ErrorCategory::kTimeoutFirstToken || category == ErrorCategory::kTimeoutIdle ||
+         category == ErrorCategory::kTimeoutTotal;
 }
 
 ErrorCategory category_for_http_status(int status) {

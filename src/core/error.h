@@ -9,7 +9,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <tl/expected.hpp>
 
 namespace llmbench {
@@ -53,10 +52,10 @@ enum class ErrorCategory {
 };
 
 inline constexpr ErrorCategory kAllErrorCategories[] = {
-    ErrorCategory::kConnect,     ErrorCategory::kTls,          ErrorCategory::kTimeoutConnect,
+    ErrorCategory::kConnect,           ErrorCategory::kTls,         ErrorCategory::kTimeoutConnect,
     ErrorCategory::kTimeoutFirstToken, ErrorCategory::kTimeoutIdle, ErrorCategory::kTimeoutTotal,
-    ErrorCategory::kHttp4xx,     ErrorCategory::kHttp429,      ErrorCategory::kHttp5xx,
-    ErrorCategory::kProtocol,    ErrorCategory::kEngineError,  ErrorCategory::kTruncated,
+    ErrorCategory::kHttp4xx,           ErrorCategory::kHttp429,     ErrorCategory::kHttp5xx,
+    ErrorCategory::kProtocol,          ErrorCategory::kEngineError, ErrorCategory::kTruncated,
     ErrorCategory::kCancelled,
 };
 

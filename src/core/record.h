@@ -42,10 +42,10 @@ struct RequestRecord {
 
   std::vector<TokenEvent> events;  // content-bearing arrivals, in order
   EngineUsage usage;
-  std::string finish_reason;   // as the engine named it ("stop", "length"...), empty if none
-  int http_status = 0;         // 0 when no response head arrived
+  std::string finish_reason;       // as the engine named it ("stop", "length"...), empty if none
+  int http_status = 0;             // 0 when no response head arrived
   std::uint64_t output_chars = 0;  // bytes of generated text received
-  bool completed = false;      // the engine signalled the end of the response
+  bool completed = false;          // the engine signalled the end of the response
 
   std::optional<RequestError> error;  // nullopt = success
 

@@ -11,10 +11,10 @@
 namespace llmbench {
 
 struct ResolvedRunSpec {
-  std::string url;      // base URL, credentials never included
-  std::string engine;   // resolved engine name (never "auto")
+  std::string url;               // base URL, credentials never included
+  std::string engine;            // resolved engine name (never "auto")
   std::string engine_requested;  // what the user asked for ("auto", "vllm"…)
-  std::string api;      // "completions" or "chat"
+  std::string api;               // "completions" or "chat"
   std::string model;
   std::string load_mode = "closed_loop";
   int concurrency = 1;
@@ -39,7 +39,7 @@ struct RunContext {
   std::string tool_version;
   std::string git_sha;
   std::string host;
-  std::string started_at;  // ISO 8601 UTC wall-clock time of the run start
+  std::string started_at;                 // ISO 8601 UTC wall-clock time of the run start
   std::vector<std::string> command_line;  // as given (argv)
   double clock_resolution = 0;            // s (M41)
   int cpu_count = 0;

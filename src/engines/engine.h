@@ -46,8 +46,8 @@ class Engine {
   [[nodiscard]] virtual std::string_view name() const = 0;
   [[nodiscard]] virtual net::HttpRequest build_request(const RequestSpec& spec) const = 0;
   // `record` must outlive the reader.
-  [[nodiscard]] virtual std::unique_ptr<ResponseReader> make_reader(const RequestSpec& spec,
-                                                                    RequestRecord& record) const = 0;
+  [[nodiscard]] virtual std::unique_ptr<ResponseReader> make_reader(
+      const RequestSpec& spec, RequestRecord& record) const = 0;
 };
 
 // Extracts a human-readable message from an error body of any engine's shape:

@@ -177,7 +177,8 @@ class OpenAiReader final : public ResponseReader {
     status_ = status;
     if (status < 200 || status >= 300) return Framing::kWholeBody;
     for (const net::Header& h : headers) {
-      if (iequals(h.name, "content-type") && h.value.find("text/event-stream") != std::string::npos) {
+      if (iequals(h.name, "content-type") &&
+          h.value.find("text/event-stream") != std::string::npos) {
         sse_ = true;
         return Framing::kSse;
       }
@@ -225,9 +226,8 @@ class OpenAiReader final : public ResponseReader {
       record_.completed = true;
       return;
     }
-    set_error(ErrorCategory::kTruncated,
-              stream_ ? "stream ended without a finish reason or [DONE]"
-                      : "response has no finish reason");
+    set_error(ErrorCategory::kTruncated, stream_ ? "stream ended without a finish reason or [DONE]"
+                                                 : "response has no finish reason");
   }
 
  private:
@@ -243,7 +243,8 @@ class OpenAiReader final : public ResponseReader {
   }
   static std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+      s.remove_suffix(1);
     return s;
   }
 
@@ -259,8 +260,8 @@ class OpenAiReader final : public ResponseReader {
     if (!err) err = parse_chunk(doc, chunk);
     if (err) {
       set_error(ErrorCategory::kProtocol, std::string("malformed JSON frame (") +
-                                              simdjson::error_message(err) + "): " +
-                                              std::string(payload.substr(0, 120)));
+                                              simdjson::error_message(err) +
+                                              "): " + std::string(payload.substr(0, 120)));
       return false;
     }
     return true;

@@ -62,9 +62,11 @@ TEST(OpenAiRequest, ChatNonStreamingHasNoStreamOptions) {
 TEST(OpenAiRequest, ApiKeyIsABearerHeader) {
   OpenAiOptions options;
   options.api_key = "sk-secret";
-  const net::HttpRequest request = OpenAiEngine(options).build_request(spec_for(ApiKind::kChat, true));
+  const net::HttpRequest request =
+      OpenAiEngine(options).build_request(spec_for(ApiKind::kChat, true));
   bool found = false;
-  for (const auto& h : request.headers) found |= h.name == "Authorization" && h.value == "Bearer sk-secret";
+  for (const auto& h : request.headers)
+    found |= h.name == "Authorization" && h.value == "Bearer sk-secret";
   EXPECT_TRUE(found);
   EXPECT_EQ(request.body.find("sk-secret"), std::string::npos);
 }
@@ -140,10 +142,10 @@ INSTANTIATE_TEST_SUITE_P(
         Expectation{"fixtures/ollama/openai_chat_stream.sse", 2, 14, 6, "stop", std::nullopt},
         // llama.cpp: role chunk with content null, finish chunk with empty delta.
         Expectation{"fixtures/llamacpp/chat_stream.sse", 2, 25, 64, "length", std::nullopt},
-        Expectation{"fixtures/llamacpp/stream_error_current.sse", 0, std::nullopt, std::nullopt,
-                    "", ErrorCategory::kEngineError},
-        Expectation{"fixtures/llamacpp/stream_error_legacy.sse", 0, std::nullopt, std::nullopt,
-                    "", ErrorCategory::kEngineError},
+        Expectation{"fixtures/llamacpp/stream_error_current.sse", 0, std::nullopt, std::nullopt, "",
+                    ErrorCategory::kEngineError},
+        Expectation{"fixtures/llamacpp/stream_error_legacy.sse", 0, std::nullopt, std::nullopt, "",
+                    ErrorCategory::kEngineError},
         Expectation{"fixtures/llamacpp-captured/v1_completions_stream.txt", 8, 2, 8, "length",
                     std::nullopt},
         Expectation{"fixtures/sglang/chat_stream.sse", 2, 15, 7, "stop", std::nullopt}));
@@ -214,7 +216,8 @@ TEST(OpenAiResponse, MalformedFrameIsAProtocolError) {
 }
 
 TEST(OpenAiResponse, StreamWithoutEndIsTruncated) {
-  const std::string body = "data: {\"choices\":[{\"index\":0,\"text\":\"a\",\"finish_reason\":null}]}\n\n";
+  const std::string body =
+      "data: {\"choices\":[{\"index\":0,\"text\":\"a\",\"finish_reason\":null}]}\n\n";
   const RequestRecord r = read_response(body, 5);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->category, ErrorCategory::kTruncated);
@@ -223,8 +226,8 @@ TEST(OpenAiResponse, StreamWithoutEndIsTruncated) {
 
 TEST(OpenAiResponse, TransportFailureWinsOverTruncationButNotOverEngineError) {
   const std::string partial = "data: {\"choices\":[{\"text\":\"a\"}]}\n\n";
-  RequestRecord r = read_response(partial, 3, 200, "text/event-stream", true,
-                                  net::ExchangeStatus::kTimeoutIdle);
+  RequestRecord r =
+      read_response(partial, 3, 200, "text/event-stream", true, net::ExchangeStatus::kTimeoutIdle);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->category, ErrorCategory::kTimeoutIdle);
 

@@ -10,9 +10,9 @@ struct NamedKind {
   EngineKind kind;
 };
 constexpr NamedKind kKinds[] = {
-    {"auto", EngineKind::kAuto},         {"openai", EngineKind::kOpenAi},
-    {"vllm", EngineKind::kVllm},         {"llamacpp", EngineKind::kLlamaCpp},
-    {"sglang", EngineKind::kSglang},     {"tgi", EngineKind::kTgi},
+    {"auto", EngineKind::kAuto},     {"openai", EngineKind::kOpenAi},
+    {"vllm", EngineKind::kVllm},     {"llamacpp", EngineKind::kLlamaCpp},
+    {"sglang", EngineKind::kSglang}, {"tgi", EngineKind::kTgi},
     {"ollama", EngineKind::kOllama},
 };
 }  // namespace

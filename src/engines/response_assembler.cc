@@ -4,16 +4,26 @@ namespace llmbench::engines {
 
 ErrorCategory category_for_exchange(net::ExchangeStatus status) {
   switch (status) {
-    case net::ExchangeStatus::kConnectFailed: return ErrorCategory::kConnect;
-    case net::ExchangeStatus::kTlsFailed: return ErrorCategory::kTls;
-    case net::ExchangeStatus::kTimeoutConnect: return ErrorCategory::kTimeoutConnect;
-    case net::ExchangeStatus::kTimeoutFirstByte: return ErrorCategory::kTimeoutFirstToken;
-    case net::ExchangeStatus::kTimeoutIdle: return ErrorCategory::kTimeoutIdle;
-    case net::ExchangeStatus::kTimeoutTotal: return ErrorCategory::kTimeoutTotal;
-    case net::ExchangeStatus::kClosedEarly: return ErrorCategory::kTruncated;
-    case net::ExchangeStatus::kBadResponse: return ErrorCategory::kProtocol;
-    case net::ExchangeStatus::kCancelled: return ErrorCategory::kCancelled;
-    case net::ExchangeStatus::kOk: break;
+    case net::ExchangeStatus::kConnectFailed:
+      return ErrorCategory::kConnect;
+    case net::ExchangeStatus::kTlsFailed:
+      return ErrorCategory::kTls;
+    case net::ExchangeStatus::kTimeoutConnect:
+      return ErrorCategory::kTimeoutConnect;
+    case net::ExchangeStatus::kTimeoutFirstByte:
+      return ErrorCategory::kTimeoutFirstToken;
+    case net::ExchangeStatus::kTimeoutIdle:
+      return ErrorCategory::kTimeoutIdle;
+    case net::ExchangeStatus::kTimeoutTotal:
+      return ErrorCategory::kTimeoutTotal;
+    case net::ExchangeStatus::kClosedEarly:
+      return ErrorCategory::kTruncated;
+    case net::ExchangeStatus::kBadResponse:
+      return ErrorCategory::kProtocol;
+    case net::ExchangeStatus::kCancelled:
+      return ErrorCategory::kCancelled;
+    case net::ExchangeStatus::kOk:
+      break;
   }
   return ErrorCategory::kProtocol;
 }
@@ -54,13 +64,11 @@ void ResponseAssembler::finish(const net::ExchangeResult& result) {
   if (head_seen_) {
     switch (framing_) {
       case Framing::kSse:
-        sse_.finish([this](const net::SseEvent& e) {
-          deliver(e.data, e.first_byte_at, e.error_field);
-        });
+        sse_.finish(
+            [this](const net::SseEvent& e) { deliver(e.data, e.first_byte_at, e.error_field); });
         break;
       case Framing::kNdjson:
-        ndjson_.finish(
-            [this](std::string_view line, TimePoint at) { deliver(line, at, false); });
+        ndjson_.finish([this](std::string_view line, TimePoint at) { deliver(line, at, false); });
         break;
       case Framing::kWholeBody:
         // A whole body that was cut short is not parsed: it would be a misleading protocol

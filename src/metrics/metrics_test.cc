@@ -7,7 +7,8 @@ namespace llmbench::metrics {
 namespace {
 
 TimePoint ms(double v) {
-  return TimePoint(std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(v)));
+  return TimePoint(
+      std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(v)));
 }
 
 TEST(Stats, PercentilesInterpolateBetweenOrderStatistics) {
@@ -65,9 +66,7 @@ TEST(Derive, EngineCountWinsOverClientCountForTpot) {
   EXPECT_TRUE(m.itl.empty());
 }
 
-TEST(Derive, SingleTokenHasNoTpot) {
-  EXPECT_FALSE(derive(streamed(1, 0, {10}, 12)).tpot);
-}
+TEST(Derive, SingleTokenHasNoTpot) { EXPECT_FALSE(derive(streamed(1, 0, {10}, 12)).tpot); }
 
 TEST(Summary, FailuresAreCountedByCategoryAndExcludedFromLatency) {
   std::vector<RequestRecord> records;

@@ -55,7 +55,8 @@ RunSummary summarize(const std::vector<RequestRecord>& records, TimePoint starte
     s.request_throughput = static_cast<double>(s.succeeded) / s.duration;
     s.output_token_throughput = static_cast<double>(s.output_tokens) / s.duration;
   }
-  s.success_rate = s.requests > 0 ? static_cast<double>(s.succeeded) / static_cast<double>(s.requests) : 0;
+  s.success_rate =
+      s.requests > 0 ? static_cast<double>(s.succeeded) / static_cast<double>(s.requests) : 0;
   return s;
 }
 

@@ -15,26 +15,26 @@ namespace llmbench::metrics {
 
 // Client-measured figures of one request, in seconds.
 struct RequestMetrics {
-  std::optional<double> ttft;        // M9: first content arrival − send
-  std::optional<double> e2e;         // M11: end − send
-  std::optional<double> tpot;        // M12: (end − first) / (output tokens − 1), ≥ 2 tokens
-  std::vector<double> itl;           // M10: gaps between consecutive content arrivals
-  std::int64_t output_tokens = 0;    // M5 (engine count, else client count)
+  std::optional<double> ttft;      // M9: first content arrival − send
+  std::optional<double> e2e;       // M11: end − send
+  std::optional<double> tpot;      // M12: (end − first) / (output tokens − 1), ≥ 2 tokens
+  std::vector<double> itl;         // M10: gaps between consecutive content arrivals
+  std::int64_t output_tokens = 0;  // M5 (engine count, else client count)
 };
 
 RequestMetrics derive(const RequestRecord& record);
 
 struct RunSummary {
-  std::size_t requests = 0;   // records in the run (sent or attempted)
+  std::size_t requests = 0;  // records in the run (sent or attempted)
   std::size_t succeeded = 0;
   std::size_t failed = 0;
-  double duration = 0;        // s: first send to last end
-  Stats ttft, itl, tpot, e2e;  // over successful requests
+  double duration = 0;                 // s: first send to last end
+  Stats ttft, itl, tpot, e2e;          // over successful requests
   double request_throughput = 0;       // M16: successful requests / duration
   double output_token_throughput = 0;  // M17: Σ output tokens of successful requests / duration
   double success_rate = 0;             // M31: succeeded / requests (0..1)
   std::int64_t output_tokens = 0;
-  std::int64_t prompt_tokens = 0;      // engine-reported, where reported
+  std::int64_t prompt_tokens = 0;             // engine-reported, where reported
   std::map<std::string, std::size_t> errors;  // M32: count per category name
 };
 

@@ -82,8 +82,8 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
         plain_(executor),
         timer_(executor) {}
 
-  asio::awaitable<ExchangeResult> exchange(std::string_view request_bytes,
-                                           ResponseHandler& handler, const Timeouts& timeouts);
+  asio::awaitable<ExchangeResult> exchange(std::string_view request_bytes, ResponseHandler& handler,
+                                           const Timeouts& timeouts);
   void cancel() {
     cancelled_ = true;
     close_socket();
@@ -111,10 +111,14 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
   [[nodiscard]] TimePoint deadline() const {
     TimePoint d = earliest(TimePoint::max(), exchange_started_, timeouts_.total);
     switch (phase_) {
-      case Phase::kConnect: return earliest(d, phase_started_, timeouts_.connect);
-      case Phase::kFirstByte: return earliest(d, phase_started_, timeouts_.first_byte);
-      case Phase::kReading: return earliest(d, last_read_, timeouts_.idle);
-      case Phase::kIdle: return TimePoint::max();
+      case Phase::kConnect:
+        return earliest(d, phase_started_, timeouts_.connect);
+      case Phase::kFirstByte:
+        return earliest(d, phase_started_, timeouts_.first_byte);
+      case Phase::kReading:
+        return earliest(d, last_read_, timeouts_.idle);
+      case Phase::kIdle:
+        return TimePoint::max();
     }
     return d;
   }
@@ -122,9 +126,12 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
     const TimePoint total = earliest(TimePoint::max(), exchange_started_, timeouts_.total);
     if (clock_.now() >= total) return ExchangeStatus::kTimeoutTotal;
     switch (phase_) {
-      case Phase::kConnect: return ExchangeStatus::kTimeoutConnect;
-      case Phase::kFirstByte: return ExchangeStatus::kTimeoutFirstByte;
-      default: return ExchangeStatus::kTimeoutIdle;
+      case Phase::kConnect:
+        return ExchangeStatus::kTimeoutConnect;
+      case Phase::kFirstByte:
+        return ExchangeStatus::kTimeoutFirstByte;
+      default:
+        return ExchangeStatus::kTimeoutIdle;
     }
   }
   void arm() {
@@ -268,8 +275,8 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
         close_socket();
         continue;
       }
-      co_return fail(ExchangeStatus::kClosedEarly, "write to " + url_.host_header() + ": " +
-                                                       wec.message());
+      co_return fail(ExchangeStatus::kClosedEarly,
+                     "write to " + url_.host_header() + ": " + wec.message());
     }
 
     ResponseParser parser(handler);
@@ -280,7 +287,8 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
       error_code rec;
       std::size_t n = 0;
       if (tls_stream_) {
-        std::tie(rec, n) = co_await tls_stream_->async_read_some(buffer_.prepare(kReadSize), kTuple);
+        std::tie(rec, n) =
+            co_await tls_stream_->async_read_some(buffer_.prepare(kReadSize), kTuple);
       } else {
         std::tie(rec, n) = co_await plain_.async_read_some(buffer_.prepare(kReadSize), kTuple);
       }
@@ -298,10 +306,10 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
           if (!pec) break;
         }
         result.head_received = parser.is_header_done();
-        co_return fail(ExchangeStatus::kClosedEarly,
-                       std::string(parser.is_header_done() ? "response body from "
-                                                           : "response from ") +
-                           url_.host_header() + " ended early: " + rec.message());
+        co_return fail(
+            ExchangeStatus::kClosedEarly,
+            std::string(parser.is_header_done() ? "response body from " : "response from ") +
+                url_.host_header() + " ended early: " + rec.message());
       }
       if (!any_byte) {
         any_byte = true;
@@ -363,9 +371,8 @@ Expected<std::vector<asio::ip::tcp::endpoint>> resolve(const Url& url) {
   error_code ec;
   auto results = resolver.resolve(url.host, std::to_string(url.port), ec);
   if (ec) {
-    return make_error(ErrorCode::kUnreachable,
-                      "cannot resolve host '" + url.host + "' of " + url.to_string() + ": " +
-                          ec.message());
+    return make_error(ErrorCode::kUnreachable, "cannot resolve host '" + url.host + "' of " +
+                                                   url.to_string() + ": " + ec.message());
   }
   std::vector<tcp::endpoint> endpoints;
   for (const auto& entry : results) endpoints.push_back(entry.endpoint());
@@ -401,19 +408,19 @@ Expected<SimpleResponse> fetch(const Url& url, const HttpRequest& request, Durat
       asio::detached);
   io.run();
   switch (result.status) {
-    case ExchangeStatus::kOk: return std::move(collect.response);
+    case ExchangeStatus::kOk:
+      return std::move(collect.response);
     case ExchangeStatus::kConnectFailed:
     case ExchangeStatus::kTlsFailed:
-      return make_error(ErrorCode::kUnreachable, "cannot reach " + url.to_string() + ": " +
-                                                     result.message);
+      return make_error(ErrorCode::kUnreachable,
+                        "cannot reach " + url.to_string() + ": " + result.message);
     case ExchangeStatus::kTimeoutConnect:
       return make_error(ErrorCode::kUnreachable,
                         "cannot reach " + url.to_string() + ": connect timed out");
     default:
-      return make_error(ErrorCode::kProtocol, request.method + " " + url.to_string() +
-                                                  request.target + ": " +
-                                                  (result.message.empty() ? "timed out"
-                                                                          : result.message));
+      return make_error(ErrorCode::kProtocol,
+                        request.method + " " + url.to_string() + request.target + ": " +
+                            (result.message.empty() ? "timed out" : result.message));
   }
 }
 

@@ -72,11 +72,11 @@ enum class ExchangeStatus {
 
 struct ExchangeResult {
   ExchangeStatus status = ExchangeStatus::kOk;
-  std::string message;        // human-readable cause when status != kOk
-  bool sent = false;          // request bytes were (at least partly) written
+  std::string message;  // human-readable cause when status != kOk
+  bool sent = false;    // request bytes were (at least partly) written
   bool head_received = false;
-  TimePoint t_send{};         // when the first request byte was written
-  TimePoint t_end{};          // when the response completed or the exchange failed
+  TimePoint t_send{};  // when the first request byte was written
+  TimePoint t_end{};   // when the response completed or the exchange failed
 };
 
 // TLS settings shared by all connections of a run.
@@ -98,8 +98,8 @@ class HttpConnection {
 
   // Sends `request_bytes` and streams the response into `handler`. Never throws for network
   // or protocol failures: they come back as the status.
-  asio::awaitable<ExchangeResult> exchange(std::string_view request_bytes,
-                                           ResponseHandler& handler, const Timeouts& timeouts);
+  asio::awaitable<ExchangeResult> exchange(std::string_view request_bytes, ResponseHandler& handler,
+                                           const Timeouts& timeouts);
 
   // Aborts the exchange in progress (it returns kCancelled) and closes the socket. Call on
   // the connection's thread.

@@ -62,7 +62,8 @@ TEST(ResponseParser, ChunkedBodyIsIdenticalAtEverySplit) {
 
 TEST(ResponseParser, ContentLengthBodyAtEverySplit) {
   const std::string wire =
-      "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nContent-Length: 11\r\n\r\n{\"e\":\"no\"}\n";
+      "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nContent-Length: "
+      "11\r\n\r\n{\"e\":\"no\"}\n";
   for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
     Collected c;
     ASSERT_TRUE(parse_split(wire, cut, c)) << cut;

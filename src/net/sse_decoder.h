@@ -56,8 +56,8 @@ class SseDecoder {
   bool in_event_ = false;
   TimePoint event_started_at_{};
   int data_lines_ = 0;
-  bool data_owned_ = false;       // data lives in data_ rather than data_view_
-  std::string_view data_view_;    // single data line inside the chunk being fed
+  bool data_owned_ = false;     // data lives in data_ rather than data_view_
+  std::string_view data_view_;  // single data line inside the chunk being fed
   std::string data_;
   std::string event_name_;
   bool error_field_ = false;

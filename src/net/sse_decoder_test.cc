@@ -69,18 +69,17 @@ TEST_P(SseFixtureTest, CrlfLineEndsGiveTheSameEvents) {
 
 INSTANTIATE_TEST_SUITE_P(
     Fixtures, SseFixtureTest,
-    ::testing::Values("fixtures/vllm/chat_stream.sse", "fixtures/vllm/completions_stream.sse",
-                      "fixtures/vllm/stream_error.sse", "fixtures/tgi/chat_stream.sse",
-                      "fixtures/tgi/completions_stream.sse", "fixtures/tgi/generate_stream.sse",
-                      "fixtures/tgi/generate_stream_error.sse",
-                      "fixtures/ollama/openai_chat_stream.sse",
-                      "fixtures/ollama/openai_completions_stream.sse",
-                      "fixtures/llamacpp/chat_stream.sse", "fixtures/llamacpp/completion_stream.sse",
-                      "fixtures/llamacpp/stream_error_current.sse",
-                      "fixtures/llamacpp/stream_error_legacy.sse", "fixtures/sglang/chat_stream.sse",
-                      "fixtures/sglang/generate_stream.sse",
-                      "fixtures/llamacpp-captured/v1_completions_stream.txt",
-                      "fixtures/llamacpp-captured/v1_chat_completions_stream.txt"));
+    ::testing::Values(
+        "fixtures/vllm/chat_stream.sse", "fixtures/vllm/completions_stream.sse",
+        "fixtures/vllm/stream_error.sse", "fixtures/tgi/chat_stream.sse",
+        "fixtures/tgi/completions_stream.sse", "fixtures/tgi/generate_stream.sse",
+        "fixtures/tgi/generate_stream_error.sse", "fixtures/ollama/openai_chat_stream.sse",
+        "fixtures/ollama/openai_completions_stream.sse", "fixtures/llamacpp/chat_stream.sse",
+        "fixtures/llamacpp/completion_stream.sse", "fixtures/llamacpp/stream_error_current.sse",
+        "fixtures/llamacpp/stream_error_legacy.sse", "fixtures/sglang/chat_stream.sse",
+        "fixtures/sglang/generate_stream.sse",
+        "fixtures/llamacpp-captured/v1_completions_stream.txt",
+        "fixtures/llamacpp-captured/v1_chat_completions_stream.txt"));
 
 TEST(SseDecoder, DataWithAndWithoutSpaceIsTheSame) {
   const auto spaced = decode_in_pieces("data: {\"a\":1}\n\n", {});
@@ -108,8 +107,8 @@ TEST(SseDecoder, CommentsAreKeepAlivesNotEvents) {
 }
 
 TEST(SseDecoder, ManyEventsInOneFeedAndEventNames) {
-  const auto events =
-      decode_in_pieces("event: delta\ndata: a\n\ndata: b\n\nid: 7\nretry: 10\ndata: [DONE]\n\n", {});
+  const auto events = decode_in_pieces(
+      "event: delta\ndata: a\n\ndata: b\n\nid: 7\nretry: 10\ndata: [DONE]\n\n", {});
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0].name, "delta");
   EXPECT_EQ(events[1].name, "");

@@ -59,12 +59,13 @@ Expected<Url> parse_url(std::string_view text) {
     url.port = url.tls() ? 443 : 80;
   } else {
     unsigned value = 0;
-    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    const auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
     if (ec != std::errc{} || end != port_text.data() + port_text.size() || value == 0 ||
         value > 65535) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "URL '" + std::string(text) + "': port '" + std::string(port_text) +
-                            "' is not a number from 1 to 65535");
+      return make_error(ErrorCode::kInvalidArgument, "URL '" + std::string(text) + "': port '" +
+                                                         std::string(port_text) +
+                                                         "' is not a number from 1 to 65535");
     }
     url.port = static_cast<std::uint16_t>(value);
   }

@@ -10,8 +10,8 @@
 namespace llmbench::net {
 
 struct Url {
-  std::string scheme;     // "http" or "https"
-  std::string host;       // without brackets for IPv6 literals
+  std::string scheme;  // "http" or "https"
+  std::string host;    // without brackets for IPv6 literals
   std::uint16_t port = 0;
   std::string base_path;  // without trailing '/', may be empty ("/v1" is kept: the adapter
                           // strips what it knows)

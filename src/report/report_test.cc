@@ -1,12 +1,12 @@
+#include "report/report.h"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <unistd.h>
-
-#include "report/report.h"
 
 namespace llmbench::report {
 namespace {
@@ -53,7 +53,8 @@ TEST(JsonReport, HasTheDocumentedShape) {
   EXPECT_EQ(j["context"]["seed"], 9);
   EXPECT_EQ(j["context"]["config"]["model"], "m");
   for (const char* key : {"ttft", "itl", "tpot", "e2e_latency"}) {
-    for (const char* stat : {"count", "mean", "std", "min", "p50", "p90", "p95", "p99", "p99.9", "max"}) {
+    for (const char* stat :
+         {"count", "mean", "std", "min", "p50", "p90", "p95", "p99", "p99.9", "max"}) {
       EXPECT_TRUE(j["summary"][key].contains(stat)) << key << "." << stat;
     }
   }
@@ -80,9 +81,10 @@ TEST(JsonReport, HasTheDocumentedShape) {
 TEST(CsvReport, FixedHeaderAndQuotedFields) {
   const RunReport report = sample();
   const std::string csv = requests_csv(report);
-  EXPECT_EQ(csv.substr(0, csv.find('\n')),
-            "id,prompt_tokens,prompt_tokens_target,output_tokens,output_tokens_source,max_tokens,"
-            "ttft,e2e_latency,tpot,itl_mean,finish_reason,http_status,error_category,error_message");
+  EXPECT_EQ(
+      csv.substr(0, csv.find('\n')),
+      "id,prompt_tokens,prompt_tokens_target,output_tokens,output_tokens_source,max_tokens,"
+      "ttft,e2e_latency,tpot,itl_mean,finish_reason,http_status,error_category,error_message");
   EXPECT_NE(csv.find("\"connect to x:1: refused, \"\"quoted\"\"\""), std::string::npos);
   const std::string summary = summary_csv(report);
   EXPECT_EQ(summary.substr(0, summary.find('\n')), "metric,stat,value");
@@ -98,7 +100,8 @@ TEST(TerminalReport, ShowsMillisecondsAndErrors) {
 }
 
 TEST(AtomicWrite, ReplacesTheFileAndLeavesNoTemporary) {
-  const auto dir = std::filesystem::temp_directory_path() / ("llmbench_report_test_" + std::to_string(::getpid()));
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("llmbench_report_test_" + std::to_string(::getpid()));
   const auto path = dir / "sub" / "r.json";
   ASSERT_TRUE(write_file_atomically(path, "first"));
   ASSERT_TRUE(write_file_atomically(path, "second"));

@@ -1,11 +1,11 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <unistd.h>
 
 #include "report/report.h"
 
@@ -27,8 +27,8 @@ std::string opt(const std::optional<double>& v) { return v ? fmt::format("{:.9g}
 
 void stats_rows(std::string& out, std::string_view metric, const metrics::Stats& s) {
   const std::pair<std::string_view, double> rows[] = {
-      {"mean", s.mean}, {"std", s.std}, {"min", s.min}, {"p50", s.p50}, {"p90", s.p90},
-      {"p95", s.p95}, {"p99", s.p99}, {"p99.9", s.p999}, {"max", s.max}};
+      {"mean", s.mean}, {"std", s.std}, {"min", s.min},    {"p50", s.p50}, {"p90", s.p90},
+      {"p95", s.p95},   {"p99", s.p99}, {"p99.9", s.p999}, {"max", s.max}};
   out += fmt::format("{},count,{}\n", metric, s.count);
   for (const auto& [stat, value] : rows) out += fmt::format("{},{},{:.9g}\n", metric, stat, value);
 }
@@ -45,13 +45,14 @@ std::string requests_csv(const RunReport& report) {
     double itl_sum = 0;
     for (const double gap : m.itl) itl_sum += gap;
     const std::optional<double> itl_mean =
-        m.itl.empty() ? std::nullopt : std::optional<double>(itl_sum / static_cast<double>(m.itl.size()));
+        m.itl.empty() ? std::nullopt
+                      : std::optional<double>(itl_sum / static_cast<double>(m.itl.size()));
     out += fmt::format(
         "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.id,
-        r.usage.prompt_tokens ? std::to_string(*r.usage.prompt_tokens) : "",
-        r.prompt_tokens_target, m.output_tokens, r.output_tokens_from_engine() ? "native" : "client",
-        r.max_tokens, opt(m.ttft), opt(m.e2e), opt(m.tpot), opt(itl_mean),
-        csv_field(r.finish_reason), r.http_status == 0 ? "" : std::to_string(r.http_status),
+        r.usage.prompt_tokens ? std::to_string(*r.usage.prompt_tokens) : "", r.prompt_tokens_target,
+        m.output_tokens, r.output_tokens_from_engine() ? "native" : "client", r.max_tokens,
+        opt(m.ttft), opt(m.e2e), opt(m.tpot), opt(itl_mean), csv_field(r.finish_reason),
+        r.http_status == 0 ? "" : std::to_string(r.http_status),
         r.error ? std::string(to_string(r.error->category)) : "",
         r.error ? csv_field(r.error->message) : "");
   }
@@ -70,7 +71,8 @@ std::string summary_csv(const RunReport& report) {
   out += fmt::format("success_rate,value,{:.9g}\n", s.success_rate);
   out += fmt::format("requests,value,{}\n", s.requests);
   out += fmt::format("duration,value,{:.9g}\n", s.duration);
-  for (const auto& [category, count] : s.errors) out += fmt::format("errors,{},{}\n", category, count);
+  for (const auto& [category, count] : s.errors)
+    out += fmt::format("errors,{},{}\n", category, count);
   return out;
 }
 
@@ -80,8 +82,8 @@ void print_summary(std::ostream& out, const RunReport& report) {
   fmt::print(out, "\nllmbench — {} ({}) model={} {} concurrency={}{}\n", spec.url, spec.engine,
              spec.model, spec.stream ? "stream" : "no-stream", spec.concurrency,
              report.interrupted ? "  [INTERRUPTED: partial result]" : "");
-  fmt::print(out, "{:<14}{:>8}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "latency (ms)", "count",
-             "mean", "min", "p50", "p90", "p99", "p99.9", "max");
+  fmt::print(out, "{:<14}{:>8}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "latency (ms)",
+             "count", "mean", "min", "p50", "p90", "p99", "p99.9", "max");
   auto row = [&out](std::string_view name, const metrics::Stats& st) {
     fmt::print(out, "{:<14}{:>8}{:>10.3f}{:>10.3f}{:>10.3f}{:>10.3f}{:>10.3f}{:>10.3f}{:>10.3f}\n",
                name, st.count, st.mean * 1e3, st.min * 1e3, st.p50 * 1e3, st.p90 * 1e3,
@@ -105,30 +107,34 @@ void print_summary(std::ostream& out, const RunReport& report) {
   for (const std::string& w : report.warnings) fmt::print(out, "warning: {}\n", w);
 }
 
-Expected<void> write_file_atomically(const std::filesystem::path& path, const std::string& content) {
+Expected<void> write_file_atomically(const std::filesystem::path& path,
+                                     const std::string& content) {
   std::error_code ec;
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
   if (ec) {
-    return make_error(ErrorCode::kIo, "cannot create folder " + path.parent_path().string() +
-                                          ": " + ec.message());
+    return make_error(ErrorCode::kIo,
+                      "cannot create folder " + path.parent_path().string() + ": " + ec.message());
   }
   const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
     if (!file) {
-      return make_error(ErrorCode::kIo, "cannot write " + tmp.string() + ": " + std::strerror(errno));
+      return make_error(ErrorCode::kIo,
+                        "cannot write " + tmp.string() + ": " + std::strerror(errno));
     }
     file.write(content.data(), static_cast<std::streamsize>(content.size()));
     file.flush();
     if (!file) {
       std::filesystem::remove(tmp, ec);
-      return make_error(ErrorCode::kIo, "cannot write " + tmp.string() + ": " + std::strerror(errno));
+      return make_error(ErrorCode::kIo,
+                        "cannot write " + tmp.string() + ": " + std::strerror(errno));
     }
   }
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
     std::filesystem::remove(tmp, ec);
-    return make_error(ErrorCode::kIo, "cannot rename result into " + path.string() + ": " + ec.message());
+    return make_error(ErrorCode::kIo,
+                      "cannot rename result into " + path.string() + ": " + ec.message());
   }
   return {};
 }

@@ -22,7 +22,10 @@ struct Runner::Worker {
 
 Runner::Runner(RunOptions options, const engines::Engine& engine,
                const workload::Workload& workload, RecordSink& sink, const Clock& clock)
-    : options_(std::move(options)), engine_(engine), workload_(workload), sink_(sink),
+    : options_(std::move(options)),
+      engine_(engine),
+      workload_(workload),
+      sink_(sink),
       clock_(clock) {}
 
 Runner::~Runner() = default;
@@ -53,8 +56,7 @@ Expected<RunTimes> Runner::run() {
   if (options_.duration) deadline_ = times.started + *options_.duration;
 
   auto user = [this, &endpoints, &tls](Worker& worker) -> asio::awaitable<void> {
-    net::HttpConnection connection(worker.io.get_executor(), options_.url, *endpoints, tls,
-                                   clock_);
+    net::HttpConnection connection(worker.io.get_executor(), options_.url, *endpoints, tls, clock_);
     worker.connections.insert(&connection);
     while (auto index = claim_next()) {
       const RequestSpec spec = workload_.make(*index);

@@ -29,16 +29,16 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 namespace {
 
 constexpr std::string_view kWords[] = {" the", " quick", " brown", " fox", " jumps", " over",
-                                       " a", " lazy", " dog", " and", " runs", " far"};
+                                       " a",   " lazy",  " dog",   " and", " runs",  " far"};
 
 struct Fault_name {
   std::string_view name;
   Fault fault;
 };
 constexpr Fault_name kFaults[] = {
-    {"none", Fault::kNone},           {"malformed", Fault::kMalformedFrame},
-    {"reset", Fault::kReset},         {"error-event", Fault::kErrorEvent},
-    {"stall", Fault::kStall},         {"429", Fault::kRateLimit},
+    {"none", Fault::kNone},       {"malformed", Fault::kMalformedFrame},
+    {"reset", Fault::kReset},     {"error-event", Fault::kErrorEvent},
+    {"stall", Fault::kStall},     {"429", Fault::kRateLimit},
     {"503", Fault::kUnavailable},
 };
 
@@ -57,7 +57,7 @@ std::string chunked(std::string_view payload) {
 }
 
 std::string response_head(int status, std::string_view reason, std::string_view content_type,
-                           bool keep_alive, std::string_view extra_headers = {}) {
+                          bool keep_alive, std::string_view extra_headers = {}) {
   return fmt::format("HTTP/1.1 {} {}\r\nServer: llmbench-sim\r\nContent-Type: {}\r\n{}{}", status,
                      reason, content_type, extra_headers,
                      keep_alive ? "" : "Connection: close\r\n");
@@ -205,16 +205,20 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
       if (path == "/health") {
         co_await write(socket, full_response(200, "OK", "application/json", "", keep_alive));
       } else if (path == "/v1/models") {
-        Json card = {{"id", options_.model}, {"object", "model"}, {"created", 0},
-                     {"owned_by", "llmbench-sim"}, {"max_model_len", 32768}};
+        Json card = {{"id", options_.model},
+                     {"object", "model"},
+                     {"created", 0},
+                     {"owned_by", "llmbench-sim"},
+                     {"max_model_len", 32768}};
         Json list = {{"object", "list"}, {"data", Json::array({card})}};
-        co_await write(socket, full_response(200, "OK", "application/json", list.dump(), keep_alive));
+        co_await write(socket,
+                       full_response(200, "OK", "application/json", list.dump(), keep_alive));
       } else if (path == "/metrics") {
-        co_await write(socket, full_response(200, "OK", "text/plain; version=0.0.4",
-                                             metrics_text(), keep_alive));
-      } else if (path == "/") {
-        co_await write(socket, full_response(200, "OK", "text/plain", "llmbench sim is running",
+        co_await write(socket, full_response(200, "OK", "text/plain; version=0.0.4", metrics_text(),
                                              keep_alive));
+      } else if (path == "/") {
+        co_await write(
+            socket, full_response(200, "OK", "text/plain", "llmbench sim is running", keep_alive));
       } else {
         co_await not_found(socket, path, keep_alive);
       }
@@ -240,7 +244,8 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     return fmt::format(
         "# TYPE llmbench_sim_requests_total counter\nllmbench_sim_requests_total {}\n"
         "# TYPE llmbench_sim_failures_total counter\nllmbench_sim_failures_total {}\n"
-        "# TYPE llmbench_sim_generated_tokens_total counter\nllmbench_sim_generated_tokens_total {}\n"
+        "# TYPE llmbench_sim_generated_tokens_total counter\nllmbench_sim_generated_tokens_total "
+        "{}\n"
         "# TYPE llmbench_sim_requests_running gauge\nllmbench_sim_requests_running {}\n"
         "# TYPE llmbench_sim_requests_waiting gauge\nllmbench_sim_requests_waiting {}\n",
         counters_.requests, counters_.failed, counters_.tokens, counters_.running,
@@ -272,8 +277,10 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
       if (prompt == j.end() || !(prompt->is_string() || prompt->is_array())) {
         return make_error(ErrorCode::kInvalidArgument, "'prompt' must be a string");
       }
-      if (prompt->is_string()) g.prompt_tokens = sim_token_count(prompt->get<std::string>());
-      else g.prompt_tokens = static_cast<std::int64_t>(prompt->size());
+      if (prompt->is_string())
+        g.prompt_tokens = sim_token_count(prompt->get<std::string>());
+      else
+        g.prompt_tokens = static_cast<std::int64_t>(prompt->size());
     }
     g.max_tokens = -1;
     for (const char* key : {"max_completion_tokens", "max_tokens"}) {
@@ -302,7 +309,8 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
   // ---- slots (--max-batch): FIFO hand-over, one waiter timer per queued request ----
   // Returns whether the request had to wait for its slot.
   asio::awaitable<bool> acquire_slot() {
-    if (options_.max_batch <= 0 || counters_.running < static_cast<std::uint64_t>(options_.max_batch)) {
+    if (options_.max_batch <= 0 ||
+        counters_.running < static_cast<std::uint64_t>(options_.max_batch)) {
       ++counters_.running;
       co_return false;
     }
@@ -347,15 +355,14 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     if (fault == Fault::kRateLimit || fault == Fault::kUnavailable) {
       ++counters_.failed;
       const bool limit = fault == Fault::kRateLimit;
-      co_await write(socket, full_response(limit ? 429 : 503,
-                                           limit ? "Too Many Requests" : "Service Unavailable",
-                                           "application/json",
-                                           openai_error(limit ? "simulated rate limit"
-                                                              : "simulated model loading",
-                                                        limit ? "rate_limit_error"
-                                                              : "unavailable_error",
-                                                        limit ? 429 : 503),
-                                           keep_alive, limit ? "Retry-After: 1\r\n" : ""));
+      co_await write(
+          socket,
+          full_response(
+              limit ? 429 : 503, limit ? "Too Many Requests" : "Service Unavailable",
+              "application/json",
+              openai_error(limit ? "simulated rate limit" : "simulated model loading",
+                           limit ? "rate_limit_error" : "unavailable_error", limit ? 429 : 503),
+              keep_alive, limit ? "Retry-After: 1\r\n" : ""));
       co_return keep_alive;
     }
 
@@ -365,16 +372,17 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     const TimePoint start = queued ? SteadyClock::now() : arrived;
     const bool ok = co_await produce(socket, g, id, fault, keep_alive, start);
     release_slot();
-    co_return ok && keep_alive;
+    co_return ok&& keep_alive;
   }
 
   std::string chunk_json(const Generation& g, std::uint64_t id, std::string_view text,
                          std::string_view finish, bool role_only) const {
-    Json choice = {{"index", 0}, {"logprobs", nullptr},
+    Json choice = {{"index", 0},
+                   {"logprobs", nullptr},
                    {"finish_reason", finish.empty() ? Json(nullptr) : Json(finish)}};
     if (g.chat) {
-      choice["delta"] = role_only ? Json{{"role", "assistant"}, {"content", ""}}
-                                  : Json{{"content", text}};
+      choice["delta"] =
+          role_only ? Json{{"role", "assistant"}, {"content", ""}} : Json{{"content", text}};
     } else {
       choice["text"] = text;
     }
@@ -407,17 +415,21 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     if (!g.stream) {
       for (std::int64_t i = 1; i < n; ++i) due += jittered(options_.itl);
       std::string text;
-      for (std::int64_t i = 0; i < n; ++i) text += kWords[static_cast<std::size_t>(i) % std::size(kWords)];
+      for (std::int64_t i = 0; i < n; ++i)
+        text += kWords[static_cast<std::size_t>(i) % std::size(kWords)];
       Json choice = {{"index", 0}, {"finish_reason", "length"}, {"logprobs", nullptr}};
-      if (g.chat) choice["message"] = {{"role", "assistant"}, {"content", text}};
-      else choice["text"] = text;
+      if (g.chat)
+        choice["message"] = {{"role", "assistant"}, {"content", text}};
+      else
+        choice["text"] = text;
       Json body = {{"id", fmt::format("{}-{}", g.chat ? "chatcmpl" : "cmpl", id)},
                    {"object", g.chat ? "chat.completion" : "text_completion"},
                    {"created", 0},
                    {"model", g.model.empty() ? options_.model : g.model},
                    {"choices", Json::array({choice})},
                    {"usage", usage_json(g, n)}};
-      const std::string response = full_response(200, "OK", "application/json", body.dump(), keep_alive);
+      const std::string response =
+          full_response(200, "OK", "application/json", body.dump(), keep_alive);
       timer.expires_at(due);
       co_await timer.async_wait(kTuple);
       counters_.tokens += static_cast<std::uint64_t>(n);
@@ -437,15 +449,18 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
       if (i > 0) due += jittered(options_.itl);
       // The frame is built before the wait so the write happens at the scheduled instant.
       const bool last = i + 1 == n;
-      const std::string frame = chunked(
-          "data: " + chunk_json(g, id, kWords[static_cast<std::size_t>(i) % std::size(kWords)],
-                                last ? "length" : "", false) + "\n\n");
+      const std::string frame =
+          chunked("data: " +
+                  chunk_json(g, id, kWords[static_cast<std::size_t>(i) % std::size(kWords)],
+                             last ? "length" : "", false) +
+                  "\n\n");
       timer.expires_at(due);
       co_await timer.async_wait(kTuple);
       if (i == fault_at && fault != Fault::kNone) {
         switch (fault) {
           case Fault::kMalformedFrame:
-            if (!co_await write(socket, chunked("data: {\"choices\":[{\"text\": tok\n\n"))) co_return false;
+            if (!co_await write(socket, chunked("data: {\"choices\":[{\"text\": tok\n\n")))
+              co_return false;
             break;
           case Fault::kReset: {
             boost::system::error_code ignored;
@@ -454,14 +469,17 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
           }
           case Fault::kErrorEvent:
             co_return co_await write(
-                socket, chunked("data: " + openai_error("simulated engine failure", "server_error", 500) +
-                                "\n\ndata: [DONE]\n\n") + "0\r\n\r\n");
+                socket,
+                chunked("data: " + openai_error("simulated engine failure", "server_error", 500) +
+                        "\n\ndata: [DONE]\n\n") +
+                    "0\r\n\r\n");
           case Fault::kStall: {
             timer.expires_at(asio::steady_timer::time_point::max());
             co_await timer.async_wait(kTuple);  // until stop(): a stalled engine never recovers
             co_return false;
           }
-          default: break;
+          default:
+            break;
         }
       }
       if (!co_await write(socket, frame)) co_return false;

@@ -41,8 +41,8 @@ struct SimOptions {
   Duration itl = std::chrono::milliseconds(10);
   Duration jitter{};
   Duration prefill_per_token{};
-  int max_batch = 0;  // 0 = unlimited concurrent generations
-  double fail_rate = 0;   // fraction of generation requests answered with HTTP 500
+  int max_batch = 0;     // 0 = unlimited concurrent generations
+  double fail_rate = 0;  // fraction of generation requests answered with HTTP 500
   Fault fault = Fault::kNone;
   double fault_rate = 1;  // fraction of generation requests that get the fault
   std::uint64_t seed = 0;
@@ -51,11 +51,11 @@ struct SimOptions {
 };
 
 struct SimCounters {
-  std::uint64_t requests = 0;          // generation requests received
-  std::uint64_t failed = 0;            // answered with an injected failure
-  std::uint64_t tokens = 0;            // tokens written
-  std::uint64_t running = 0;           // generations holding a slot now
-  std::uint64_t waiting = 0;           // generations queued for a slot now
+  std::uint64_t requests = 0;  // generation requests received
+  std::uint64_t failed = 0;    // answered with an injected failure
+  std::uint64_t tokens = 0;    // tokens written
+  std::uint64_t running = 0;   // generations holding a slot now
+  std::uint64_t waiting = 0;   // generations queued for a slot now
 };
 
 class SimServer {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "workload/workload.h"
+
+#include <gtest/gtest.h>
 
 namespace llmbench::workload {
 namespace {
