@@ -34,7 +34,9 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-std::string chunk(const std::string& payload) { return fmt::format("{:x}\r\n{}\r\n", payload.size(), payload); }
+std::string chunk(const std::string& payload) {
+  return fmt::format("{:x}\r\n{}\r\n", payload.size(), payload);
+}
 
 std::string streamed_response(int frames) {
   std::string out =
@@ -43,7 +45,8 @@ std::string streamed_response(int frames) {
   for (int i = 0; i < frames; ++i) {
     body += fmt::format(
         "data: {{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"m\","
-        "\"choices\":[{{\"index\":0,\"text\":\" tok{}\",\"logprobs\":null,\"finish_reason\":{}}}]}}\n\n",
+        "\"choices\":[{{\"index\":0,\"text\":\" "
+        "tok{}\",\"logprobs\":null,\"finish_reason\":{}}}]}}\n\n",
         i % 10, i + 1 == frames ? "\"length\"" : "null");
     if (body.size() > 16000) {  // servers flush in chunks of a few KB
       out += chunk(body);
@@ -52,7 +55,8 @@ std::string streamed_response(int frames) {
   }
   body += fmt::format(
       "data: {{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"m\","
-      "\"choices\":[],\"usage\":{{\"prompt_tokens\":16,\"completion_tokens\":{},\"total_tokens\":{}}}}}\n\n"
+      "\"choices\":[],\"usage\":{{\"prompt_tokens\":16,\"completion_tokens\":{},\"total_tokens\":{}"
+      "}}}}\n\n"
       "data: [DONE]\n\n",
       frames, frames + 16);
   out += chunk(body);
@@ -65,11 +69,13 @@ std::string plain_response(int tokens) {
   for (int i = 0; i < tokens; ++i) text += " tok";
   const std::string body = fmt::format(
       "{{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"m\","
-      "\"choices\":[{{\"index\":0,\"text\":\"{}\",\"logprobs\":null,\"finish_reason\":\"length\"}}],"
+      "\"choices\":[{{\"index\":0,\"text\":\"{}\",\"logprobs\":null,\"finish_reason\":\"length\"}}]"
+      ","
       "\"usage\":{{\"prompt_tokens\":16,\"completion_tokens\":{},\"total_tokens\":{}}}}}",
       text, tokens, tokens + 16);
-  return fmt::format("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
-                     body.size(), body);
+  return fmt::format(
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+      body.size(), body);
 }
 
 // Answers every request on a connection with the same bytes, as soon as its head and body
@@ -125,14 +131,16 @@ class CountingSink final : public RecordSink {
   std::uint64_t requests = 0, events = 0, failed = 0;
 };
 
-Measurement measure(const std::string& response, bool stream, std::uint64_t requests, int concurrency) {
+Measurement measure(const std::string& response, bool stream, std::uint64_t requests,
+                    int concurrency) {
   asio::io_context server_io{1};
   tcp::acceptor acceptor(server_io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   asio::co_spawn(server_io, accept(acceptor, response), asio::detached);
   std::thread server([&] { server_io.run(); });
 
   runner::RunOptions options;
-  options.url = *net::parse_url(fmt::format("http://127.0.0.1:{}", acceptor.local_endpoint().port()));
+  options.url =
+      *net::parse_url(fmt::format("http://127.0.0.1:{}", acceptor.local_endpoint().port()));
   options.concurrency = concurrency;
   options.requests = requests;
   options.threads = 1;  // the ceiling of ONE client thread

@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev libssl-dev libexpected-dev libsimdjson-dev nlohmann-json3-dev
   libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3
+  openssl ca-certificates
 )
 
 missing=()

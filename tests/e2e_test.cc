@@ -157,6 +157,87 @@ TEST(EndToEnd, TotalTimeoutIsCategorised) {
   EXPECT_EQ(r.result["summary"]["errors"]["timeout_total"], 2);
 }
 
+TEST(EndToEnd, FirstTokenTimeoutIsCategorised) {
+  Sim sim({"--ttft", "2s", "--itl", "1ms"});
+  const RunOutcome r =
+      run(sim.url(), {"--concurrency", "2", "--requests", "2", "--first-token-timeout", "300ms"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.result["summary"]["errors"]["timeout_first_token"], 2);
+}
+
+TEST(EndToEnd, DurationLimitStopsStartingRequests) {
+  Sim sim({"--ttft", "20ms", "--itl", "5ms"});
+  const RunOutcome r =
+      run(sim.url(), {"--concurrency", "4", "--duration", "1s", "--max-tokens", "5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["summary"];
+  // Each request takes 40 ms: about 25 rounds of 4 in one second.
+  EXPECT_GT(s["requests"].get<int>(), 40);
+  EXPECT_LT(s["requests"].get<int>(), 130);
+  EXPECT_LT(s["duration"].get<double>(), 1.5);
+  EXPECT_EQ(s["success_rate"], 1.0);
+}
+
+TEST(EndToEnd, SimulatorQueuesBeyondMaxBatch) {
+  // One slot, two users: requests run one after the other, so the run takes twice as long
+  // as with free slots, and each request's TTFT includes the other's generation.
+  Sim sim({"--ttft", "30ms", "--itl", "2ms", "--max-batch", "1"});
+  const RunOutcome r =
+      run(sim.url(), {"--concurrency", "2", "--requests", "10", "--max-tokens", "11"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const double per_request = 0.030 + 10 * 0.002;
+  EXPECT_NEAR(r.result["summary"]["duration"].get<double>(), 10 * per_request, 0.1);
+  EXPECT_GT(ms(r.result["summary"]["ttft"]["p90"]), 1e3 * per_request);
+}
+
+TEST(EndToEnd, JitterSpreadsTheGapsAroundTheirMean) {
+  Sim sim({"--ttft", "10ms", "--itl", "10ms", "--jitter", "3ms", "--seed", "5"});
+  const RunOutcome r =
+      run(sim.url(), {"--concurrency", "4", "--requests", "20", "--max-tokens", "30"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& itl = r.result["summary"]["itl"];
+  EXPECT_NEAR(ms(itl["mean"]), 10.0, 0.5);
+  // Uniform on [7, 13] ms has a standard deviation of 1.73 ms.
+  EXPECT_NEAR(ms(itl["std"]), 1.73, 0.4);
+}
+
+TEST(EndToEnd, ThousandsOfConcurrentStreamsFromOneSimThread) {
+  Sim sim({"--ttft", "200ms", "--itl", "20ms"});
+  const RunOutcome r = run(sim.url(), {"--concurrency", "2000", "--requests", "2000",
+                                       "--max-tokens", "10", "--threads", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.result["summary"]["success_rate"], 1.0) << r.result["summary"]["errors"].dump();
+  EXPECT_EQ(r.result["summary"]["requests"], 2000);
+}
+
+// A TLS server with a self-signed certificate (openssl s_server): refused by default with a
+// message naming the certificate problem, accepted with --insecure.
+TEST(EndToEnd, TlsCertificatesAreVerifiedByDefault) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("llmbench_tls_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string key = (dir / "key.pem").string(), cert = (dir / "cert.pem").string();
+  Child make_cert({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                   key, "-out", cert, "-days", "1", "-subj", "/CN=localhost"});
+  ASSERT_EQ(make_cert.wait(), 0) << make_cert.err();
+  const int port = testing::free_port();
+  Child server({"/usr/bin/openssl", "s_server", "-accept", std::to_string(port), "-cert", cert,
+                "-key", key, "-www"});
+  ASSERT_TRUE(server.wait_for_output("ACCEPT")) << server.err();
+  const std::string url = "https://127.0.0.1:" + std::to_string(port);
+
+  const RunOutcome refused = run(url, {"--model", "m", "--requests", "1"});
+  EXPECT_EQ(refused.exit_code, 3) << refused.err;
+  EXPECT_NE(refused.err.find("certificate"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find(url), std::string::npos) << refused.err;
+
+  const RunOutcome accepted =
+      run(url, {"--model", "m", "--requests", "1", "--insecure", "--timeout", "2s"});
+  EXPECT_EQ(accepted.exit_code, 0) << accepted.err;
+  EXPECT_EQ(accepted.result["summary"]["requests"], 1);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(EndToEnd, CtrlCWritesAValidPartialResultAndExits130) {
   Sim sim({"--ttft", "10ms", "--itl", "50ms"});
   const auto path = std::filesystem::temp_directory_path() /

@@ -166,11 +166,11 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
     spec.tls_verify = !a.insecure;
     job.timeouts.total = duration_option("--timeout", a.timeout);
     job.timeouts.connect = duration_option("--connect-timeout", a.connect_timeout);
-    job.timeouts.first_byte = duration_option("--first-token-timeout", a.first_token_timeout);
+    job.timeouts.first_token = duration_option("--first-token-timeout", a.first_token_timeout);
     job.timeouts.idle = duration_option("--idle-timeout", a.idle_timeout);
     spec.timeout_total = to_seconds(job.timeouts.total);
     spec.timeout_connect = to_seconds(job.timeouts.connect);
-    spec.timeout_first_byte = to_seconds(job.timeouts.first_byte);
+    spec.timeout_first_token = to_seconds(job.timeouts.first_token);
     spec.timeout_idle = to_seconds(job.timeouts.idle);
     if (const char* key = std::getenv(a.api_key_env.c_str()); key && *key) job.api_key = key;
 

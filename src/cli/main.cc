@@ -1,13 +1,30 @@
 // llmbench: benchmark LLM inference engines. This file maps parsing and command errors to
 // exit codes; each command lives in its own file.
 
+#include <sys/resource.h>
+
 #include <iostream>
 
 #include "cli/app.h"
 #include "cli/commands.h"
 
+namespace {
+
+// Thousands of concurrent streams need thousands of sockets: lift the soft descriptor limit
+// to the hard one, as load generators do, instead of failing at connection 1021.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace llmbench::cli;
+  raise_open_file_limit();
   const std::vector<std::string> args(argv, argv + argc);
   CLI::App app{
       "llmbench — benchmark LLM inference engines (Ollama, vLLM, TGI, llama.cpp, "

@@ -27,10 +27,10 @@ struct ResolvedRunSpec {
   bool ignore_eos = true;
   std::optional<double> temperature;
   std::uint64_t seed = 0;
-  double timeout_connect = 0;     // s, 0 = none
-  double timeout_first_byte = 0;  // s
-  double timeout_idle = 0;        // s
-  double timeout_total = 0;       // s
+  double timeout_connect = 0;      // s, 0 = none
+  double timeout_first_token = 0;  // s
+  double timeout_idle = 0;         // s
+  double timeout_total = 0;        // s
   bool tls_verify = true;
 };
 

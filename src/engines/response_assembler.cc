@@ -10,7 +10,7 @@ ErrorCategory category_for_exchange(net::ExchangeStatus status) {
       return ErrorCategory::kTls;
     case net::ExchangeStatus::kTimeoutConnect:
       return ErrorCategory::kTimeoutConnect;
-    case net::ExchangeStatus::kTimeoutFirstByte:
+    case net::ExchangeStatus::kTimeoutFirstToken:
       return ErrorCategory::kTimeoutFirstToken;
     case net::ExchangeStatus::kTimeoutIdle:
       return ErrorCategory::kTimeoutIdle;

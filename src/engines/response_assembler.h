@@ -20,6 +20,9 @@ class ResponseAssembler final : public net::ResponseHandler {
 
   void on_head(int status, std::span<const net::Header> headers) override;
   void on_body(std::string_view bytes, TimePoint arrival) override;
+  [[nodiscard]] bool first_token_seen() const override {
+    return !record_.events.empty() || record_.error.has_value();
+  }
 
   // Called once with the exchange's outcome: flushes the framing, stamps send/end times and
   // sets the record's error from the transport when the adapter has not set one.

@@ -91,7 +91,7 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
   [[nodiscard]] std::uint64_t connects() const { return connects_; }
 
  private:
-  enum class Phase { kIdle, kConnect, kFirstByte, kReading };
+  enum class Phase { kIdle, kConnect, kFirstToken, kReading };
 
   asio::awaitable<ExchangeStatus> connect(std::string& message);
   void close_socket() {
@@ -113,8 +113,8 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
     switch (phase_) {
       case Phase::kConnect:
         return earliest(d, phase_started_, timeouts_.connect);
-      case Phase::kFirstByte:
-        return earliest(d, phase_started_, timeouts_.first_byte);
+      case Phase::kFirstToken:
+        return earliest(d, phase_started_, timeouts_.first_token);
       case Phase::kReading:
         return earliest(d, last_read_, timeouts_.idle);
       case Phase::kIdle:
@@ -128,8 +128,8 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
     switch (phase_) {
       case Phase::kConnect:
         return ExchangeStatus::kTimeoutConnect;
-      case Phase::kFirstByte:
-        return ExchangeStatus::kTimeoutFirstByte;
+      case Phase::kFirstToken:
+        return ExchangeStatus::kTimeoutFirstToken;
       default:
         return ExchangeStatus::kTimeoutIdle;
     }
@@ -256,7 +256,7 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
       const ExchangeStatus st = co_await connect(message);
       if (st != ExchangeStatus::kOk) co_return fail(st, message);
     }
-    set_phase(Phase::kFirstByte);
+    set_phase(Phase::kFirstToken);
     result.t_send = clock_.now();
     result.sent = true;
     error_code wec;
@@ -311,10 +311,7 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
             std::string(parser.is_header_done() ? "response body from " : "response from ") +
                 url_.host_header() + " ended early: " + rec.message());
       }
-      if (!any_byte) {
-        any_byte = true;
-        set_phase(Phase::kReading);  // from here the idle deadline follows last_read_
-      }
+      any_byte = true;
       last_read_ = arrival;
       buffer_.commit(n);
       parser.set_arrival(arrival);
@@ -330,6 +327,9 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
           co_return fail(ExchangeStatus::kBadResponse,
                          "invalid HTTP from " + url_.host_header() + ": " + pec.message());
         }
+      }
+      if (phase_ == Phase::kFirstToken && handler.first_token_seen()) {
+        set_phase(Phase::kReading);  // from here the idle deadline follows last_read_
       }
     }
     if (retry) {

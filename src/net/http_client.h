@@ -42,10 +42,10 @@ std::string serialize_request(const HttpRequest& request, const Url& url);
 
 // Limits on one exchange. Zero means no limit.
 struct Timeouts {
-  Duration connect{};     // TCP connect + TLS handshake
-  Duration first_byte{};  // request written -> first response byte
-  Duration idle{};        // between two response reads
-  Duration total{};       // whole exchange, connect included
+  Duration connect{};      // TCP connect + TLS handshake
+  Duration first_token{};  // request written -> handler reports its first token
+  Duration idle{};         // between two response reads
+  Duration total{};        // whole exchange, connect included
 };
 
 // Receives a response as it arrives. Called on the connection's thread; must not block.
@@ -55,6 +55,10 @@ class ResponseHandler {
   virtual void on_head(int status, std::span<const Header> headers) = 0;
   // A piece of the (de-chunked) body; `arrival` is when the read holding it completed.
   virtual void on_body(std::string_view bytes, TimePoint arrival) = 0;
+  // Whether the response has delivered its first token (or failed). Until it has, the
+  // first-token timeout applies instead of the idle timeout: engines send headers, role
+  // chunks and keep-alives long before the first token. Plain handlers count any byte.
+  [[nodiscard]] virtual bool first_token_seen() const { return true; }
 };
 
 enum class ExchangeStatus {
@@ -62,7 +66,7 @@ enum class ExchangeStatus {
   kConnectFailed,
   kTlsFailed,
   kTimeoutConnect,
-  kTimeoutFirstByte,
+  kTimeoutFirstToken,
   kTimeoutIdle,
   kTimeoutTotal,
   kClosedEarly,  // the peer closed or reset the connection before the response was complete

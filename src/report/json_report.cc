@@ -47,7 +47,7 @@ Json spec_json(const ResolvedRunSpec& s) {
   j["temperature"] = optional_json(s.temperature);
   j["seed"] = s.seed;
   j["timeouts"] = {{"connect", s.timeout_connect},
-                   {"first_byte", s.timeout_first_byte},
+                   {"first_token", s.timeout_first_token},
                    {"idle", s.timeout_idle},
                    {"total", s.timeout_total}};
   j["tls_verify"] = s.tls_verify;
