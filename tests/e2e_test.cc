@@ -196,9 +196,10 @@ TEST(EndToEnd, JitterSpreadsTheGapsAroundTheirMean) {
       run(sim.url(), {"--concurrency", "4", "--requests", "20", "--max-tokens", "30"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json& itl = r.result["summary"]["itl"];
-  EXPECT_NEAR(ms(itl["mean"]), 10.0, 0.5);
-  // Uniform on [7, 13] ms has a standard deviation of 1.73 ms.
-  EXPECT_NEAR(ms(itl["std"]), 1.73, 0.4);
+  // Gaps are uniform on [7, 13] ms: median 10, p90 12.4. Quantiles, unlike the standard
+  // deviation, are not thrown off by one late frame on a busy machine.
+  EXPECT_NEAR(ms(itl["p50"]), 10.0, 0.5);
+  EXPECT_NEAR(ms(itl["p90"]), 12.4, 0.6);
 }
 
 TEST(EndToEnd, ThousandsOfConcurrentStreamsFromOneSimThread) {
