@@ -25,6 +25,29 @@ struct TokenEvent {
 struct EngineUsage {
   std::optional<std::int64_t> prompt_tokens;
   std::optional<std::int64_t> output_tokens;
+  std::optional<std::int64_t> cached_prompt_tokens;  // prompt tokens served from a cache
+};
+
+// Timings the engine reported for this request, converted to seconds whatever unit the
+// engine used (Ollama ns, llama.cpp and TGI ms, SGLang s). Each is the engine's own figure;
+// metrics/ sets them beside the client-measured ones (METRICS.md M43).
+struct NativeTimings {
+  std::optional<double> load_duration;             // M1: model load (Ollama load_duration)
+  std::optional<double> prompt_eval_duration;      // M3: prefill (Ollama, llama.cpp prompt_ms)
+  std::optional<std::int64_t> prompt_eval_tokens;  // tokens prefilled (llama.cpp prompt_n)
+  std::optional<double> eval_duration;             // M6: decode (Ollama, llama.cpp predicted_ms)
+  std::optional<double> total_duration;            // M8: Ollama total_duration, TGI x-total-time,
+                                                   //     SGLang meta_info.e2e_latency
+  std::optional<double> queue_time;                // M13: TGI x-queue-time, vLLM queue_time_ms
+  std::optional<double> inference_time;            // TGI x-inference-time (prefill + decode)
+  std::optional<double> time_per_output_token;     // TGI x-time-per-token, llama.cpp
+                                                   //     predicted_per_token_ms
+  std::optional<double> ttft;                      // vLLM metrics.time_to_first_token_ms
+
+  [[nodiscard]] bool any() const {
+    return load_duration || prompt_eval_duration || eval_duration || total_duration || queue_time ||
+           inference_time || time_per_output_token || ttft;
+  }
 };
 
 struct RequestRecord {
@@ -42,6 +65,8 @@ struct RequestRecord {
 
   std::vector<TokenEvent> events;  // content-bearing arrivals, in order
   EngineUsage usage;
+  NativeTimings native;
+  bool cold_start = false;         // the engine loaded the model for this request (Ollama)
   std::string finish_reason;       // as the engine named it ("stop", "length"...), empty if none
   int http_status = 0;             // 0 when no response head arrived
   std::uint64_t output_chars = 0;  // bytes of generated text received

@@ -20,7 +20,37 @@ struct ChunkContent {
   std::optional<std::int64_t> completion_tokens;
   bool is_error = false;
   std::string error_message;
+  std::optional<std::int64_t> cached_tokens;
+  // llama.cpp "timings" (ms) and vLLM per-request "metrics" (ms), where present.
+  std::optional<double> prompt_ms, predicted_ms, predicted_per_token_ms;
+  std::optional<std::int64_t> prompt_n, cache_n, predicted_n;
+  std::optional<double> ttft_ms, generation_ms, queue_ms;
 };
+
+// Reads every numeric member of `object` through `assign(key, value)`.
+template <class Assign>
+simdjson::error_code for_each_number(od::value value, Assign&& assign) {
+  od::json_type type;
+  if (auto err = value.type().get(type)) return err;
+  if (type != od::json_type::object) return simdjson::SUCCESS;
+  od::object object;
+  if (auto err = value.get_object().get(object)) return err;
+  for (auto field : object) {
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return err;
+    od::value v;
+    if (auto err = field.value().get(v)) return err;
+    if (auto err = v.type().get(type)) return err;
+    if (type == od::json_type::number) {
+      double d = 0;
+      if (auto err = v.get_double().get(d)) return err;
+      assign(key, d, v);
+    } else if (type == od::json_type::object && key == "prompt_tokens_details") {
+      if (auto err = for_each_number(v, assign)) return err;
+    }
+  }
+  return simdjson::SUCCESS;
+}
 
 // Adds the length of a string-or-null value.
 simdjson::error_code add_text(od::value value, std::size_t& bytes) {
@@ -85,21 +115,43 @@ simdjson::error_code parse_choice(od::object choice, ChunkContent& out) {
 }
 
 simdjson::error_code parse_usage(od::value value, ChunkContent& out) {
-  od::json_type type;
-  if (auto err = value.type().get(type)) return err;
-  if (type != od::json_type::object) return simdjson::SUCCESS;
-  od::object usage;
-  if (auto err = value.get_object().get(usage)) return err;
-  for (auto field : usage) {
-    std::string_view key;
-    if (auto err = field.unescaped_key().get(key)) return err;
-    if (key == "prompt_tokens" || key == "completion_tokens") {
-      std::int64_t n = 0;
-      if (auto err = field.value().get_int64().get(n)) return err;
-      (key == "prompt_tokens" ? out.prompt_tokens : out.completion_tokens) = n;
-    }
-  }
-  return simdjson::SUCCESS;
+  return for_each_number(value, [&out](std::string_view key, double d, od::value&) {
+    const auto n = static_cast<std::int64_t>(d);
+    if (key == "prompt_tokens")
+      out.prompt_tokens = n;
+    else if (key == "completion_tokens")
+      out.completion_tokens = n;
+    else if (key == "cached_tokens")
+      out.cached_tokens = n;
+  });
+}
+
+simdjson::error_code parse_timings(od::value value, ChunkContent& out) {
+  return for_each_number(value, [&out](std::string_view key, double d, od::value&) {
+    if (key == "prompt_ms")
+      out.prompt_ms = d;
+    else if (key == "predicted_ms")
+      out.predicted_ms = d;
+    else if (key == "predicted_per_token_ms")
+      out.predicted_per_token_ms = d;
+    else if (key == "prompt_n")
+      out.prompt_n = static_cast<std::int64_t>(d);
+    else if (key == "cache_n")
+      out.cache_n = static_cast<std::int64_t>(d);
+    else if (key == "predicted_n")
+      out.predicted_n = static_cast<std::int64_t>(d);
+  });
+}
+
+simdjson::error_code parse_vllm_metrics(od::value value, ChunkContent& out) {
+  return for_each_number(value, [&out](std::string_view key, double d, od::value&) {
+    if (key == "time_to_first_token_ms")
+      out.ttft_ms = d;
+    else if (key == "generation_time_ms")
+      out.generation_ms = d;
+    else if (key == "queue_time_ms")
+      out.queue_ms = d;
+  });
 }
 
 simdjson::error_code parse_error_value(od::value value, ChunkContent& out) {
@@ -151,6 +203,10 @@ simdjson::error_code parse_chunk(od::document& doc, ChunkContent& out) {
       }
     } else if (key == "usage") {
       if (auto err = parse_usage(value, out)) return err;
+    } else if (key == "timings") {
+      if (auto err = parse_timings(value, out)) return err;
+    } else if (key == "metrics") {
+      if (auto err = parse_vllm_metrics(value, out)) return err;
     } else if (key == "error") {
       if (auto err = parse_error_value(value, out)) return err;
     } else if (key == "object") {
@@ -282,6 +338,20 @@ class OpenAiReader final : public ResponseReader {
     // and the real numbers in a final one.
     if (chunk.prompt_tokens) record_.usage.prompt_tokens = chunk.prompt_tokens;
     if (chunk.completion_tokens) record_.usage.output_tokens = chunk.completion_tokens;
+    if (chunk.cached_tokens) record_.usage.cached_prompt_tokens = chunk.cached_tokens;
+    NativeTimings& n = record_.native;
+    const auto seconds = [](const std::optional<double>& ms) {
+      return ms ? std::optional<double>(*ms * 1e-3) : std::nullopt;
+    };
+    if (chunk.prompt_ms) n.prompt_eval_duration = seconds(chunk.prompt_ms);
+    if (chunk.predicted_ms) n.eval_duration = seconds(chunk.predicted_ms);
+    if (chunk.predicted_per_token_ms)
+      n.time_per_output_token = seconds(chunk.predicted_per_token_ms);
+    if (chunk.prompt_n) n.prompt_eval_tokens = chunk.prompt_n;
+    if (chunk.cache_n) record_.usage.cached_prompt_tokens = chunk.cache_n;
+    if (chunk.ttft_ms) n.ttft = seconds(chunk.ttft_ms);
+    if (chunk.generation_ms) n.eval_duration = seconds(chunk.generation_ms);
+    if (chunk.queue_ms) n.queue_time = seconds(chunk.queue_ms);
   }
 
   void on_whole_body(const Frame& frame) {
@@ -333,7 +403,7 @@ net::HttpRequest OpenAiEngine::build_request(const RequestSpec& spec) const {
   std::string& body = request.body;
   body.reserve(128 + spec.prompt.size());
   body += "{\"model\":";
-  append_json_string(body, spec.model);
+  append_json_string(body, options_.model_override ? *options_.model_override : spec.model);
   if (chat) {
     body += ",\"messages\":[";
     for (std::size_t i = 0; i < spec.messages.size(); ++i) {
@@ -354,7 +424,12 @@ net::HttpRequest OpenAiEngine::build_request(const RequestSpec& spec) const {
   if (spec.stream && options_.request_usage) {
     body += ",\"stream_options\":{\"include_usage\":true}";
   }
-  if (spec.ignore_eos && options_.supports_ignore_eos) body += ",\"ignore_eos\":true";
+  if (spec.ignore_eos && options_.supports_ignore_eos) {
+    body += ",\"ignore_eos\":true";
+    if (options_.supports_min_tokens && spec.max_tokens > 0) {
+      body += ",\"min_tokens\":" + std::to_string(spec.max_tokens);
+    }
+  }
   if (spec.temperature) body += ",\"temperature\":" + format_json_number(*spec.temperature);
   if (spec.seed) body += ",\"seed\":" + std::to_string(*spec.seed);
   body += '}';

@@ -14,6 +14,11 @@ struct OpenAiOptions {
   // Send "ignore_eos": true when the spec asks for exact lengths. Only for servers that
   // accept it (vLLM, llama.cpp, SGLang); OpenAI itself rejects unknown fields.
   bool supports_ignore_eos = false;
+  // With ignore_eos, also send min_tokens = max_tokens (vLLM, SGLang accept it).
+  bool supports_min_tokens = false;
+  // Sent as "model" instead of the spec's (TGI's OpenAI routes treat any other name as a
+  // LoRA adapter id and want "tgi").
+  std::optional<std::string> model_override;
   // Send stream_options.include_usage on streaming requests.
   bool request_usage = true;
   // Sent as "Authorization: Bearer …" when set. Never logged or written to results.

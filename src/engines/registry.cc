@@ -1,5 +1,6 @@
 #include "engines/registry.h"
 
+#include "engines/native.h"
 #include "engines/openai.h"
 
 namespace llmbench::engines {
@@ -33,13 +34,57 @@ std::string_view to_string(EngineKind kind) {
   return "unknown";
 }
 
+Expected<ApiChoice> parse_api_choice(std::string_view name) {
+  if (name == "native") return ApiChoice{RouteFamily::kNative, ApiKind::kCompletions};
+  if (name == "native-chat") return ApiChoice{RouteFamily::kNative, ApiKind::kChat};
+  if (name == "openai-completions") return ApiChoice{RouteFamily::kOpenAi, ApiKind::kCompletions};
+  if (name == "openai-chat") return ApiChoice{RouteFamily::kOpenAi, ApiKind::kChat};
+  return make_error(ErrorCode::kInvalidArgument,
+                    "unknown api '" + std::string(name) +
+                        "'; expected native, native-chat, openai-completions or openai-chat");
+}
+
+std::string api_choice_name(const ApiChoice& choice) {
+  const bool chat = choice.api == ApiKind::kChat;
+  if (choice.route == RouteFamily::kNative) return chat ? "native-chat" : "native";
+  return chat ? "openai-chat" : "openai-completions";
+}
+
+bool has_native_route(EngineKind kind) {
+  return kind == EngineKind::kOllama || kind == EngineKind::kTgi || kind == EngineKind::kLlamaCpp ||
+         kind == EngineKind::kSglang;
+}
+
+ApiChoice default_api(EngineKind kind) {
+  return has_native_route(kind) ? ApiChoice{RouteFamily::kNative, ApiKind::kCompletions}
+                                : ApiChoice{RouteFamily::kOpenAi, ApiKind::kCompletions};
+}
+
 std::unique_ptr<Engine> make_engine(const EngineOptions& options) {
+  if (options.route == RouteFamily::kNative && has_native_route(options.kind)) {
+    NativeOptions native{options.base_path, options.api_key, options.keep_alive};
+    switch (options.kind) {
+      case EngineKind::kOllama:
+        return std::make_unique<OllamaEngine>(native);
+      case EngineKind::kTgi:
+        return std::make_unique<TgiEngine>(native);
+      case EngineKind::kLlamaCpp:
+        return std::make_unique<LlamaCppEngine>(native);
+      case EngineKind::kSglang:
+        return std::make_unique<SglangEngine>(native);
+      default:
+        break;
+    }
+  }
   OpenAiOptions openai;
   openai.base_path = options.base_path;
   openai.api_key = options.api_key;
   openai.supports_ignore_eos = options.kind == EngineKind::kVllm ||
                                options.kind == EngineKind::kLlamaCpp ||
                                options.kind == EngineKind::kSglang;
+  openai.supports_min_tokens =
+      options.kind == EngineKind::kVllm || options.kind == EngineKind::kSglang;
+  if (options.kind == EngineKind::kTgi) openai.model_override = "tgi";
   return std::make_unique<OpenAiEngine>(std::move(openai));
 }
 

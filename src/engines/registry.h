@@ -1,6 +1,5 @@
 #pragma once
-// Engine names and construction. `auto` resolves to a concrete engine by probing (until the
-// engines issue lands, every name speaks the OpenAI routes).
+// Engine names, route families and adapter construction.
 
 #include <memory>
 #include <optional>
@@ -8,6 +7,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "core/request.h"
 #include "engines/engine.h"
 
 namespace llmbench::engines {
@@ -17,14 +17,35 @@ enum class EngineKind { kAuto, kOpenAi, kVllm, kLlamaCpp, kSglang, kTgi, kOllama
 Expected<EngineKind> parse_engine_kind(std::string_view name);
 std::string_view to_string(EngineKind kind);
 
-struct EngineOptions {
-  EngineKind kind = EngineKind::kAuto;
-  std::string base_path;
-  std::optional<std::string> api_key;
+// Which of an engine's routes a run uses.
+enum class RouteFamily {
+  kNative,  // the engine's own generation route (Ollama /api/*, TGI /generate*, llama.cpp
+            // /completion, SGLang /generate); vLLM and generic servers have none
+  kOpenAi,  // /v1/completions or /v1/chat/completions
 };
 
-// Builds the adapter. kAuto and the engines whose native adapters are not built yet use the
-// OpenAI-compatible routes; ignore_eos is sent only to engines known to accept it.
+// The --api values: "native", "native-chat", "openai-completions", "openai-chat".
+struct ApiChoice {
+  RouteFamily route = RouteFamily::kOpenAi;
+  ApiKind api = ApiKind::kCompletions;
+};
+Expected<ApiChoice> parse_api_choice(std::string_view name);
+std::string api_choice_name(const ApiChoice& choice);
+// The default for an engine: native where it has a native route, else OpenAI completions.
+ApiChoice default_api(EngineKind kind);
+[[nodiscard]] bool has_native_route(EngineKind kind);
+
+struct EngineOptions {
+  EngineKind kind = EngineKind::kOpenAi;  // never kAuto: detect first
+  RouteFamily route = RouteFamily::kOpenAi;
+  std::string base_path;
+  std::optional<std::string> api_key;
+  std::optional<std::string> keep_alive;  // Ollama
+};
+
+// Builds the adapter for a resolved engine and route. Engines known to accept ignore_eos
+// (vLLM, llama.cpp, SGLang) get it on their OpenAI routes; TGI's OpenAI routes get the
+// model name "tgi".
 std::unique_ptr<Engine> make_engine(const EngineOptions& options);
 
 }  // namespace llmbench::engines

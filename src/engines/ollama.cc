@@ -1,0 +1,121 @@
+// Ollama's native API (ENGINES.md §1): NDJSON stream of {"response"|"message", "done":false}
+// objects ending with a "done": true object holding counts and durations in nanoseconds.
+
+#include "core/json_text.h"
+#include "engines/json_frame.h"
+#include "engines/native.h"
+#include "engines/reader_base.h"
+
+namespace llmbench::engines {
+
+namespace {
+
+double ns_to_s(std::int64_t ns) { return static_cast<double>(ns) * 1e-9; }
+
+class OllamaReader final : public ReaderBase {
+ public:
+  OllamaReader(const RequestSpec& spec, RequestRecord& record)
+      : ReaderBase(spec, record, Framing::kNdjson) {}
+
+ private:
+  void on_payload(const Frame& frame, bool whole_body) override {
+    auto root = parse_json(frame.payload);
+    if (!root) return;
+    simdjson::dom::element error;
+    if (!(*root)["error"].get(error)) {  // {"error":"…"} line after streaming began
+      set_error(ErrorCategory::kEngineError, json_error_message(error).value_or("error"));
+      return;
+    }
+    std::size_t bytes = json_string(*root, "response").value_or("").size() +
+                        json_string(*root, "thinking").value_or("").size();
+    if (auto message = json_object(*root, "message")) {
+      simdjson::dom::element m = *message;
+      bytes += json_string(m, "content").value_or("").size() +
+               json_string(m, "thinking").value_or("").size();
+      simdjson::dom::array calls;
+      if (!m["tool_calls"].get(calls) && calls.size() > 0) bytes += 1;
+    }
+    const bool done = json_bool(*root, "done").value_or(false);
+    if (done) read_final(*root);
+    if (bytes > 0) {
+      // A non-streamed body is one arrival of every token it holds.
+      const auto tokens = whole_body ? record_.usage.output_tokens.value_or(1) : 1;
+      add_output(frame.arrival, bytes,
+                 static_cast<std::uint32_t>(std::max<std::int64_t>(tokens, 1)));
+    }
+  }
+
+  void read_final(simdjson::dom::element root) {
+    mark_done();
+    if (auto reason = json_string(root, "done_reason")) record_.finish_reason = *reason;
+    // Metric fields are omitted when zero (Go omitempty): absent means 0.
+    record_.usage.prompt_tokens = json_int(root, "prompt_eval_count").value_or(0);
+    record_.usage.output_tokens = json_int(root, "eval_count").value_or(0);
+    NativeTimings& n = record_.native;
+    n.total_duration = ns_to_s(json_int(root, "total_duration").value_or(0));
+    n.load_duration = ns_to_s(json_int(root, "load_duration").value_or(0));
+    n.prompt_eval_duration = ns_to_s(json_int(root, "prompt_eval_duration").value_or(0));
+    n.eval_duration = ns_to_s(json_int(root, "eval_duration").value_or(0));
+    record_.cold_start = *n.load_duration >= OllamaEngine::kColdStartSeconds;
+  }
+};
+
+}  // namespace
+
+net::HttpRequest OllamaEngine::build_request(const RequestSpec& spec) const {
+  net::HttpRequest request;
+  const bool chat = spec.api == ApiKind::kChat;
+  request.target = options_.base_path + (chat ? "/api/chat" : "/api/generate");
+  add_auth(request, options_.api_key);
+  std::string& body = request.body;
+  body += "{\"model\":";
+  append_json_string(body, spec.model);
+  if (chat) {
+    body += ",\"messages\":[";
+    for (std::size_t i = 0; i < spec.messages.size(); ++i) {
+      body += i > 0 ? ",{\"role\":" : "{\"role\":";
+      append_json_string(body, spec.messages[i].role);
+      body += ",\"content\":";
+      append_json_string(body, spec.messages[i].content);
+      body += '}';
+    }
+    body += ']';
+  } else {
+    body += ",\"prompt\":";
+    append_json_string(body, spec.prompt);
+  }
+  // Ollama streams by default: say so either way.
+  body += spec.stream ? ",\"stream\":true" : ",\"stream\":false";
+  body +=
+      ",\"options\":{\"num_predict\":" + std::to_string(spec.max_tokens > 0 ? spec.max_tokens : -1);
+  if (spec.seed) body += ",\"seed\":" + std::to_string(*spec.seed);
+  if (spec.temperature) body += ",\"temperature\":" + format_json_number(*spec.temperature);
+  body += '}';
+  if (options_.keep_alive) {
+    body += ",\"keep_alive\":";
+    append_json_string(body, *options_.keep_alive);
+  }
+  body += '}';
+  return request;
+}
+
+std::unique_ptr<ResponseReader> OllamaEngine::make_reader(const RequestSpec& spec,
+                                                          RequestRecord& record) const {
+  return std::make_unique<OllamaReader>(spec, record);
+}
+
+std::string prompt_text(const RequestSpec& spec) {
+  if (spec.api != ApiKind::kChat) return spec.prompt;
+  std::string text;
+  for (const ChatMessage& m : spec.messages) {
+    if (!text.empty()) text += '\n';
+    text += m.role + ": " + m.content;
+  }
+  return text;
+}
+
+void add_auth(net::HttpRequest& request, const std::optional<std::string>& api_key) {
+  if (api_key) request.headers.push_back({"Authorization", "Bearer " + *api_key});
+}
+
+}  // namespace llmbench::engines
