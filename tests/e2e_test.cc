@@ -64,7 +64,10 @@ TEST(EndToEnd, ChatRoleChunkDoesNotCountAsFirstToken) {
   const RunOutcome r = run(sim.url(), {"--api", "openai-chat", "--concurrency", "4", "--requests",
                                        "40", "--max-tokens", "8"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NEAR(ms(r.result["summary"]["ttft"]["p50"]), 50.0, 1.0);
+  // Taking TTFT at the role chunk would give ~0 ms; the scripted first token is at 50 ms.
+  // (Sub-millisecond accuracy is the job of the test above, with 200 requests.)
+  EXPECT_NEAR(ms(r.result["summary"]["ttft"]["p50"]), 50.0, 5.0);
+  EXPECT_GT(ms(r.result["summary"]["ttft"]["min"]), 45.0);
   EXPECT_EQ(r.result["requests"][0]["output_tokens"], 8);
 }
 
@@ -78,7 +81,7 @@ TEST(EndToEnd, NonStreamingIsOneArrivalOfAllTokens) {
     EXPECT_EQ(req["timestamps"]["token_arrivals"].size(), 1u);
     EXPECT_NEAR(req["ttft"].get<double>(), req["e2e_latency"].get<double>(), 0.002);
   }
-  EXPECT_NEAR(ms(r.result["summary"]["e2e_latency"]["p50"]), 20.0 + 15 * 2.0, 2.0);
+  EXPECT_NEAR(ms(r.result["summary"]["e2e_latency"]["p50"]), 20.0 + 15 * 2.0, 5.0);
 }
 
 TEST(EndToEnd, FailRateIsCountedAsHttp5xxAndTheRunCompletes) {
@@ -198,8 +201,9 @@ TEST(EndToEnd, JitterSpreadsTheGapsAroundTheirMean) {
   const json& itl = r.result["summary"]["itl"];
   // Gaps are uniform on [7, 13] ms: median 10, p90 12.4. Quantiles, unlike the standard
   // deviation, are not thrown off by one late frame on a busy machine.
-  EXPECT_NEAR(ms(itl["p50"]), 10.0, 0.5);
-  EXPECT_NEAR(ms(itl["p90"]), 12.4, 0.6);
+  EXPECT_NEAR(ms(itl["p50"]), 10.0, 0.75);
+  EXPECT_NEAR(ms(itl["p90"]), 12.4, 1.0);  // without jitter it would be ~10.1
+  EXPECT_GT(ms(itl["p90"]) - ms(itl["p50"]), 1.5);
 }
 
 TEST(EndToEnd, ThousandsOfConcurrentStreamsFromOneSimThread) {

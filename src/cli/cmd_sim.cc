@@ -22,6 +22,7 @@ struct SimArgs {
   std::string itl = "10ms";
   std::string jitter = "0ms";
   std::string prefill_per_token = "0ms";
+  std::string load_time = "0ms";
   int max_batch = 0;
   double fail_rate = 0;
   std::string fault = "none";
@@ -37,16 +38,16 @@ Duration duration_or_throw(std::string_view option, const std::string& text) {
 }
 
 sim::SimOptions to_sim_options(const SimArgs& a) {
-  if (a.dialect != "openai") {
-    throw CommandError{kExitUsage,
-                       "--dialect: this build simulates 'openai' only, got '" + a.dialect + "'"};
-  }
+  auto dialect = sim::parse_dialect(a.dialect);
+  if (!dialect) throw CommandError{kExitUsage, "--dialect: " + dialect.error().message};
   if (a.fail_rate < 0 || a.fail_rate > 1)
     throw CommandError{kExitUsage, "--fail-rate must be in [0, 1]"};
   if (a.fault_rate < 0 || a.fault_rate > 1)
     throw CommandError{kExitUsage, "--fault-rate must be in [0, 1]"};
   if (a.max_batch < 0) throw CommandError{kExitUsage, "--max-batch must be 0 (unlimited) or more"};
   sim::SimOptions o;
+  o.dialect = *dialect;
+  o.load_time = duration_or_throw("--load-time", a.load_time);
   o.host = a.host;
   o.port = a.port;
   o.ttft = duration_or_throw("--ttft", a.ttft);
@@ -74,10 +75,17 @@ Action add_sim_command(CLI::App& app) {
       "  llmbench sim --port 8000 --ttft 50ms --itl 10ms\n"
       "  llmbench sim --port 0 --max-batch 8 --jitter 2ms --seed 7   # port 0: any free port\n"
       "  llmbench sim --fail-rate 0.2          # 20 % of requests answer HTTP 500\n"
-      "  llmbench sim --fault malformed        # also: reset, error-event, stall, 429, 503\n");
+      "  llmbench sim --fault malformed        # also: reset, error-event, stall, 429, 503\n"
+      "  llmbench sim --dialect ollama --port 11434 --load-time 2s\n");
   cmd->add_option("--host", args->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", args->port, "Port (0 = any free port)")->capture_default_str();
-  cmd->add_option("--dialect", args->dialect, "Protocol to speak (openai)")->capture_default_str();
+  cmd->add_option("--dialect", args->dialect,
+                  "Engine to imitate: openai|vllm|ollama|tgi|llamacpp|sglang (native routes, info "
+                  "endpoints and quirks of that engine, plus its OpenAI routes)")
+      ->capture_default_str();
+  cmd->add_option("--load-time", args->load_time,
+                  "Ollama dialect: model load paid by the first request (cold start)")
+      ->capture_default_str();
   cmd->add_option("--ttft", args->ttft, "Time to first token")->capture_default_str();
   cmd->add_option("--itl", args->itl, "Time between tokens")->capture_default_str();
   cmd->add_option("--jitter", args->jitter, "Uniform ± offset on each delay")

@@ -29,51 +29,18 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 namespace {
 
 constexpr std::string_view kWords[] = {" the", " quick", " brown", " fox", " jumps", " over",
-                                       " a",   " lazy",  " dog",   " and", " runs",  " far"};
+                                       " a", " lazy", " dog", " and", " runs", " far"};
 
 struct Fault_name {
   std::string_view name;
   Fault fault;
 };
 constexpr Fault_name kFaults[] = {
-    {"none", Fault::kNone},       {"malformed", Fault::kMalformedFrame},
-    {"reset", Fault::kReset},     {"error-event", Fault::kErrorEvent},
-    {"stall", Fault::kStall},     {"429", Fault::kRateLimit},
+    {"none", Fault::kNone},           {"malformed", Fault::kMalformedFrame},
+    {"reset", Fault::kReset},         {"error-event", Fault::kErrorEvent},
+    {"stall", Fault::kStall},         {"429", Fault::kRateLimit},
     {"503", Fault::kUnavailable},
 };
-
-// What a generation request asked for, read from its JSON body.
-struct Generation {
-  bool chat = false;
-  bool stream = false;
-  bool include_usage = false;
-  std::string model;
-  std::int64_t prompt_tokens = 0;
-  std::int64_t max_tokens = 0;
-};
-
-std::string chunked(std::string_view payload) {
-  return fmt::format("{:x}\r\n{}\r\n", payload.size(), payload);
-}
-
-std::string response_head(int status, std::string_view reason, std::string_view content_type,
-                          bool keep_alive, std::string_view extra_headers = {}) {
-  return fmt::format("HTTP/1.1 {} {}\r\nServer: llmbench-sim\r\nContent-Type: {}\r\n{}{}", status,
-                     reason, content_type, extra_headers,
-                     keep_alive ? "" : "Connection: close\r\n");
-}
-
-std::string full_response(int status, std::string_view reason, std::string_view content_type,
-                          std::string_view body, bool keep_alive,
-                          std::string_view extra_headers = {}) {
-  return response_head(status, reason, content_type, keep_alive, extra_headers) +
-         fmt::format("Content-Length: {}\r\n\r\n{}", body.size(), body);
-}
-
-std::string openai_error(std::string_view message, std::string_view type, int code) {
-  Json j = {{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", code}}}};
-  return j.dump();
-}
 
 }  // namespace
 
@@ -100,7 +67,11 @@ std::int64_t sim_token_count(std::string_view text) {
 class SimServer::Impl : public std::enable_shared_from_this<Impl> {
  public:
   Impl(asio::io_context& io, SimOptions options)
-      : io_(io), options_(std::move(options)), acceptor_(io), rng_(options_.seed) {}
+      : io_(io),
+        options_(std::move(options)),
+        format_(options_.dialect, options_.model),
+        acceptor_(io),
+        rng_(options_.seed) {}
 
   Expected<std::uint16_t> start() {
     boost::system::error_code ec;
@@ -201,43 +172,27 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     const bool keep_alive = request.keep_alive();
     const std::string target(request.target());
     const std::string path = target.substr(0, target.find('?'));
-    if (request.method() == http::verb::get) {
-      if (path == "/health") {
-        co_await write(socket, full_response(200, "OK", "application/json", "", keep_alive));
-      } else if (path == "/v1/models") {
-        Json card = {{"id", options_.model},
-                     {"object", "model"},
-                     {"created", 0},
-                     {"owned_by", "llmbench-sim"},
-                     {"max_model_len", 32768}};
-        Json list = {{"object", "list"}, {"data", Json::array({card})}};
-        co_await write(socket,
-                       full_response(200, "OK", "application/json", list.dump(), keep_alive));
-      } else if (path == "/metrics") {
-        co_await write(socket, full_response(200, "OK", "text/plain; version=0.0.4", metrics_text(),
-                                             keep_alive));
-      } else if (path == "/") {
-        co_await write(
-            socket, full_response(200, "OK", "text/plain", "llmbench sim is running", keep_alive));
+    if (request.method() == http::verb::get || request.method() == http::verb::head) {
+      // Built into a named local: GCC 12 destroys a conditional's temporary twice when it
+      // lives across a co_await.
+      std::string answer;
+      if (auto info = format_.info(path, keep_alive, metrics_text())) {
+        answer = std::move(*info);
       } else {
-        co_await not_found(socket, path, keep_alive);
+        answer = format_.error_response(nullptr, 404, fmt::format("no route {}", path),
+                                        "not_found_error", keep_alive);
       }
+      co_await write(socket, answer);
       co_return keep_alive;
     }
-    if (request.method() == http::verb::post &&
-        (path == "/v1/completions" || path == "/v1/chat/completions")) {
-      co_return co_await generate(socket, request, path == "/v1/chat/completions", keep_alive,
-                                  arrived);
+    if (request.method() == http::verb::post) {
+      if (auto route = generation_route(options_.dialect, path)) {
+        co_return co_await generate(socket, request, *route, keep_alive, arrived);
+      }
     }
-    co_await not_found(socket, path, keep_alive);
+    co_await write(socket, format_.error_response(nullptr, 404, fmt::format("no route {}", path),
+                                                  "not_found_error", keep_alive));
     co_return keep_alive;
-  }
-
-  asio::awaitable<void> not_found(tcp::socket& socket, std::string_view path, bool keep_alive) {
-    co_await write(socket, full_response(404, "Not Found", "application/json",
-                                         openai_error(fmt::format("no route {}", path),
-                                                      "not_found_error", 404),
-                                         keep_alive));
   }
 
   std::string metrics_text() const {
@@ -250,47 +205,6 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
         "# TYPE llmbench_sim_requests_waiting gauge\nllmbench_sim_requests_waiting {}\n",
         counters_.requests, counters_.failed, counters_.tokens, counters_.running,
         counters_.waiting);
-  }
-
-  static Expected<Generation> read_generation(const std::string& body, bool chat) {
-    const Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) return make_error(ErrorCode::kInvalidArgument, "body is not a JSON object");
-    Generation g;
-    g.chat = chat;
-    g.model = j.value("model", "");
-    g.stream = j.value("stream", false);
-    if (auto it = j.find("stream_options"); it != j.end() && it->is_object()) {
-      g.include_usage = it->value("include_usage", false);
-    }
-    if (chat) {
-      auto messages = j.find("messages");
-      if (messages == j.end() || !messages->is_array()) {
-        return make_error(ErrorCode::kInvalidArgument, "'messages' must be an array");
-      }
-      for (const Json& m : *messages) {
-        if (m.is_object() && m.contains("content") && m["content"].is_string()) {
-          g.prompt_tokens += sim_token_count(m["content"].get<std::string>());
-        }
-      }
-    } else {
-      auto prompt = j.find("prompt");
-      if (prompt == j.end() || !(prompt->is_string() || prompt->is_array())) {
-        return make_error(ErrorCode::kInvalidArgument, "'prompt' must be a string");
-      }
-      if (prompt->is_string())
-        g.prompt_tokens = sim_token_count(prompt->get<std::string>());
-      else
-        g.prompt_tokens = static_cast<std::int64_t>(prompt->size());
-    }
-    g.max_tokens = -1;
-    for (const char* key : {"max_completion_tokens", "max_tokens"}) {
-      if (auto it = j.find(key); it != j.end() && it->is_number_integer()) {
-        g.max_tokens = it->get<std::int64_t>();
-        break;
-      }
-    }
-    if (g.max_tokens < 0) g.max_tokens = 0;
-    return g;
   }
 
   Duration jittered(Duration base) {
@@ -332,37 +246,38 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   asio::awaitable<bool> generate(tcp::socket& socket, http::request<http::string_body>& request,
-                                 bool chat, bool keep_alive, TimePoint arrived) {
-    auto generation = read_generation(request.body(), chat);
+                                 Route route, bool keep_alive, TimePoint arrived) {
+    auto generation = parse_generation(route, request.body());
     if (!generation) {
-      co_await write(socket, full_response(400, "Bad Request", "application/json",
-                                           openai_error(generation.error().message,
-                                                        "invalid_request_error", 400),
-                                           keep_alive));
+      const bool tgi = options_.dialect == Dialect::kTgi;
+      co_await write(socket, format_.error_response(nullptr, tgi ? 422 : 400, generation.error().message,
+                                                    tgi ? "validation" : "invalid_request_error", keep_alive));
       co_return keep_alive;
     }
     Generation& g = *generation;
     if (g.max_tokens == 0) g.max_tokens = options_.default_max_tokens;
+    if (!format_.accepts_model(g)) {
+      const std::string message = options_.dialect == Dialect::kOllama
+                                      ? fmt::format("model '{}' not found", g.model)
+                                      : fmt::format("The model `{}` does not exist.", g.model);
+      co_await write(socket, format_.error_response(&g, 404, message, "NotFoundError", keep_alive));
+      co_return keep_alive;
+    }
     const std::uint64_t id = counters_.requests++;
     if (chance(options_.fail_rate)) {
       ++counters_.failed;
-      co_await write(socket, full_response(500, "Internal Server Error", "application/json",
-                                           openai_error("simulated failure", "server_error", 500),
-                                           keep_alive));
+      co_await write(socket, format_.error_response(&g, 500, "simulated failure", "server_error", keep_alive));
       co_return keep_alive;
     }
     const Fault fault = chance(options_.fault_rate) ? options_.fault : Fault::kNone;
     if (fault == Fault::kRateLimit || fault == Fault::kUnavailable) {
       ++counters_.failed;
       const bool limit = fault == Fault::kRateLimit;
-      co_await write(
-          socket,
-          full_response(
-              limit ? 429 : 503, limit ? "Too Many Requests" : "Service Unavailable",
-              "application/json",
-              openai_error(limit ? "simulated rate limit" : "simulated model loading",
-                           limit ? "rate_limit_error" : "unavailable_error", limit ? 429 : 503),
-              keep_alive, limit ? "Retry-After: 1\r\n" : ""));
+      co_await write(socket, format_.error_response(
+                                 &g, limit ? 429 : 503,
+                                 limit ? "simulated rate limit: too many requests" : "Loading model",
+                                 limit ? "overloaded" : "unavailable_error", keep_alive,
+                                 limit ? "Retry-After: 1\r\n" : ""));
       co_return keep_alive;
     }
 
@@ -370,38 +285,13 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     // slot.
     const bool queued = co_await acquire_slot();
     const TimePoint start = queued ? SteadyClock::now() : arrived;
-    const bool ok = co_await produce(socket, g, id, fault, keep_alive, start);
+    const bool ok = co_await produce(socket, g, id, fault, keep_alive, arrived, start);
     release_slot();
-    co_return ok&& keep_alive;
-  }
-
-  std::string chunk_json(const Generation& g, std::uint64_t id, std::string_view text,
-                         std::string_view finish, bool role_only) const {
-    Json choice = {{"index", 0},
-                   {"logprobs", nullptr},
-                   {"finish_reason", finish.empty() ? Json(nullptr) : Json(finish)}};
-    if (g.chat) {
-      choice["delta"] =
-          role_only ? Json{{"role", "assistant"}, {"content", ""}} : Json{{"content", text}};
-    } else {
-      choice["text"] = text;
-    }
-    Json chunk = {{"id", fmt::format("{}-{}", g.chat ? "chatcmpl" : "cmpl", id)},
-                  {"object", g.chat ? "chat.completion.chunk" : "text_completion"},
-                  {"created", 0},
-                  {"model", g.model.empty() ? options_.model : g.model},
-                  {"choices", Json::array({choice})}};
-    return chunk.dump();
-  }
-
-  Json usage_json(const Generation& g, std::int64_t produced) const {
-    return {{"prompt_tokens", g.prompt_tokens},
-            {"completion_tokens", produced},
-            {"total_tokens", g.prompt_tokens + produced}};
+    co_return ok && keep_alive;
   }
 
   asio::awaitable<bool> produce(tcp::socket& socket, const Generation& g, std::uint64_t id,
-                                Fault fault, bool keep_alive, TimePoint start) {
+                                Fault fault, bool keep_alive, TimePoint arrived, TimePoint start) {
     asio::steady_timer timer(io_);
     stream_timers_.insert(&timer);
     struct Unregister {
@@ -409,58 +299,48 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
       asio::steady_timer* timer;
       ~Unregister() { set.erase(timer); }
     } unregister{stream_timers_, &timer};
-    TimePoint due = start + jittered(options_.ttft + options_.prefill_per_token * g.prompt_tokens);
+
+    // The whole schedule is drawn first; the native figures the dialect reports come from it.
     const std::int64_t n = g.max_tokens;
+    Duration load{};
+    if (options_.dialect == Dialect::kOllama && !model_loaded_) load = options_.load_time;
+    model_loaded_ = true;
+    std::vector<TimePoint> due(static_cast<std::size_t>(n));
+    due[0] = start + load + jittered(options_.ttft + options_.prefill_per_token * g.prompt_tokens);
+    for (std::size_t i = 1; i < due.size(); ++i) due[i] = due[i - 1] + jittered(options_.itl);
+    Produced produced;
+    produced.queue = to_seconds(start - arrived);
+    produced.load = to_seconds(load);
+    produced.prefill = to_seconds(due.front() - start - load);
+    produced.decode = to_seconds(due.back() - due.front());
+    produced.total = to_seconds(due.back() - arrived);
+    produced.output_tokens = n;
 
     if (!g.stream) {
-      for (std::int64_t i = 1; i < n; ++i) due += jittered(options_.itl);
       std::string text;
-      for (std::int64_t i = 0; i < n; ++i)
-        text += kWords[static_cast<std::size_t>(i) % std::size(kWords)];
-      Json choice = {{"index", 0}, {"finish_reason", "length"}, {"logprobs", nullptr}};
-      if (g.chat)
-        choice["message"] = {{"role", "assistant"}, {"content", text}};
-      else
-        choice["text"] = text;
-      Json body = {{"id", fmt::format("{}-{}", g.chat ? "chatcmpl" : "cmpl", id)},
-                   {"object", g.chat ? "chat.completion" : "text_completion"},
-                   {"created", 0},
-                   {"model", g.model.empty() ? options_.model : g.model},
-                   {"choices", Json::array({choice})},
-                   {"usage", usage_json(g, n)}};
-      const std::string response =
-          full_response(200, "OK", "application/json", body.dump(), keep_alive);
-      timer.expires_at(due);
+      for (std::int64_t i = 0; i < n; ++i) text += kWords[static_cast<std::size_t>(i) % std::size(kWords)];
+      const std::string response = format_.whole(g, id, text, produced, keep_alive);
+      timer.expires_at(due.back());
       co_await timer.async_wait(kTuple);
       counters_.tokens += static_cast<std::uint64_t>(n);
       co_return co_await write(socket, response);
     }
 
-    std::string head = response_head(200, "OK", "text/event-stream", keep_alive,
-                                     "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n");
-    head += "\r\n";
-    // The chat role chunk goes out at once, before any token, as some servers do: a client
-    // that took TTFT at the first frame would be visibly wrong against this simulator.
-    if (g.chat) head += chunked("data: " + chunk_json(g, id, "", "", true) + "\n\n");
-    if (!co_await write(socket, head)) co_return false;
-
+    if (!co_await write(socket, format_.stream_head(g, keep_alive) + format_.preamble(g, id))) {
+      co_return false;
+    }
     const std::int64_t fault_at = n / 2;
+    std::string text_so_far;
     for (std::int64_t i = 0; i < n; ++i) {
-      if (i > 0) due += jittered(options_.itl);
+      const std::string_view word = kWords[static_cast<std::size_t>(i) % std::size(kWords)];
       // The frame is built before the wait so the write happens at the scheduled instant.
-      const bool last = i + 1 == n;
-      const std::string frame =
-          chunked("data: " +
-                  chunk_json(g, id, kWords[static_cast<std::size_t>(i) % std::size(kWords)],
-                             last ? "length" : "", false) +
-                  "\n\n");
-      timer.expires_at(due);
+      const std::string frame = format_.token(g, id, i, n, word, text_so_far, produced);
+      timer.expires_at(due[static_cast<std::size_t>(i)]);
       co_await timer.async_wait(kTuple);
       if (i == fault_at && fault != Fault::kNone) {
         switch (fault) {
           case Fault::kMalformedFrame:
-            if (!co_await write(socket, chunked("data: {\"choices\":[{\"text\": tok\n\n")))
-              co_return false;
+            if (!co_await write(socket, format_.malformed(g))) co_return false;
             break;
           case Fault::kReset: {
             boost::system::error_code ignored;
@@ -468,40 +348,27 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
             co_return false;
           }
           case Fault::kErrorEvent:
-            co_return co_await write(
-                socket,
-                chunked("data: " + openai_error("simulated engine failure", "server_error", 500) +
-                        "\n\ndata: [DONE]\n\n") +
-                    "0\r\n\r\n");
+            co_await write(socket, format_.error_event(g, "simulated engine failure"));
+            co_return false;  // the engine ends the stream; the connection is not reused
           case Fault::kStall: {
             timer.expires_at(asio::steady_timer::time_point::max());
             co_await timer.async_wait(kTuple);  // until stop(): a stalled engine never recovers
             co_return false;
           }
-          default:
-            break;
+          default: break;
         }
       }
       if (!co_await write(socket, frame)) co_return false;
+      text_so_far += word;
       ++counters_.tokens;
     }
-    std::string tail;
-    if (g.include_usage) {
-      Json usage_chunk = {{"id", fmt::format("{}-{}", g.chat ? "chatcmpl" : "cmpl", id)},
-                          {"object", g.chat ? "chat.completion.chunk" : "text_completion"},
-                          {"created", 0},
-                          {"model", g.model.empty() ? options_.model : g.model},
-                          {"choices", Json::array()},
-                          {"usage", usage_json(g, n)}};
-      tail += chunked("data: " + usage_chunk.dump() + "\n\n");
-    }
-    tail += chunked("data: [DONE]\n\n");
-    tail += "0\r\n\r\n";
-    co_return co_await write(socket, tail);
+    co_return co_await write(socket, format_.tail(g, id, produced));
   }
 
   asio::io_context& io_;
   SimOptions options_;
+  Format format_;
+  bool model_loaded_ = false;
   tcp::acceptor acceptor_;
   std::mt19937_64 rng_;
   SimCounters counters_;

@@ -1,5 +1,5 @@
 #pragma once
-// The simulated engine: a loopback HTTP server speaking the OpenAI-compatible dialect with a
+// The simulated engine: a loopback HTTP server speaking one engine's dialect (dialects.h) with a
 // scripted, deterministic timing model. It is a timing reference for tests and the demo:
 // every token is written at its scheduled instant (not batched up), from one thread.
 //
@@ -19,6 +19,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "sim/dialects.h"
 
 namespace llmbench::sim {
 
@@ -35,6 +36,8 @@ enum class Fault {
 Expected<Fault> parse_fault(std::string_view name);
 
 struct SimOptions {
+  Dialect dialect = Dialect::kOpenAi;
+  Duration load_time{};  // Ollama dialect: the first generation pays this model load
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0 = any free port
   Duration ttft = std::chrono::milliseconds(50);
