@@ -12,9 +12,11 @@
 #include <iostream>
 #include <thread>
 
+#include "engines/openai.h"
 #include "engines/registry.h"
 #include "metrics/summary.h"
 #include "report/report.h"
+#include "runner/discovery.h"
 #include "runner/runner.h"
 #include "workload/workload.h"
 
@@ -99,6 +101,29 @@ class ProgressSink final : public RecordSink {
 
 }  // namespace
 
+ResolvedEngine resolve_engine(const std::string& url_text, const std::string& requested,
+                              bool tls_verify) {
+  auto url = net::parse_url(url_text);
+  if (!url) throw CommandError{kExitUsage, "--url: " + url.error().message};
+  auto kind = engines::parse_engine_kind(requested);
+  if (!kind) throw CommandError{kExitUsage, "--engine: " + kind.error().message};
+  net::TlsOptions tls;
+  tls.verify = tls_verify;
+  if (*kind != engines::EngineKind::kAuto) {
+    if (auto reachable = net::probe_reachable(*url, std::chrono::seconds(5), tls); !reachable) {
+      throw CommandError{kExitUnreachable, reachable.error().message};
+    }
+    return {requested, std::nullopt};
+  }
+  auto info = runner::discover_engine(*url, tls, std::chrono::seconds(5));
+  if (!info) throw CommandError{kExitUnreachable, info.error().message};
+  return {info->engine, *info};
+}
+
+bool forces_exact_length(std::string_view engine) {
+  return engine == "vllm" || engine == "llamacpp" || engine == "sglang";
+}
+
 int run_benchmark(const BenchmarkJob& job) {
   const ResolvedRunSpec& spec = job.spec;
   auto url = net::parse_url(spec.url);
@@ -112,15 +137,21 @@ int run_benchmark(const BenchmarkJob& job) {
 
   auto kind = engines::parse_engine_kind(spec.engine);
   if (!kind) throw CommandError{kExitUsage, kind.error().message};
+  auto api = engines::parse_api_choice(spec.api);
+  if (!api) throw CommandError{kExitUsage, "--api: " + api.error().message};
   engines::EngineOptions engine_options;
   engine_options.kind = *kind;
-  engine_options.base_path = url->base_path;
+  engine_options.route = api->route;
+  engine_options.base_path = api->route == engines::RouteFamily::kOpenAi
+                                 ? url->base_path
+                                 : engines::strip_v1_suffix(url->base_path);
   engine_options.api_key = job.api_key;
+  engine_options.keep_alive = job.keep_alive;
   const auto engine = engines::make_engine(engine_options);
 
   workload::SyntheticOptions workload_options;
   workload_options.model = spec.model;
-  workload_options.api = spec.api == "chat" ? ApiKind::kChat : ApiKind::kCompletions;
+  workload_options.api = api->api;
   workload_options.prompt_tokens = spec.prompt_tokens;
   workload_options.max_tokens = spec.max_tokens;
   workload_options.stream = spec.stream;
@@ -154,6 +185,7 @@ int run_benchmark(const BenchmarkJob& job) {
   report.context.clock_resolution = measure_clock_resolution();
   report.context.cpu_count = static_cast<int>(std::thread::hardware_concurrency());
   report.spec = spec;
+  report.engine = job.engine_info;
 
   SignalBridge signals([&runner] { runner.cancel(); });
 
@@ -192,8 +224,16 @@ int run_benchmark(const BenchmarkJob& job) {
   report.interrupted = times->cancelled || signals.fired();
   report.records = sink.take();
   report.per_request.reserve(report.records.size());
-  for (const RequestRecord& r : report.records) report.per_request.push_back(metrics::derive(r));
-  report.summary = metrics::summarize(report.records, times->started);
+  const bool forced = spec.ignore_eos && forces_exact_length(spec.engine);
+  for (const RequestRecord& r : report.records) {
+    report.per_request.push_back(metrics::derive(r, forced));
+  }
+  report.summary = metrics::summarize(report.records, times->started, forced);
+  if (!forces_exact_length(spec.engine)) {
+    report.warnings.push_back(spec.engine +
+                              " cannot be told to ignore end-of-sequence: output "
+                              "lengths are whatever it generated (see output_tokens per request)");
+  }
   if (report.summary.requests > 0 && report.summary.failed == report.summary.requests) {
     report.warnings.push_back("every request failed; see the errors above and in the result file");
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/engine_info.h"
 #include "core/run_spec.h"
 #include "net/http_client.h"
 
@@ -31,7 +32,9 @@ struct CommandError {
 
 // What `run` and `demo` need to execute and report one benchmark.
 struct BenchmarkJob {
-  ResolvedRunSpec spec;
+  ResolvedRunSpec spec;  // spec.engine is resolved (never "auto"), spec.api an --api value
+  std::optional<EngineInfo> engine_info;
+  std::optional<std::string> keep_alive;  // Ollama
   net::Timeouts timeouts;
   std::optional<std::string> api_key;  // never printed or written
   std::vector<std::string> command_line;
@@ -60,6 +63,18 @@ class SignalBridge {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The engine behind a URL: `requested` as given, or, for "auto", what detection found (the
+// probes' answers are kept for the result). Throws CommandError(3) when unreachable.
+struct ResolvedEngine {
+  std::string engine;  // never "auto"
+  std::optional<EngineInfo> info;
+};
+ResolvedEngine resolve_engine(const std::string& url, const std::string& requested,
+                              bool tls_verify);
+
+// Engines that honour ignore_eos, so a run can demand exact output lengths (M35).
+bool forces_exact_length(std::string_view engine);
 
 std::string default_output_path(std::string_view engine);
 std::string iso8601_now();

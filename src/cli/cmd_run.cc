@@ -1,5 +1,6 @@
 // `llmbench run`: one benchmark run against an engine.
 
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -15,7 +16,8 @@ namespace {
 struct RunArgs {
   std::string url;
   std::string engine = "auto";
-  std::string api = "openai-completions";
+  std::string api;  // empty: the engine's default (native where it has a native route)
+  std::string keep_alive;
   std::string model;
   int concurrency = 1;
   std::optional<std::uint64_t> requests;
@@ -89,10 +91,14 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
       "  llmbench run --url http://localhost:8080 --no-stream --concurrency 4 --output r.json\n");
   cmd->add_option("--url", args->url, "Engine base URL (http:// or https://)")->required();
   cmd->add_option("--engine", args->engine,
-                  "auto|openai|vllm|tgi|llamacpp|sglang|ollama (this build speaks the "
-                  "OpenAI-compatible routes to all of them)")
+                  "auto|openai|vllm|tgi|llamacpp|sglang|ollama; auto probes the URL and names "
+                  "the engine, its version and models")
       ->capture_default_str();
-  cmd->add_option("--api", args->api, "openai-completions|openai-chat")->capture_default_str();
+  cmd->add_option("--api", args->api,
+                  "native|native-chat|openai-completions|openai-chat (default: native for "
+                  "Ollama, TGI, llama.cpp, SGLang; openai-completions otherwise)");
+  cmd->add_option("--keep-alive", args->keep_alive,
+                  "Ollama: keep the model loaded this long after each request (e.g. 30m)");
   cmd->add_option("--model", args->model, "Model name (default: first of GET /v1/models)");
   cmd->add_option("--concurrency,-c", args->concurrency, "Closed loop: requests in flight")
       ->capture_default_str();
@@ -132,11 +138,10 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
     const RunArgs& a = *args;
     auto url = net::parse_url(a.url);
     if (!url) throw CommandError{kExitUsage, "--url: " + url.error().message};
-    auto kind = engines::parse_engine_kind(a.engine);
-    if (!kind) throw CommandError{kExitUsage, "--engine: " + kind.error().message};
-    if (a.api != "openai-completions" && a.api != "openai-chat") {
-      throw CommandError{kExitUsage,
-                         "--api: expected openai-completions or openai-chat, got '" + a.api + "'"};
+    if (!a.api.empty()) {
+      if (auto api = engines::parse_api_choice(a.api); !api) {
+        throw CommandError{kExitUsage, "--api: " + api.error().message};
+      }
     }
     if (a.concurrency < 1) throw CommandError{kExitUsage, "--concurrency must be at least 1"};
     if (a.max_tokens < 1) throw CommandError{kExitUsage, "--max-tokens must be at least 1"};
@@ -148,9 +153,6 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
     ResolvedRunSpec& spec = job.spec;
     spec.url = url->to_string();
     spec.engine_requested = a.engine;
-    // Auto-detection arrives with the engines issue; until then auto speaks OpenAI routes.
-    spec.engine = *kind == engines::EngineKind::kAuto ? "openai" : a.engine;
-    spec.api = a.api == "openai-chat" ? "chat" : "completions";
     spec.concurrency = a.concurrency;
     spec.requests = a.requests;
     if (!a.duration.empty()) spec.duration = to_seconds(duration_option("--duration", a.duration));
@@ -174,12 +176,25 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
     spec.timeout_idle = to_seconds(job.timeouts.idle);
     if (const char* key = std::getenv(a.api_key_env.c_str()); key && *key) job.api_key = key;
 
-    if (auto reachable =
-            net::probe_reachable(*url, std::chrono::seconds(5), net::TlsOptions{spec.tls_verify});
-        !reachable) {
-      throw CommandError{kExitUnreachable, reachable.error().message};
+    const ResolvedEngine resolved = resolve_engine(a.url, a.engine, spec.tls_verify);
+    spec.engine = resolved.engine;
+    job.engine_info = resolved.info;
+    const auto kind = engines::parse_engine_kind(spec.engine);
+    spec.api = a.api.empty() ? engines::api_choice_name(engines::default_api(*kind)) : a.api;
+    if (!a.keep_alive.empty()) job.keep_alive = a.keep_alive;
+    if (!a.model.empty()) {
+      spec.model = a.model;
+    } else if (resolved.info && !resolved.info->models.empty()) {
+      spec.model = resolved.info->models.front().id;
+    } else {
+      spec.model = discover_model(*url, spec.tls_verify);
     }
-    spec.model = a.model.empty() ? discover_model(*url, spec.tls_verify) : a.model;
+    if (!a.quiet && resolved.info) {
+      std::cerr << "engine: " << resolved.info->engine
+                << (resolved.info->version.empty() ? "" : " " + resolved.info->version)
+                << " (detected by " << resolved.info->detected_by << "), model " << spec.model
+                << ", api " << spec.api << "\n";
+    }
 
     job.command_line = argv;
     job.output_json = a.output.empty() ? default_output_path(spec.engine) : a.output;

@@ -127,6 +127,7 @@ Action add_demo_command(CLI::App& app, const std::vector<std::string>& argv) {
   cmd->add_option("--output-dir", *output_dir, "Where the result files go")->capture_default_str();
   return [output_dir, argv]() -> int {
     sim::SimOptions options;
+    options.dialect = sim::Dialect::kVllm;
     options.ttft = std::chrono::milliseconds(50);
     options.itl = std::chrono::milliseconds(10);
     options.jitter = std::chrono::milliseconds(1);
@@ -145,15 +146,15 @@ Action add_demo_command(CLI::App& app, const std::vector<std::string>& argv) {
       }
     } stop_sim{server, sim_thread};
 
-    std::cout << "simulated engine on http://127.0.0.1:" << *port
-              << " (TTFT 50 ms, ITL 10 ms ± 1 ms); benchmarking: 64 requests, concurrency 8, "
+    std::cout << "simulated vLLM-like engine on http://127.0.0.1:" << *port
+              << " (TTFT 50 ms, ITL 10 ms ± 1 ms); benchmarking: 64 chat requests, concurrency 8, "
                  "64 output tokens\n";
     BenchmarkJob job;
     ResolvedRunSpec& spec = job.spec;
     spec.url = "http://127.0.0.1:" + std::to_string(*port);
-    spec.engine = "openai";
-    spec.engine_requested = "openai";
-    spec.api = "chat";
+    spec.engine = "vllm";
+    spec.engine_requested = "vllm";
+    spec.api = "openai-chat";
     spec.model = options.model;
     spec.concurrency = 8;
     spec.requests = 64;

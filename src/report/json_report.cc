@@ -63,11 +63,23 @@ Json record_json(const RequestRecord& r, const metrics::RequestMetrics& m, TimeP
   j["output_tokens"] = m.output_tokens;
   j["output_tokens_source"] = r.output_tokens_from_engine() ? "native" : "client";
   j["output_tokens_client"] = r.client_output_tokens();
+  j["output_tokens_engine"] = optional_json(r.usage.output_tokens);
   j["max_tokens"] = r.max_tokens;
+  j["output_length_mismatch"] = m.output_length_mismatch;
+  j["cached_prompt_tokens"] = optional_json(r.usage.cached_prompt_tokens);
+  j["cold_start"] = r.cold_start;
   j["ttft"] = optional_json(m.ttft);
   j["e2e_latency"] = optional_json(m.e2e);
   j["tpot"] = optional_json(m.tpot);
   j["itl"] = m.itl;
+  Json native = Json::object();
+  for (const metrics::NativeComparison& c : m.native) {
+    native[c.name] = {{"native", c.native},
+                      {"client", optional_json(c.client)},
+                      {"delta", optional_json(c.delta)}};
+  }
+  j["native"] = std::move(native);
+  if (r.native.prompt_eval_tokens) j["prompt_eval_tokens"] = *r.native.prompt_eval_tokens;
   j["finish_reason"] = r.finish_reason.empty() ? Json(nullptr) : Json(r.finish_reason);
   j["http_status"] = r.http_status == 0 ? Json(nullptr) : Json(r.http_status);
   if (r.error) {
@@ -99,6 +111,28 @@ Json record_json(const RequestRecord& r, const metrics::RequestMetrics& m, TimeP
 
 }  // namespace
 
+std::string engine_info_json(const EngineInfo& info) {
+  Json j;
+  j["engine"] = info.engine;
+  j["version"] = info.version;
+  j["detected_by"] = info.detected_by;
+  Json models = Json::array();
+  for (const ModelInfo& m : info.models) {
+    models.push_back({{"id", m.id},
+                      {"context_length", optional_json(m.context_length)},
+                      {"size_bytes", optional_json(m.size_bytes)},
+                      {"parameter_size", optional_json(m.parameter_size)},
+                      {"quantization", optional_json(m.quantization)}});
+  }
+  j["models"] = std::move(models);
+  return j.dump(2) + "\n";
+}
+
+std::string request_json(const RequestRecord& record, const metrics::RequestMetrics& metrics,
+                         TimePoint origin) {
+  return record_json(record, metrics, origin).dump(2) + "\n";
+}
+
 std::string to_json(const RunReport& report) {
   Json root;
   root["schema_version"] = kSchemaVersion;
@@ -115,6 +149,7 @@ std::string to_json(const RunReport& report) {
   context["config"] = spec_json(report.spec);
   context["interrupted"] = report.interrupted;
   context["warnings"] = report.warnings;
+  if (report.engine) context["engine"] = Json::parse(engine_info_json(*report.engine));
   root["context"] = std::move(context);
 
   const metrics::RunSummary& s = report.summary;
@@ -135,6 +170,16 @@ std::string to_json(const RunReport& report) {
   Json errors = Json::object();
   for (const auto& [category, count] : s.errors) errors[category] = count;
   summary["errors"] = std::move(errors);
+  summary["output_length_accuracy"] = optional_json(s.output_length_accuracy);
+  summary["output_length_mismatches"] = s.output_length_mismatches;
+  summary["cold_starts"] = s.cold_starts;
+  Json native = Json::object();
+  for (const auto& [name, n] : s.native) {
+    native[name] = {{"native", stats_json(n.native)},
+                    {"client", stats_json(n.client)},
+                    {"delta", stats_json(n.delta)}};
+  }
+  summary["native_vs_client"] = std::move(native);
   root["summary"] = std::move(summary);
 
   Json requests = Json::array();

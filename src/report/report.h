@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine_info.h"
 #include "core/error.h"
 #include "core/record.h"
 #include "core/run_spec.h"
@@ -19,7 +20,8 @@ inline constexpr int kSchemaVersion = 1;
 struct RunReport {
   RunContext context;
   ResolvedRunSpec spec;
-  TimePoint origin{};  // steady-clock zero for the raw timestamps written per request
+  std::optional<EngineInfo> engine;  // what the engine said about itself, when asked
+  TimePoint origin{};                // steady-clock zero for the raw timestamps written per request
   bool interrupted = false;
   std::vector<std::string> warnings;
   metrics::RunSummary summary;
@@ -37,6 +39,14 @@ std::string summary_csv(const RunReport& report);
 
 // Human summary table, latencies in milliseconds.
 void print_summary(std::ostream& out, const RunReport& report);
+
+// One request in full: every client and native figure with its source (`request`).
+std::string request_table(const RequestRecord& record, const metrics::RequestMetrics& metrics);
+std::string request_json(const RequestRecord& record, const metrics::RequestMetrics& metrics,
+                         TimePoint origin);
+
+// Engine information as JSON (`engines info --format json`).
+std::string engine_info_json(const EngineInfo& info);
 
 // Writes `content` to `path` atomically: a temporary file in the same folder, then rename,
 // so a reader never sees half a file. Creates missing parent folders.

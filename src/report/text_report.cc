@@ -104,7 +104,61 @@ void print_summary(std::ostream& out, const RunReport& report) {
     }
     fmt::print(out, "errors: {}\n", list);
   }
+  if (s.output_length_accuracy) {
+    fmt::print(out, "output length: {:.1f}% of requests got exactly the tokens asked for\n",
+               *s.output_length_accuracy * 100);
+  }
+  if (!s.native.empty()) {
+    fmt::print(out, "{:<24}{:>14}{:>14}{:>14}   (engine-reported vs client, p50 ms)\n",
+               "native figure", "native", "client", "delta");
+    for (const auto& [name, n] : s.native) {
+      fmt::print(out, "{:<24}{:>14.3f}{:>14}{:>14}\n", name, n.native.p50 * 1e3,
+                 n.client.count ? fmt::format("{:.3f}", n.client.p50 * 1e3) : "-",
+                 n.delta.count ? fmt::format("{:+.3f}", n.delta.p50 * 1e3) : "-");
+    }
+  }
+  if (s.cold_starts > 0) fmt::print(out, "cold starts (model loaded): {}\n", s.cold_starts);
   for (const std::string& w : report.warnings) fmt::print(out, "warning: {}\n", w);
+}
+
+std::string request_table(const RequestRecord& r, const metrics::RequestMetrics& m) {
+  std::string out;
+  auto row = [&out](std::string_view name, const std::string& value, std::string_view source) {
+    out += fmt::format("{:<26}{:>16}  {}\n", name, value, source);
+  };
+  auto ms = [](const std::optional<double>& v) {
+    return v ? fmt::format("{:.3f} ms", *v * 1e3) : std::string("-");
+  };
+  out += fmt::format("{:<26}{:>16}  {}\n", "figure", "value", "source");
+  row("status", r.http_status ? std::to_string(r.http_status) : "-", "");
+  row("error", r.error ? std::string(to_string(r.error->category)) : "none",
+      r.error ? r.error->message : "");
+  row("ttft", ms(m.ttft), "client");
+  row("e2e_latency", ms(m.e2e), "client");
+  row("tpot", ms(m.tpot), "client");
+  double itl_sum = 0;
+  for (const double gap : m.itl) itl_sum += gap;
+  row("itl (mean)",
+      m.itl.empty() ? "-"
+                    : fmt::format("{:.3f} ms", itl_sum / static_cast<double>(m.itl.size()) * 1e3),
+      "client");
+  row("token arrivals", std::to_string(r.events.size()), "client");
+  row("output_tokens", r.usage.output_tokens ? std::to_string(*r.usage.output_tokens) : "-",
+      "native");
+  row("output_tokens", std::to_string(r.client_output_tokens()), "client");
+  row("output_tokens", std::to_string(r.max_tokens), "requested");
+  row("prompt_tokens", r.usage.prompt_tokens ? std::to_string(*r.usage.prompt_tokens) : "-",
+      "native");
+  if (r.usage.cached_prompt_tokens)
+    row("cached_prompt_tokens", std::to_string(*r.usage.cached_prompt_tokens), "native");
+  for (const metrics::NativeComparison& c : m.native) {
+    row(c.name, fmt::format("{:.3f} ms", c.native * 1e3), "native");
+    if (c.client) row(c.name, ms(c.client), "client");
+    if (c.delta) row(c.name + " delta", fmt::format("{:+.3f} ms", *c.delta * 1e3), "derived");
+  }
+  if (r.cold_start) row("cold_start", "yes", "derived");
+  row("finish_reason", r.finish_reason.empty() ? "-" : r.finish_reason, "native");
+  return out;
 }
 
 Expected<void> write_file_atomically(const std::filesystem::path& path,

@@ -24,14 +24,22 @@ constexpr NamedDialect kDialects[] = {
 
 std::string_view reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
   }
 }
 
@@ -64,9 +72,11 @@ std::string chunked(std::string_view payload) {
 
 std::string http_response(int status, std::string_view content_type, std::string_view body,
                           bool keep_alive, std::string_view extra_headers) {
-  return fmt::format("HTTP/1.1 {} {}\r\nServer: llmbench-sim\r\nContent-Type: {}\r\n{}{}Content-Length: {}\r\n\r\n{}",
-                     status, reason_phrase(status), content_type, extra_headers,
-                     keep_alive ? "" : "Connection: close\r\n", body.size(), body);
+  return fmt::format(
+      "HTTP/1.1 {} {}\r\nServer: llmbench-sim\r\nContent-Type: {}\r\n{}{}Content-Length: "
+      "{}\r\n\r\n{}",
+      status, reason_phrase(status), content_type, extra_headers,
+      keep_alive ? "" : "Connection: close\r\n", body.size(), body);
 }
 
 std::optional<Route> generation_route(Dialect dialect, std::string_view path) {
@@ -87,7 +97,8 @@ std::optional<Route> generation_route(Dialect dialect, std::string_view path) {
     case Dialect::kSglang:
       if (path == "/generate") return Route::kSglangGenerate;
       break;
-    default: break;
+    default:
+      break;
   }
   return std::nullopt;
 }
@@ -102,7 +113,8 @@ Expected<Generation> parse_generation(Route route, std::string_view body) {
     return text.is_string() ? sim_token_count(text.get<std::string>()) : std::int64_t{0};
   };
   auto messages_tokens = [&](const Json& messages) -> Expected<std::int64_t> {
-    if (!messages.is_array()) return make_error(ErrorCode::kInvalidArgument, "'messages' must be an array");
+    if (!messages.is_array())
+      return make_error(ErrorCode::kInvalidArgument, "'messages' must be an array");
     std::int64_t n = 0;
     for (const Json& m : messages) {
       if (m.is_object() && m.contains("content")) n += words_of(m["content"]);
@@ -111,7 +123,8 @@ Expected<Generation> parse_generation(Route route, std::string_view body) {
   };
   auto int_field = [&j](std::initializer_list<const char*> keys, const Json& in) -> std::int64_t {
     for (const char* key : keys) {
-      if (in.is_object() && in.contains(key) && in[key].is_number_integer()) return in[key].get<std::int64_t>();
+      if (in.is_object() && in.contains(key) && in[key].is_number_integer())
+        return in[key].get<std::int64_t>();
     }
     return 0;
   };
@@ -127,7 +140,8 @@ Expected<Generation> parse_generation(Route route, std::string_view body) {
         if (!n) return tl::unexpected(n.error());
         g.prompt_tokens = *n;
       } else {
-        if (!j.contains("prompt")) return make_error(ErrorCode::kInvalidArgument, "'prompt' is required");
+        if (!j.contains("prompt"))
+          return make_error(ErrorCode::kInvalidArgument, "'prompt' is required");
         g.prompt_tokens = words_of(j["prompt"]);
       }
       g.max_tokens = int_field({"max_completion_tokens", "max_tokens"}, j);
@@ -171,7 +185,8 @@ Expected<Generation> parse_generation(Route route, std::string_view body) {
     case Route::kSglangGenerate:
       g.stream = j.value("stream", false);
       g.prompt_tokens = words_of(j.value("text", Json("")));
-      if (j.contains("sampling_params")) g.max_tokens = int_field({"max_new_tokens"}, j["sampling_params"]);
+      if (j.contains("sampling_params"))
+        g.max_tokens = int_field({"max_new_tokens"}, j["sampling_params"]);
       break;
   }
   if (g.max_tokens < 0) g.max_tokens = 0;
@@ -184,9 +199,12 @@ bool Format::accepts_model(const Generation& g) const {
   if (g.model.empty()) return true;
   switch (dialect_) {
     case Dialect::kLlamaCpp:
-    case Dialect::kSglang: return true;
-    case Dialect::kTgi: return !is_openai(g.route) || g.model == "tgi" || g.model == model_;
-    default: return g.model == model_;
+    case Dialect::kSglang:
+      return true;
+    case Dialect::kTgi:
+      return !is_openai(g.route) || g.model == "tgi" || g.model == model_;
+    default:
+      return g.model == model_;
   }
 }
 
@@ -195,7 +213,8 @@ std::string Format::stream_head(const Generation& g, bool keep_alive) const {
   return fmt::format(
       "HTTP/1.1 200 OK\r\nServer: llmbench-sim\r\nContent-Type: {}\r\nCache-Control: no-cache\r\n"
       "Transfer-Encoding: chunked\r\n{}\r\n",
-      ndjson ? "application/x-ndjson" : "text/event-stream", keep_alive ? "" : "Connection: close\r\n");
+      ndjson ? "application/x-ndjson" : "text/event-stream",
+      keep_alive ? "" : "Connection: close\r\n");
 }
 
 namespace {
@@ -214,24 +233,30 @@ Json openai_chunk(const Generation& g, std::uint64_t id, const std::string& mode
 }
 
 Json usage(const Generation& g, std::int64_t n) {
-  return {{"prompt_tokens", g.prompt_tokens}, {"completion_tokens", n}, {"total_tokens", g.prompt_tokens + n}};
+  return {{"prompt_tokens", g.prompt_tokens},
+          {"completion_tokens", n},
+          {"total_tokens", g.prompt_tokens + n}};
 }
 
 Json llamacpp_timings(const Generation& g, const Produced& p) {
   return {{"cache_n", 0},
           {"prompt_n", g.prompt_tokens},
           {"prompt_ms", ms(p.prefill)},
-          {"prompt_per_token_ms", g.prompt_tokens > 0 ? ms(p.prefill) / static_cast<double>(g.prompt_tokens) : 0.0},
+          {"prompt_per_token_ms",
+           g.prompt_tokens > 0 ? ms(p.prefill) / static_cast<double>(g.prompt_tokens) : 0.0},
           {"predicted_n", p.output_tokens},
           {"predicted_ms", ms(p.decode)},
           {"predicted_per_token_ms",
            p.output_tokens > 1 ? ms(p.decode) / static_cast<double>(p.output_tokens - 1) : 0.0}};
 }
 
-Json ollama_final(const Generation& g, const std::string& model, const Produced& p, std::string_view text) {
+Json ollama_final(const Generation& g, const std::string& model, const Produced& p,
+                  std::string_view text) {
   Json j = {{"model", g.model.empty() ? model : g.model}, {"created_at", "2026-01-01T00:00:00Z"}};
-  if (g.route == Route::kOllamaChat) j["message"] = {{"role", "assistant"}, {"content", text}};
-  else j["response"] = text;
+  if (g.route == Route::kOllamaChat)
+    j["message"] = {{"role", "assistant"}, {"content", text}};
+  else
+    j["response"] = text;
   j["done"] = true;
   j["done_reason"] = "length";
   j["total_duration"] = ns(p.total);
@@ -252,8 +277,10 @@ std::string Format::preamble(const Generation& g, std::uint64_t id) const {
     // The role chunk goes out at once, before any token, as some servers do: a client that
     // took TTFT at the first frame would be visibly wrong against this simulator.
     Json chunk = openai_chunk(g, id, model_);
-    Json delta = {{"role", "assistant"}, {"content", dialect_ == Dialect::kLlamaCpp ? Json(nullptr) : Json("")}};
-    chunk["choices"] = Json::array({{{"index", 0}, {"delta", delta}, {"logprobs", nullptr}, {"finish_reason", nullptr}}});
+    Json delta = {{"role", "assistant"},
+                  {"content", dialect_ == Dialect::kLlamaCpp ? Json(nullptr) : Json("")}};
+    chunk["choices"] = Json::array(
+        {{{"index", 0}, {"delta", delta}, {"logprobs", nullptr}, {"finish_reason", nullptr}}});
     return sse(dialect_, chunk.dump());
   }
   if (g.route == Route::kTgiGenerateStream) return chunked(":\n\n");  // a keep-alive comment
@@ -290,29 +317,44 @@ std::string Format::token(const Generation& g, std::uint64_t id, std::int64_t i,
     }
     case Route::kOllamaGenerate:
     case Route::kOllamaChat: {
-      Json j = {{"model", g.model.empty() ? model_ : g.model}, {"created_at", "2026-01-01T00:00:00Z"}};
-      if (g.route == Route::kOllamaChat) j["message"] = {{"role", "assistant"}, {"content", text}};
-      else j["response"] = text;
+      Json j = {{"model", g.model.empty() ? model_ : g.model},
+                {"created_at", "2026-01-01T00:00:00Z"}};
+      if (g.route == Route::kOllamaChat)
+        j["message"] = {{"role", "assistant"}, {"content", text}};
+      else
+        j["response"] = text;
       j["done"] = false;
       return chunked(j.dump() + "\n");
     }
     case Route::kTgiGenerateStream: {
-      Json j = {{"index", i + 1},
-                {"token", {{"id", 1000 + i}, {"text", text}, {"logprob", -0.1}, {"special", false}}},
-                {"generated_text", last ? Json(std::string(text_so_far) + std::string(text)) : Json(nullptr)},
-                {"details", last ? Json{{"finish_reason", "length"}, {"generated_tokens", n}, {"seed", nullptr},
-                                        {"input_length", g.prompt_tokens}}
-                                 : Json(nullptr)}};
+      Json j = {
+          {"index", i + 1},
+          {"token", {{"id", 1000 + i}, {"text", text}, {"logprob", -0.1}, {"special", false}}},
+          {"generated_text",
+           last ? Json(std::string(text_so_far) + std::string(text)) : Json(nullptr)},
+          {"details", last ? Json{{"finish_reason", "length"},
+                                  {"generated_tokens", n},
+                                  {"seed", nullptr},
+                                  {"input_length", g.prompt_tokens}}
+                           : Json(nullptr)}};
       return sse(dialect_, j.dump());
     }
     case Route::kLlamaCppCompletion: {
-      Json j = {{"index", 0}, {"content", text}, {"tokens", Json::array({1000 + i})}, {"stop", false},
-                {"id_slot", 0}, {"tokens_predicted", i + 1}, {"tokens_evaluated", g.prompt_tokens}};
+      Json j = {{"index", 0},
+                {"content", text},
+                {"tokens", Json::array({1000 + i})},
+                {"stop", false},
+                {"id_slot", 0},
+                {"tokens_predicted", i + 1},
+                {"tokens_evaluated", g.prompt_tokens}};
       return sse(dialect_, j.dump());
     }
     case Route::kSglangGenerate: {
-      Json meta = {{"id", fmt::format("sim-{}", id)}, {"finish_reason", nullptr},
-                   {"prompt_tokens", g.prompt_tokens}, {"completion_tokens", i + 1}, {"cached_tokens", 0}};
+      Json meta = {{"id", fmt::format("sim-{}", id)},
+                   {"finish_reason", nullptr},
+                   {"prompt_tokens", g.prompt_tokens},
+                   {"completion_tokens", i + 1},
+                   {"cached_tokens", 0}};
       Json j = {{"text", std::string(text_so_far) + std::string(text)}, {"meta_info", meta}};
       if (last) {
         j["meta_info"]["finish_reason"] = {{"type", "length"}, {"length", n}};
@@ -320,7 +362,8 @@ std::string Format::token(const Generation& g, std::uint64_t id, std::int64_t i,
       }
       return sse(dialect_, j.dump());
     }
-    case Route::kTgiGenerate: break;
+    case Route::kTgiGenerate:
+      break;
   }
   return {};
 }
@@ -333,12 +376,15 @@ std::string Format::tail(const Generation& g, std::uint64_t id, const Produced& 
       const bool chat = g.route == Route::kOpenAiChat;
       if (chat && (dialect_ == Dialect::kLlamaCpp || dialect_ == Dialect::kOllama)) {
         Json finish = openai_chunk(g, id, model_);
-        finish["choices"] = Json::array({{{"index", 0}, {"delta", Json::object()}, {"finish_reason", "length"}}});
-        if (dialect_ == Dialect::kLlamaCpp && !g.include_usage) finish["timings"] = llamacpp_timings(g, p);
+        finish["choices"] =
+            Json::array({{{"index", 0}, {"delta", Json::object()}, {"finish_reason", "length"}}});
+        if (dialect_ == Dialect::kLlamaCpp && !g.include_usage)
+          finish["timings"] = llamacpp_timings(g, p);
         out += sse(dialect_, finish.dump());
       }
       // TGI and llama.cpp put usage on /v1/completions streams whether asked or not.
-      const bool usage_always = !chat && (dialect_ == Dialect::kTgi || dialect_ == Dialect::kLlamaCpp);
+      const bool usage_always =
+          !chat && (dialect_ == Dialect::kTgi || dialect_ == Dialect::kLlamaCpp);
       if (g.include_usage || usage_always) {
         Json u = openai_chunk(g, id, model_);
         u["choices"] = Json::array();
@@ -353,18 +399,27 @@ std::string Format::tail(const Generation& g, std::uint64_t id, const Produced& 
     case Route::kOllamaChat:
       out += chunked(ollama_final(g, model_, p, "").dump() + "\n");
       break;
-    case Route::kTgiGenerateStream: break;  // the last token event is the end
+    case Route::kTgiGenerateStream:
+      break;  // the last token event is the end
     case Route::kLlamaCppCompletion: {
-      Json j = {{"index", 0}, {"content", ""}, {"tokens", Json::array()}, {"id_slot", 0}, {"stop", true},
-                {"model", model_}, {"tokens_predicted", p.output_tokens}, {"tokens_evaluated", g.prompt_tokens},
-                {"stop_type", "limit"}, {"timings", llamacpp_timings(g, p)}};
+      Json j = {{"index", 0},
+                {"content", ""},
+                {"tokens", Json::array()},
+                {"id_slot", 0},
+                {"stop", true},
+                {"model", model_},
+                {"tokens_predicted", p.output_tokens},
+                {"tokens_evaluated", g.prompt_tokens},
+                {"stop_type", "limit"},
+                {"timings", llamacpp_timings(g, p)}};
       out += sse(dialect_, j.dump());
       break;
     }
     case Route::kSglangGenerate:  // the last token event carried the finish reason
       out += sse(dialect_, "[DONE]");
       break;
-    case Route::kTgiGenerate: break;
+    case Route::kTgiGenerate:
+      break;
   }
   return out + "0\r\n\r\n";
 }
@@ -380,13 +435,20 @@ std::string Format::error_event(const Generation& g, std::string_view message) c
       out = sse(dialect_, Json{{"error", message}, {"error_type", "generation"}}.dump());
       break;
     case Route::kLlamaCppCompletion:
-      out = sse(dialect_, Json{{"error", {{"code", 500}, {"message", message}, {"type", "server_error"}}}}.dump());
+      out = sse(
+          dialect_,
+          Json{{"error", {{"code", 500}, {"message", message}, {"type", "server_error"}}}}.dump());
       break;
     case Route::kSglangGenerate:
       out = sse(dialect_, Json{{"error", {{"message", message}}}}.dump()) + sse(dialect_, "[DONE]");
       break;
     default:
-      out = sse(dialect_, Json{{"error", {{"message", message}, {"type", "server_error"}, {"param", nullptr}, {"code", 500}}}}.dump());
+      out = sse(
+          dialect_,
+          Json{
+              {"error",
+               {{"message", message}, {"type", "server_error"}, {"param", nullptr}, {"code", 500}}}}
+              .dump());
       if (dialect_ != Dialect::kLlamaCpp) out += sse(dialect_, "[DONE]");
   }
   return out + "0\r\n\r\n";
@@ -396,7 +458,8 @@ std::string Format::malformed(const Generation& g) const {
   if (g.route == Route::kOllamaGenerate || g.route == Route::kOllamaChat) {
     return chunked("{\"response\": tok\n");
   }
-  return chunked(std::string(dialect_ == Dialect::kTgi ? "data:" : "data: ") + "{\"choices\":[{\"text\": tok\n\n");
+  return chunked(std::string(dialect_ == Dialect::kTgi ? "data:" : "data: ") +
+                 "{\"choices\":[{\"text\": tok\n\n");
 }
 
 std::string Format::whole(const Generation& g, std::uint64_t id, std::string_view text,
@@ -409,8 +472,10 @@ std::string Format::whole(const Generation& g, std::uint64_t id, std::string_vie
       Json body = openai_chunk(g, id, model_);
       body["object"] = chat ? "chat.completion" : "text_completion";
       Json choice = {{"index", 0}, {"finish_reason", "length"}, {"logprobs", nullptr}};
-      if (chat) choice["message"] = {{"role", "assistant"}, {"content", text}};
-      else choice["text"] = text;
+      if (chat)
+        choice["message"] = {{"role", "assistant"}, {"content", text}};
+      else
+        choice["text"] = text;
       body["choices"] = Json::array({choice});
       body["usage"] = usage(g, n);
       if (dialect_ == Dialect::kLlamaCpp) body["timings"] = llamacpp_timings(g, p);
@@ -424,31 +489,51 @@ std::string Format::whole(const Generation& g, std::uint64_t id, std::string_vie
     }
     case Route::kOllamaGenerate:
     case Route::kOllamaChat:
-      return http_response(200, "application/json", ollama_final(g, model_, p, text).dump(), keep_alive);
+      return http_response(200, "application/json", ollama_final(g, model_, p, text).dump(),
+                           keep_alive);
     case Route::kTgiGenerate:
     case Route::kTgiGenerateStream: {
       Json body = {{"generated_text", text},
-                   {"details", {{"finish_reason", "length"}, {"generated_tokens", n}, {"seed", nullptr}, {"prefill", Json::array()}}}};
+                   {"details",
+                    {{"finish_reason", "length"},
+                     {"generated_tokens", n},
+                     {"seed", nullptr},
+                     {"prefill", Json::array()}}}};
       const double inference = p.prefill + p.decode;
       const std::string headers = fmt::format(
-          "x-compute-type: sim\r\nx-compute-time: {:.6f}\r\nx-total-time: {}\r\nx-validation-time: 0\r\n"
-          "x-queue-time: {}\r\nx-inference-time: {}\r\nx-time-per-token: {}\r\nx-prompt-tokens: {}\r\n"
+          "x-compute-type: sim\r\nx-compute-time: {:.6f}\r\nx-total-time: {}\r\nx-validation-time: "
+          "0\r\n"
+          "x-queue-time: {}\r\nx-inference-time: {}\r\nx-time-per-token: {}\r\nx-prompt-tokens: "
+          "{}\r\n"
           "x-generated-tokens: {}\r\n",
-          p.total, std::llround(ms(p.total)), std::llround(ms(p.queue)), std::llround(ms(inference)),
-          n > 0 ? static_cast<long long>(ms(inference) / static_cast<double>(n)) : 0LL, g.prompt_tokens, n);
+          p.total, std::llround(ms(p.total)), std::llround(ms(p.queue)),
+          std::llround(ms(inference)),
+          n > 0 ? static_cast<long long>(ms(inference) / static_cast<double>(n)) : 0LL,
+          g.prompt_tokens, n);
       return http_response(200, "application/json", body.dump(), keep_alive, headers);
     }
     case Route::kLlamaCppCompletion: {
-      Json j = {{"index", 0}, {"content", text}, {"tokens", Json::array()}, {"id_slot", 0}, {"stop", true},
-                {"model", model_}, {"tokens_predicted", n}, {"tokens_evaluated", g.prompt_tokens},
-                {"stop_type", "limit"}, {"timings", llamacpp_timings(g, p)}};
+      Json j = {{"index", 0},
+                {"content", text},
+                {"tokens", Json::array()},
+                {"id_slot", 0},
+                {"stop", true},
+                {"model", model_},
+                {"tokens_predicted", n},
+                {"tokens_evaluated", g.prompt_tokens},
+                {"stop_type", "limit"},
+                {"timings", llamacpp_timings(g, p)}};
       return http_response(200, "application/json", j.dump(), keep_alive);
     }
     case Route::kSglangGenerate: {
       Json j = {{"text", text},
-                {"meta_info", {{"id", fmt::format("sim-{}", id)}, {"finish_reason", {{"type", "length"}, {"length", n}}},
-                               {"prompt_tokens", g.prompt_tokens}, {"completion_tokens", n}, {"cached_tokens", 0},
-                               {"e2e_latency", p.total}}}};
+                {"meta_info",
+                 {{"id", fmt::format("sim-{}", id)},
+                  {"finish_reason", {{"type", "length"}, {"length", n}}},
+                  {"prompt_tokens", g.prompt_tokens},
+                  {"completion_tokens", n},
+                  {"cached_tokens", 0},
+                  {"e2e_latency", p.total}}}};
       return http_response(200, "application/json", j.dump(), keep_alive);
     }
   }
@@ -462,9 +547,12 @@ std::string Format::error_response(const Generation* g, int status, std::string_
   Json body;
   switch (dialect_) {
     case Dialect::kOllama:
-      body = openai_route && g != nullptr
-                 ? Json{{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", nullptr}}}}
-                 : Json{{"error", message}};
+      body = openai_route && g != nullptr ? Json{{"error",
+                                                  {{"message", message},
+                                                   {"type", type},
+                                                   {"param", nullptr},
+                                                   {"code", nullptr}}}}
+                                          : Json{{"error", message}};
       break;
     case Dialect::kTgi:
       body = {{"error", message}, {"error_type", type}};
@@ -473,24 +561,33 @@ std::string Format::error_response(const Generation* g, int status, std::string_
       body = {{"error", {{"code", status}, {"message", message}, {"type", type}}}};
       break;
     case Dialect::kSglang:
-      body = {{"object", "error"}, {"message", message}, {"type", type}, {"param", nullptr}, {"code", status}};
+      body = {{"object", "error"},
+              {"message", message},
+              {"type", type},
+              {"param", nullptr},
+              {"code", status}};
       break;
     default:
-      body = {{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", status}}}};
+      body = {
+          {"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", status}}}};
   }
   return http_response(status, "application/json", body.dump(), keep_alive, extra_headers);
 }
 
 std::optional<std::string> Format::info(std::string_view path, bool keep_alive,
                                         std::string_view metrics_text) const {
-  const auto json = [&](const Json& j) { return http_response(200, "application/json", j.dump(), keep_alive); };
+  const auto json = [&](const Json& j) {
+    return http_response(200, "application/json", j.dump(), keep_alive);
+  };
   if (path == "/health") {
     return dialect_ == Dialect::kLlamaCpp ? json({{"status", "ok"}})
                                           : http_response(200, "application/json", "", keep_alive);
   }
-  if (path == "/metrics") return http_response(200, "text/plain; version=0.0.4", metrics_text, keep_alive);
+  if (path == "/metrics")
+    return http_response(200, "text/plain; version=0.0.4", metrics_text, keep_alive);
   if (path == "/v1/models") {
-    Json card = {{"id", model_}, {"object", "model"}, {"created", 0}, {"owned_by", to_string(dialect_)}};
+    Json card = {
+        {"id", model_}, {"object", "model"}, {"created", 0}, {"owned_by", to_string(dialect_)}};
     if (dialect_ == Dialect::kVllm || dialect_ == Dialect::kOpenAi) card["max_model_len"] = 32768;
     if (dialect_ == Dialect::kLlamaCpp) card["meta"] = {{"n_ctx_train", 32768}, {"n_vocab", 32000}};
     return json({{"object", "list"}, {"data", Json::array({card})}});
@@ -500,29 +597,44 @@ std::optional<std::string> Format::info(std::string_view path, bool keep_alive,
       if (path == "/version") return json({{"version", "0.11.0+llmbench.sim"}});
       break;
     case Dialect::kOllama:
-      if (path == "/") return http_response(200, "text/plain; charset=utf-8", "Ollama is running", keep_alive);
+      if (path == "/")
+        return http_response(200, "text/plain; charset=utf-8", "Ollama is running", keep_alive);
       if (path == "/api/version") return json({{"version", "0.12.0-llmbench-sim"}});
       if (path == "/api/tags" || path == "/api/ps") {
-        Json m = {{"name", model_}, {"model", model_}, {"size", 2019393189},
-                  {"details", {{"format", "gguf"}, {"family", "llama"}, {"parameter_size", "3.2B"},
-                               {"quantization_level", "Q4_K_M"}}}};
+        Json m = {{"name", model_},
+                  {"model", model_},
+                  {"size", 2019393189},
+                  {"details",
+                   {{"format", "gguf"},
+                    {"family", "llama"},
+                    {"parameter_size", "3.2B"},
+                    {"quantization_level", "Q4_K_M"}}}};
         if (path == "/api/ps") m["context_length"] = 4096;
         return json({{"models", Json::array({m})}});
       }
       break;
     case Dialect::kTgi:
       if (path == "/info") {
-        return json({{"model_id", model_}, {"model_sha", nullptr}, {"max_concurrent_requests", 128},
-                     {"max_input_tokens", 8191}, {"max_total_tokens", 8192}, {"router", "text-generation-router"},
-                     {"version", "3.3.7-llmbench-sim"}, {"sha", nullptr}, {"docker_label", nullptr}});
+        return json({{"model_id", model_},
+                     {"model_sha", nullptr},
+                     {"max_concurrent_requests", 128},
+                     {"max_input_tokens", 8191},
+                     {"max_total_tokens", 8192},
+                     {"router", "text-generation-router"},
+                     {"version", "3.3.7-llmbench-sim"},
+                     {"sha", nullptr},
+                     {"docker_label", nullptr}});
       }
       break;
     case Dialect::kLlamaCpp:
       if (path == "/props") {
         return json({{"default_generation_settings", {{"n_ctx", 8192}, {"params", Json::object()}}},
-                     {"total_slots", 4}, {"model_path", model_}, {"build_info", "b0-llmbench-sim"}});
+                     {"total_slots", 4},
+                     {"model_path", model_},
+                     {"build_info", "b0-llmbench-sim"}});
       }
-      if (path == "/slots") return json(Json::array({{{"id", 0}, {"n_ctx", 8192}, {"is_processing", false}}}));
+      if (path == "/slots")
+        return json(Json::array({{{"id", 0}, {"n_ctx", 8192}, {"is_processing", false}}}));
       break;
     case Dialect::kSglang:
       if (path == "/get_model_info") {
@@ -530,7 +642,8 @@ std::optional<std::string> Format::info(std::string_view path, bool keep_alive,
       }
       if (path == "/get_server_info") return json({{"version", "0.5.0-llmbench-sim"}});
       break;
-    case Dialect::kOpenAi: break;
+    case Dialect::kOpenAi:
+      break;
   }
   return std::nullopt;
 }

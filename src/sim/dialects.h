@@ -55,7 +55,8 @@ struct Produced {
 
 class Format {
  public:
-  Format(Dialect dialect, std::string served_model) : dialect_(dialect), model_(std::move(served_model)) {}
+  Format(Dialect dialect, std::string served_model)
+      : dialect_(dialect), model_(std::move(served_model)) {}
 
   // HTTP head of a streaming response (ends with the blank line).
   [[nodiscard]] std::string stream_head(const Generation& g, bool keep_alive) const;
@@ -76,8 +77,9 @@ class Format {
   [[nodiscard]] std::string whole(const Generation& g, std::uint64_t id, std::string_view text,
                                   const Produced& p, bool keep_alive) const;
   // Complete error response in this dialect's shape.
-  [[nodiscard]] std::string error_response(const Generation* g, int status, std::string_view message,
-                                           std::string_view type, bool keep_alive,
+  [[nodiscard]] std::string error_response(const Generation* g, int status,
+                                           std::string_view message, std::string_view type,
+                                           bool keep_alive,
                                            std::string_view extra_headers = {}) const;
   // GET routes of the dialect (info, health, models…); nullopt when the path is unknown.
   [[nodiscard]] std::optional<std::string> info(std::string_view path, bool keep_alive,

@@ -29,16 +29,16 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 namespace {
 
 constexpr std::string_view kWords[] = {" the", " quick", " brown", " fox", " jumps", " over",
-                                       " a", " lazy", " dog", " and", " runs", " far"};
+                                       " a",   " lazy",  " dog",   " and", " runs",  " far"};
 
 struct Fault_name {
   std::string_view name;
   Fault fault;
 };
 constexpr Fault_name kFaults[] = {
-    {"none", Fault::kNone},           {"malformed", Fault::kMalformedFrame},
-    {"reset", Fault::kReset},         {"error-event", Fault::kErrorEvent},
-    {"stall", Fault::kStall},         {"429", Fault::kRateLimit},
+    {"none", Fault::kNone},       {"malformed", Fault::kMalformedFrame},
+    {"reset", Fault::kReset},     {"error-event", Fault::kErrorEvent},
+    {"stall", Fault::kStall},     {"429", Fault::kRateLimit},
     {"503", Fault::kUnavailable},
 };
 
@@ -250,8 +250,9 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     auto generation = parse_generation(route, request.body());
     if (!generation) {
       const bool tgi = options_.dialect == Dialect::kTgi;
-      co_await write(socket, format_.error_response(nullptr, tgi ? 422 : 400, generation.error().message,
-                                                    tgi ? "validation" : "invalid_request_error", keep_alive));
+      co_await write(
+          socket, format_.error_response(nullptr, tgi ? 422 : 400, generation.error().message,
+                                         tgi ? "validation" : "invalid_request_error", keep_alive));
       co_return keep_alive;
     }
     Generation& g = *generation;
@@ -266,18 +267,20 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     const std::uint64_t id = counters_.requests++;
     if (chance(options_.fail_rate)) {
       ++counters_.failed;
-      co_await write(socket, format_.error_response(&g, 500, "simulated failure", "server_error", keep_alive));
+      co_await write(
+          socket, format_.error_response(&g, 500, "simulated failure", "server_error", keep_alive));
       co_return keep_alive;
     }
     const Fault fault = chance(options_.fault_rate) ? options_.fault : Fault::kNone;
     if (fault == Fault::kRateLimit || fault == Fault::kUnavailable) {
       ++counters_.failed;
       const bool limit = fault == Fault::kRateLimit;
-      co_await write(socket, format_.error_response(
-                                 &g, limit ? 429 : 503,
-                                 limit ? "simulated rate limit: too many requests" : "Loading model",
-                                 limit ? "overloaded" : "unavailable_error", keep_alive,
-                                 limit ? "Retry-After: 1\r\n" : ""));
+      co_await write(socket,
+                     format_.error_response(
+                         &g, limit ? 429 : 503,
+                         limit ? "simulated rate limit: too many requests" : "Loading model",
+                         limit ? "overloaded" : "unavailable_error", keep_alive,
+                         limit ? "Retry-After: 1\r\n" : ""));
       co_return keep_alive;
     }
 
@@ -287,7 +290,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     const TimePoint start = queued ? SteadyClock::now() : arrived;
     const bool ok = co_await produce(socket, g, id, fault, keep_alive, arrived, start);
     release_slot();
-    co_return ok && keep_alive;
+    co_return ok&& keep_alive;
   }
 
   asio::awaitable<bool> produce(tcp::socket& socket, const Generation& g, std::uint64_t id,
@@ -318,7 +321,8 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
 
     if (!g.stream) {
       std::string text;
-      for (std::int64_t i = 0; i < n; ++i) text += kWords[static_cast<std::size_t>(i) % std::size(kWords)];
+      for (std::int64_t i = 0; i < n; ++i)
+        text += kWords[static_cast<std::size_t>(i) % std::size(kWords)];
       const std::string response = format_.whole(g, id, text, produced, keep_alive);
       timer.expires_at(due.back());
       co_await timer.async_wait(kTuple);
@@ -355,7 +359,8 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
             co_await timer.async_wait(kTuple);  // until stop(): a stalled engine never recovers
             co_return false;
           }
-          default: break;
+          default:
+            break;
         }
       }
       if (!co_await write(socket, frame)) co_return false;
