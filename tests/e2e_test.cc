@@ -243,6 +243,126 @@ TEST(EndToEnd, TlsCertificatesAreVerifiedByDefault) {
   std::filesystem::remove_all(dir);
 }
 
+// ---- every dialect, end to end: detection, timing against the script, native units ----
+
+struct DialectCase {
+  std::string dialect;
+  std::string api;                 // "" = the engine's default route
+  std::vector<std::string> native;  // native figures the dialect must report
+};
+
+void PrintTo(const DialectCase& c, std::ostream* out) { *out << c.dialect << " " << c.api; }
+
+class DialectTest : public ::testing::TestWithParam<DialectCase> {};
+
+TEST_P(DialectTest, DetectedMeasuredAndNativeFiguresInSeconds) {
+  const DialectCase& c = GetParam();
+  Sim sim({"--dialect", c.dialect, "--ttft", "30ms", "--itl", "5ms"});
+  std::vector<std::string> options = {"--concurrency", "4", "--requests", "40", "--max-tokens", "21"};
+  if (!c.api.empty()) options.insert(options.end(), {"--api", c.api});
+  const RunOutcome r = run(sim.url(), options);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.result["context"]["engine"]["engine"], c.dialect) << "auto-detection";
+  EXPECT_NE(r.err.find("engine: " + c.dialect), std::string::npos) << r.err;
+  const json& s = r.result["summary"];
+  EXPECT_EQ(s["success_rate"], 1.0) << s["errors"].dump();
+  EXPECT_NEAR(ms(s["ttft"]["p50"]), 30.0, 2.0);
+  EXPECT_NEAR(ms(s["itl"]["p50"]), 5.0, 0.5);
+  for (const json& req : r.result["requests"]) ASSERT_EQ(req["output_tokens"], 21);
+  // The sim reports what its script did: decode = 20 gaps of 5 ms = 0.1 s, prefill = 0.03 s.
+  // A unit slip (ns, ms read as s) would be off by 10^3 or more.
+  for (const std::string& name : c.native) {
+    ASSERT_TRUE(s["native_vs_client"].contains(name)) << s["native_vs_client"].dump();
+    const json& n = s["native_vs_client"][name];
+    const double expected = name == "eval_duration" ? 0.100 : name == "prompt_eval_duration" ? 0.030 : 0.130;
+    EXPECT_NEAR(n["native"]["p50"].get<double>(), expected, 0.002) << name;
+    if (n["client"]["count"].get<int>() > 0) {
+      EXPECT_NEAR(n["delta"]["p50"].get<double>(), 0.0, 0.005) << name << ": native vs client";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Dialects, DialectTest,
+    ::testing::Values(
+        DialectCase{"ollama", "", {"eval_duration", "prompt_eval_duration", "total_duration"}},
+        DialectCase{"ollama", "native-chat", {"eval_duration"}},
+        DialectCase{"ollama", "openai-chat", {}},
+        DialectCase{"tgi", "", {}}, DialectCase{"tgi", "openai-chat", {}},
+        DialectCase{"llamacpp", "", {"eval_duration", "prompt_eval_duration"}},
+        DialectCase{"llamacpp", "openai-chat", {"eval_duration", "prompt_eval_duration"}},
+        DialectCase{"sglang", "", {"total_duration"}}, DialectCase{"sglang", "openai-completions", {}},
+        DialectCase{"vllm", "", {}}, DialectCase{"vllm", "openai-chat", {}}),
+    [](const ::testing::TestParamInfo<DialectCase>& param_info) {
+      std::string name = param_info.param.dialect + "_" +
+                         (param_info.param.api.empty() ? std::string("default") : param_info.param.api);
+      std::replace(name.begin(), name.end(), '-', '_');
+      return name;
+    });
+
+TEST(EndToEnd, TgiNonStreamedTimingHeadersAreMilliseconds) {
+  Sim sim({"--dialect", "tgi", "--ttft", "30ms", "--itl", "5ms"});
+  const RunOutcome r = run(sim.url(), {"--no-stream", "--requests", "5", "--max-tokens", "21"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& n = r.result["summary"]["native_vs_client"];
+  EXPECT_NEAR(n["total_duration"]["native"]["p50"].get<double>(), 0.130, 0.002);
+  EXPECT_NEAR(n["inference_time"]["native"]["p50"].get<double>(), 0.130, 0.002);
+}
+
+TEST(EndToEnd, OllamaColdStartIsRecognised) {
+  Sim sim({"--dialect", "ollama", "--ttft", "10ms", "--itl", "2ms", "--load-time", "1s"});
+  const RunOutcome r = run(sim.url(), {"--requests", "3", "--max-tokens", "5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.result["summary"]["cold_starts"], 1);
+  const json& first = r.result["requests"][0];
+  EXPECT_TRUE(first["cold_start"].get<bool>());
+  EXPECT_NEAR(first["native"]["load_duration"]["native"].get<double>(), 1.0, 1e-6);
+  EXPECT_FALSE(r.result["requests"][1]["cold_start"].get<bool>());
+}
+
+struct EngineErrorCase {
+  std::string dialect;
+  std::vector<std::string> sim_options;
+  std::vector<std::string> run_options;
+  std::string category;
+  std::string message_part;
+};
+
+void PrintTo(const EngineErrorCase& c, std::ostream* out) { *out << c.dialect << " " << c.category; }
+
+class EngineErrorTest : public ::testing::TestWithParam<EngineErrorCase> {};
+
+TEST_P(EngineErrorTest, IsCategorisedWithTheEnginesMessage) {
+  const EngineErrorCase& c = GetParam();
+  std::vector<std::string> sim_options = {"--dialect", c.dialect, "--ttft", "5ms", "--itl", "1ms"};
+  sim_options.insert(sim_options.end(), c.sim_options.begin(), c.sim_options.end());
+  Sim sim(sim_options);
+  std::vector<std::string> options = {"--requests", "4", "--max-tokens", "6"};
+  options.insert(options.end(), c.run_options.begin(), c.run_options.end());
+  const RunOutcome r = run(sim.url(), options);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.result["summary"]["errors"][c.category], 4) << r.result["summary"]["errors"].dump();
+  const std::string message = r.result["requests"][0]["error"]["message"];
+  EXPECT_NE(message.find(c.message_part), std::string::npos) << message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Errors, EngineErrorTest,
+    ::testing::Values(
+        EngineErrorCase{"vllm", {"--fault", "error-event"}, {}, "engine_error", "simulated engine failure"},
+        EngineErrorCase{"tgi", {"--fault", "error-event"}, {}, "engine_error", "generation: simulated"},
+        EngineErrorCase{"ollama", {"--fault", "error-event"}, {}, "engine_error", "simulated engine failure"},
+        EngineErrorCase{"llamacpp", {"--fault", "error-event"}, {}, "engine_error", "simulated engine failure"},
+        EngineErrorCase{"sglang", {"--fault", "error-event"}, {}, "engine_error", "simulated engine failure"},
+        EngineErrorCase{"tgi", {"--fault", "429"}, {}, "http_429", "too many requests"},
+        EngineErrorCase{"llamacpp", {"--fault", "503"}, {}, "http_5xx", "Loading model"},
+        EngineErrorCase{"vllm", {}, {"--model", "no-such-model"}, "http_4xx", "does not exist"},
+        EngineErrorCase{"ollama", {}, {"--model", "no-such-model"}, "http_4xx", "not found"}),
+    [](const ::testing::TestParamInfo<EngineErrorCase>& param_info) {
+      return param_info.param.dialect + "_" + param_info.param.category + "_" +
+             std::to_string(param_info.index);
+    });
+
 TEST(EndToEnd, CtrlCWritesAValidPartialResultAndExits130) {
   Sim sim({"--ttft", "10ms", "--itl", "50ms"});
   const auto path = std::filesystem::temp_directory_path() /
