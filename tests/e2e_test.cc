@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "support/process.h"
@@ -247,7 +248,7 @@ TEST(EndToEnd, TlsCertificatesAreVerifiedByDefault) {
 
 struct DialectCase {
   std::string dialect;
-  std::string api;                 // "" = the engine's default route
+  std::string api;                  // "" = the engine's default route
   std::vector<std::string> native;  // native figures the dialect must report
 };
 
@@ -258,7 +259,8 @@ class DialectTest : public ::testing::TestWithParam<DialectCase> {};
 TEST_P(DialectTest, DetectedMeasuredAndNativeFiguresInSeconds) {
   const DialectCase& c = GetParam();
   Sim sim({"--dialect", c.dialect, "--ttft", "30ms", "--itl", "5ms"});
-  std::vector<std::string> options = {"--concurrency", "4", "--requests", "40", "--max-tokens", "21"};
+  std::vector<std::string> options = {"--concurrency", "4", "--requests", "40",
+                                      "--max-tokens",  "21"};
   if (!c.api.empty()) options.insert(options.end(), {"--api", c.api});
   const RunOutcome r = run(sim.url(), options);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -274,7 +276,9 @@ TEST_P(DialectTest, DetectedMeasuredAndNativeFiguresInSeconds) {
   for (const std::string& name : c.native) {
     ASSERT_TRUE(s["native_vs_client"].contains(name)) << s["native_vs_client"].dump();
     const json& n = s["native_vs_client"][name];
-    const double expected = name == "eval_duration" ? 0.100 : name == "prompt_eval_duration" ? 0.030 : 0.130;
+    const double expected = name == "eval_duration"          ? 0.100
+                            : name == "prompt_eval_duration" ? 0.030
+                                                             : 0.130;
     EXPECT_NEAR(n["native"]["p50"].get<double>(), expected, 0.002) << name;
     if (n["client"]["count"].get<int>() > 0) {
       EXPECT_NEAR(n["delta"]["p50"].get<double>(), 0.0, 0.005) << name << ": native vs client";
@@ -287,15 +291,17 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         DialectCase{"ollama", "", {"eval_duration", "prompt_eval_duration", "total_duration"}},
         DialectCase{"ollama", "native-chat", {"eval_duration"}},
-        DialectCase{"ollama", "openai-chat", {}},
-        DialectCase{"tgi", "", {}}, DialectCase{"tgi", "openai-chat", {}},
+        DialectCase{"ollama", "openai-chat", {}}, DialectCase{"tgi", "", {}},
+        DialectCase{"tgi", "openai-chat", {}},
         DialectCase{"llamacpp", "", {"eval_duration", "prompt_eval_duration"}},
         DialectCase{"llamacpp", "openai-chat", {"eval_duration", "prompt_eval_duration"}},
-        DialectCase{"sglang", "", {"total_duration"}}, DialectCase{"sglang", "openai-completions", {}},
-        DialectCase{"vllm", "", {}}, DialectCase{"vllm", "openai-chat", {}}),
+        DialectCase{"sglang", "", {"total_duration"}},
+        DialectCase{"sglang", "openai-completions", {}}, DialectCase{"vllm", "", {}},
+        DialectCase{"vllm", "openai-chat", {}}),
     [](const ::testing::TestParamInfo<DialectCase>& param_info) {
-      std::string name = param_info.param.dialect + "_" +
-                         (param_info.param.api.empty() ? std::string("default") : param_info.param.api);
+      std::string name =
+          param_info.param.dialect + "_" +
+          (param_info.param.api.empty() ? std::string("default") : param_info.param.api);
       std::replace(name.begin(), name.end(), '-', '_');
       return name;
     });
@@ -328,7 +334,9 @@ struct EngineErrorCase {
   std::string message_part;
 };
 
-void PrintTo(const EngineErrorCase& c, std::ostream* out) { *out << c.dialect << " " << c.category; }
+void PrintTo(const EngineErrorCase& c, std::ostream* out) {
+  *out << c.dialect << " " << c.category;
+}
 
 class EngineErrorTest : public ::testing::TestWithParam<EngineErrorCase> {};
 
@@ -349,11 +357,16 @@ TEST_P(EngineErrorTest, IsCategorisedWithTheEnginesMessage) {
 INSTANTIATE_TEST_SUITE_P(
     Errors, EngineErrorTest,
     ::testing::Values(
-        EngineErrorCase{"vllm", {"--fault", "error-event"}, {}, "engine_error", "simulated engine failure"},
-        EngineErrorCase{"tgi", {"--fault", "error-event"}, {}, "engine_error", "generation: simulated"},
-        EngineErrorCase{"ollama", {"--fault", "error-event"}, {}, "engine_error", "simulated engine failure"},
-        EngineErrorCase{"llamacpp", {"--fault", "error-event"}, {}, "engine_error", "simulated engine failure"},
-        EngineErrorCase{"sglang", {"--fault", "error-event"}, {}, "engine_error", "simulated engine failure"},
+        EngineErrorCase{
+            "vllm", {"--fault", "error-event"}, {}, "engine_error", "simulated engine failure"},
+        EngineErrorCase{
+            "tgi", {"--fault", "error-event"}, {}, "engine_error", "generation: simulated"},
+        EngineErrorCase{
+            "ollama", {"--fault", "error-event"}, {}, "engine_error", "simulated engine failure"},
+        EngineErrorCase{
+            "llamacpp", {"--fault", "error-event"}, {}, "engine_error", "simulated engine failure"},
+        EngineErrorCase{
+            "sglang", {"--fault", "error-event"}, {}, "engine_error", "simulated engine failure"},
         EngineErrorCase{"tgi", {"--fault", "429"}, {}, "http_429", "too many requests"},
         EngineErrorCase{"llamacpp", {"--fault", "503"}, {}, "http_5xx", "Loading model"},
         EngineErrorCase{"vllm", {}, {"--model", "no-such-model"}, "http_4xx", "does not exist"},
@@ -362,6 +375,99 @@ INSTANTIATE_TEST_SUITE_P(
       return param_info.param.dialect + "_" + param_info.param.category + "_" +
              std::to_string(param_info.index);
     });
+
+// ---- inspection commands ----
+
+struct CommandOutcome {
+  int exit_code;
+  std::string out, err;
+};
+
+CommandOutcome command(std::vector<std::string> args) {
+  args.insert(args.begin(), LLMBENCH_BINARY);
+  Child child(args);
+  const int code = child.wait();
+  return {code, child.out(), child.err()};
+}
+
+TEST(Inspect, RequestShowsEveryNativeAndClientFigure) {
+  Sim sim({"--dialect", "llamacpp", "--ttft", "20ms", "--itl", "4ms"});
+  const CommandOutcome table = command({"request", "--url", sim.url(), "--max-tokens", "6"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  for (const char* row : {"ttft", "prompt_eval_duration", "eval_duration delta", "requested"}) {
+    EXPECT_NE(table.out.find(row), std::string::npos) << row << "\n" << table.out;
+  }
+  const CommandOutcome j =
+      command({"test-request", "--url", sim.url(), "--max-tokens", "6", "--format", "json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const json r = json::parse(j.out);
+  EXPECT_EQ(r["output_tokens_engine"], 6);
+  EXPECT_EQ(r["output_tokens_client"], 6);
+  EXPECT_NEAR(r["native"]["eval_duration"]["native"].get<double>(), 0.020, 1e-6);  // 5 gaps of 4 ms
+  EXPECT_NEAR(r["native"]["prompt_eval_duration"]["native"].get<double>(), 0.020, 1e-6);
+}
+
+TEST(Inspect, FailedRequestExitsOne) {
+  Sim sim({"--dialect", "vllm", "--fault", "503"});
+  const CommandOutcome r = command({"request", "--url", sim.url()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("Loading model"), std::string::npos) << r.out;
+}
+
+TEST(Inspect, ModelsListAndEnginesInfo) {
+  Sim sim({"--dialect", "ollama"});
+  const CommandOutcome models = command({"models", "list", "--url", sim.url()});
+  ASSERT_EQ(models.exit_code, 0) << models.err;
+  EXPECT_NE(models.out.find("llmbench-sim"), std::string::npos);
+  EXPECT_NE(models.out.find("Q4_K_M"), std::string::npos);
+  const CommandOutcome info = command({"engines", "info", "--url", sim.url(), "--format", "json"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_EQ(json::parse(info.out)["engine"], "ollama");
+}
+
+TEST(Inspect, EnginesHealthChecksAllAndExits3WhenOneIsDown) {
+  Sim ollama({"--dialect", "ollama"});
+  Sim tgi({"--dialect", "tgi"});
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("llmbench_engines_" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << "engines:\n  - name: o\n    type: ollama\n    base_url: " << ollama.url()
+                      << "\n  - name: t\n    type: tgi\n    base_url: " << tgi.url()
+                      << "\n  - name: gone\n    type: vllm\n    base_url: http://127.0.0.1:1\n";
+  const CommandOutcome all = command({"engines", "health", "--config", path.string()});
+  EXPECT_EQ(all.exit_code, 3);
+  EXPECT_NE(all.out.find("gone"), std::string::npos);
+  EXPECT_EQ(std::count(all.out.begin(), all.out.end(), '\n'), 4) << all.out;
+  const CommandOutcome one =
+      command({"engines", "health", "--config", path.string(), "--engine", "t"});
+  EXPECT_EQ(one.exit_code, 0) << one.out;
+  const CommandOutcome list = command({"engines", "list", "--config", path.string()});
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.out.find(path.string() + ":5"), std::string::npos) << list.out;
+  std::ofstream(path) << "name: x\ntype: vllm\nbase_url: http://h\ntimeout: never\n";
+  const CommandOutcome bad = command({"engines", "list", "--config", path.string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find(path.string() + ":4: timeout:"), std::string::npos) << bad.err;
+  std::filesystem::remove(path);
+}
+
+TEST(Inspect, MetricsShowAndExportAGivenResult) {
+  Sim sim({"--ttft", "5ms", "--itl", "1ms"});
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("llmbench_metrics_" + std::to_string(::getpid()) + ".json");
+  const CommandOutcome ran = command({"run", "--url", sim.url(), "--requests", "5", "--max-tokens",
+                                      "3", "--output", path.string(), "--quiet"});
+  ASSERT_EQ(ran.exit_code, 0) << ran.err;
+  const CommandOutcome show = command({"metrics", "show", path.string()});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("ttft"), std::string::npos);
+  const CommandOutcome csv = command({"metrics", "export", path.string(), "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0);
+  EXPECT_EQ(csv.out.rfind("metric,stat,value\n", 0), 0u);
+  EXPECT_NE(csv.out.find("ttft,p50,"), std::string::npos);
+  const CommandOutcome js = command({"metrics", "export", path.string()});
+  EXPECT_EQ(json::parse(js.out)["requests"], 5);
+  std::filesystem::remove(path);
+}
 
 TEST(EndToEnd, CtrlCWritesAValidPartialResultAndExits130) {
   Sim sim({"--ttft", "10ms", "--itl", "50ms"});

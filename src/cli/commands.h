@@ -14,5 +14,9 @@ using Action = std::function<int()>;
 Action add_run_command(CLI::App& app, const std::vector<std::string>& argv);
 Action add_sim_command(CLI::App& app);
 Action add_demo_command(CLI::App& app, const std::vector<std::string>& argv);
+Action add_request_command(CLI::App& app);
+Action add_models_command(CLI::App& app);
+Action add_engines_command(CLI::App& app);
+Action add_metrics_command(CLI::App& app);
 
 }  // namespace llmbench::cli

@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
       "  llmbench demo                                   # simulated engine, end to end\n"
       "  llmbench sim --port 8000 --ttft 50ms --itl 10ms  # run the simulated engine\n"
       "  llmbench run --url http://localhost:8000 --model m --concurrency 8 --requests 200\n"
+      "  llmbench request --url http://localhost:11434            # one request, every figure\n"
+      "  llmbench engines health                                   # configs/engines/*.yaml\n"
+      "  llmbench models list --url http://localhost:11434\n"
+      "  llmbench metrics show                                     # the last result\n"
       "\nExit codes: 0 ok, 1 check failed, 2 bad usage, 3 engine unreachable, 130 interrupted.");
   app.require_subcommand(1);
   app.set_version_flag("--version", LLMBENCH_VERSION);
@@ -41,6 +45,10 @@ int main(int argc, char** argv) {
   const Action run = add_run_command(app, args);
   const Action sim = add_sim_command(app);
   const Action demo = add_demo_command(app, args);
+  const Action request = add_request_command(app);
+  const Action models = add_models_command(app);
+  const Action engines = add_engines_command(app);
+  const Action metrics = add_metrics_command(app);
 
   try {
     app.parse(argc, argv);
@@ -52,6 +60,10 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("run")) return run();
     if (app.got_subcommand("sim")) return sim();
     if (app.got_subcommand("demo")) return demo();
+    if (app.got_subcommand("request")) return request();
+    if (app.got_subcommand("models")) return models();
+    if (app.got_subcommand("engines")) return engines();
+    if (app.got_subcommand("metrics")) return metrics();
   } catch (const CommandError& e) {
     std::cerr << "llmbench: " << e.message << "\n";
     return e.code;

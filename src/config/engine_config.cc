@@ -1,0 +1,168 @@
+#include "config/engine_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <set>
+
+#include "core/duration_text.h"
+
+namespace llmbench::config {
+
+namespace {
+
+constexpr const char* kTypes[] = {"ollama", "vllm", "tgi", "llamacpp", "sglang", "openai"};
+const std::set<std::string> kKeys = {"name",    "type",    "base_url", "model",
+                                     "timeout", "retries", "headers",  "auth"};
+
+struct Failure {
+  std::string message;
+};
+
+[[noreturn]] void fail(const std::string& file, const YAML::Node& node, const std::string& field,
+                       const std::string& what) {
+  const int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
+  throw Failure{file + ":" + std::to_string(line) + ": " + field + ": " + what};
+}
+
+std::string scalar(const std::string& file, const YAML::Node& node, const std::string& field) {
+  if (!node.IsScalar()) fail(file, node, field, "must be a single value");
+  return node.as<std::string>();
+}
+
+EngineConfig parse_engine(const std::string& file, const YAML::Node& node,
+                          const std::string& where) {
+  if (!node.IsMap()) fail(file, node, where, "must be a mapping of name, type, base_url…");
+  EngineConfig c;
+  c.source = file + ":" + std::to_string(node.Mark().line + 1);
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    const std::string field = where.empty() ? key : where + "." + key;
+    if (!kKeys.count(key)) {
+      if (key == "api_key" || key == "token" || key == "password") {
+        fail(file, entry.first, field,
+             "secrets do not belong in config files; put the key in an environment variable "
+             "and name it in auth.api_key_env");
+      }
+      fail(file, entry.first, field,
+           "unknown field (expected name, type, base_url, model, timeout, retries, headers, auth)");
+    }
+  }
+  auto required = [&](const char* key) {
+    if (!node[key]) fail(file, node, where.empty() ? key : where + "." + key, "is required");
+    return scalar(file, node[key], where.empty() ? key : where + "." + key);
+  };
+  c.name = required("name");
+  c.type = required("type");
+  if (std::find(std::begin(kTypes), std::end(kTypes), c.type) == std::end(kTypes)) {
+    fail(file, node["type"], "type",
+         "'" + c.type + "' is not one of ollama, vllm, tgi, llamacpp, sglang, openai");
+  }
+  c.base_url = required("base_url");
+  if (c.base_url.rfind("http://", 0) != 0 && c.base_url.rfind("https://", 0) != 0) {
+    fail(file, node["base_url"], "base_url",
+         "'" + c.base_url + "' must start with http:// or https://");
+  }
+  if (node["model"]) c.model = scalar(file, node["model"], "model");
+  if (node["timeout"]) {
+    auto d = parse_duration(scalar(file, node["timeout"], "timeout"));
+    if (!d) fail(file, node["timeout"], "timeout", d.error().message);
+    c.timeout = *d;
+  }
+  if (node["retries"]) {
+    int retries = -1;
+    try {
+      retries = node["retries"].as<int>();
+    } catch (const YAML::Exception&) {
+    }
+    if (retries < 0) fail(file, node["retries"], "retries", "must be a whole number ≥ 0");
+    c.retries = retries;
+  }
+  if (node["headers"]) {
+    if (!node["headers"].IsMap()) fail(file, node["headers"], "headers", "must be a mapping");
+    for (const auto& h : node["headers"]) {
+      const std::string name = h.first.as<std::string>();
+      if (name == "Authorization" || name == "authorization") {
+        fail(file, h.first, "headers." + name,
+             "use auth.api_key_env instead of a literal credential");
+      }
+      c.headers[name] = scalar(file, h.second, "headers." + name);
+    }
+  }
+  if (node["auth"]) {
+    const YAML::Node auth = node["auth"];
+    if (!auth.IsMap()) fail(file, auth, "auth", "must be a mapping with api_key_env");
+    for (const auto& a : auth) {
+      const std::string key = a.first.as<std::string>();
+      if (key != "api_key_env")
+        fail(file, a.first, "auth." + key, "unknown field (expected api_key_env)");
+      c.api_key_env = scalar(file, a.second, "auth.api_key_env");
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+Expected<std::vector<EngineConfig>> load_engine_file(const std::filesystem::path& path) {
+  const std::string file = path.string();
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::BadFile&) {
+    return make_error(ErrorCode::kIo, file + ": cannot be read");
+  } catch (const YAML::ParserException& e) {
+    return make_error(ErrorCode::kInvalidConfig,
+                      file + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  try {
+    std::vector<EngineConfig> out;
+    if (root.IsMap() && root["engines"]) {
+      const YAML::Node list = root["engines"];
+      if (!list.IsSequence()) fail(file, list, "engines", "must be a list");
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        out.push_back(parse_engine(file, list[i], "engines[" + std::to_string(i) + "]"));
+      }
+    } else {
+      out.push_back(parse_engine(file, root, ""));
+    }
+    return out;
+  } catch (const Failure& f) {
+    return make_error(ErrorCode::kInvalidConfig, f.message);
+  } catch (const YAML::Exception& e) {
+    return make_error(ErrorCode::kInvalidConfig,
+                      file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+}
+
+Expected<std::vector<EngineConfig>> load_engine_configs(const std::filesystem::path& path) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+      const auto ext = entry.path().extension();
+      if (ext == ".yaml" || ext == ".yml") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(path);
+  }
+  std::vector<EngineConfig> all;
+  for (const auto& f : files) {
+    auto loaded = load_engine_file(f);
+    if (!loaded) return tl::unexpected(loaded.error());
+    for (EngineConfig& c : *loaded) {
+      for (const EngineConfig& existing : all) {
+        if (existing.name == c.name) {
+          return make_error(
+              ErrorCode::kInvalidConfig,
+              c.source + ": name: '" + c.name + "' is already defined at " + existing.source);
+        }
+      }
+      all.push_back(std::move(c));
+    }
+  }
+  return all;
+}
+
+}  // namespace llmbench::config

@@ -1,0 +1,90 @@
+#include "config/engine_config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+
+namespace llmbench::config {
+namespace {
+
+class EngineConfigTest : public ::testing::Test {
+ protected:
+  std::filesystem::path dir_ =
+      std::filesystem::temp_directory_path() / ("llmbench_config_" + std::to_string(::getpid()));
+  void SetUp() override { std::filesystem::create_directories(dir_); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path write(const std::string& name, const std::string& text) {
+    const auto path = dir_ / name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string error_of(const std::string& text) {
+    auto loaded = load_engine_file(write("bad.yaml", text));
+    EXPECT_FALSE(loaded);
+    return loaded ? "" : loaded.error().message;
+  }
+};
+
+TEST_F(EngineConfigTest, ShippedConfigsLoad) {
+  auto loaded =
+      load_engine_configs(std::filesystem::path(LLMBENCH_TEST_DATA) / "../../configs/engines");
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  ASSERT_EQ(loaded->size(), 4u);
+  std::set<std::string> types;
+  for (const auto& c : *loaded) types.insert(c.type);
+  EXPECT_EQ(types, (std::set<std::string>{"ollama", "vllm", "tgi", "llamacpp"}));
+}
+
+TEST_F(EngineConfigTest, ReadsEveryField) {
+  auto loaded = load_engine_file(write("e.yaml",
+                                       "name: a\ntype: vllm\nbase_url: http://h:8000\nmodel: m\n"
+                                       "timeout: 30s\nretries: 2\nheaders:\n  X-A: b\nauth:\n"
+                                       "  api_key_env: KEY_VAR\n"));
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  const EngineConfig& c = loaded->at(0);
+  EXPECT_EQ(c.name, "a");
+  EXPECT_EQ(c.model, "m");
+  EXPECT_EQ(c.timeout, std::chrono::seconds(30));
+  EXPECT_EQ(c.retries, 2);
+  EXPECT_EQ(c.headers.at("X-A"), "b");
+  EXPECT_EQ(c.api_key_env, "KEY_VAR");
+}
+
+TEST_F(EngineConfigTest, ErrorsNameFileLineAndField) {
+  const std::string e1 = error_of("name: a\ntype: vllm\nbase_url: http://h\ntimeout: soon\n");
+  EXPECT_NE(e1.find("bad.yaml:4: timeout:"), std::string::npos) << e1;
+  const std::string e2 = error_of("name: a\ntype: mistral\nbase_url: http://h\n");
+  EXPECT_NE(e2.find("bad.yaml:2: type: 'mistral'"), std::string::npos) << e2;
+  const std::string e3 = error_of("name: a\ntype: tgi\n");
+  EXPECT_NE(e3.find("base_url: is required"), std::string::npos) << e3;
+  const std::string e4 =
+      error_of("engines:\n  - name: a\n    type: tgi\n    base_url: localhost:80\n");
+  EXPECT_NE(e4.find("bad.yaml:4: base_url:"), std::string::npos) << e4;
+  const std::string e5 = error_of("name: a\ntype: tgi\nbase_url: http://h\nmodle: x\n");
+  EXPECT_NE(e5.find("bad.yaml:4: modle: unknown field"), std::string::npos) << e5;
+  const std::string e6 = error_of("name: a\ntype: tgi\nbase_url: http://h\n  bad: [\n");
+  EXPECT_NE(e6.find("not valid YAML"), std::string::npos) << e6;
+}
+
+TEST_F(EngineConfigTest, LiteralSecretsAreRefused) {
+  const std::string e = error_of("name: a\ntype: openai\nbase_url: https://h\napi_key: sk-123\n");
+  EXPECT_NE(e.find("bad.yaml:4: api_key:"), std::string::npos) << e;
+  EXPECT_NE(e.find("api_key_env"), std::string::npos);
+  EXPECT_EQ(e.find("sk-123"), std::string::npos) << "the secret must not be echoed";
+  const std::string h =
+      error_of("name: a\ntype: openai\nbase_url: https://h\nheaders:\n  Authorization: Bearer x\n");
+  EXPECT_NE(h.find("bad.yaml:5: headers.Authorization"), std::string::npos) << h;
+}
+
+TEST_F(EngineConfigTest, DuplicateNamesAcrossFiles) {
+  write("1.yaml", "name: a\ntype: tgi\nbase_url: http://h\n");
+  write("2.yml", "name: a\ntype: vllm\nbase_url: http://h\n");
+  auto loaded = load_engine_configs(dir_);
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(loaded.error().message.find("already defined at"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace llmbench::config
