@@ -121,7 +121,7 @@ Expected<Generation> parse_generation(Route route, std::string_view body) {
     }
     return n;
   };
-  auto int_field = [&j](std::initializer_list<const char*> keys, const Json& in) -> std::int64_t {
+  auto int_field = [](std::initializer_list<const char*> keys, const Json& in) -> std::int64_t {
     for (const char* key : keys) {
       if (in.is_object() && in.contains(key) && in[key].is_number_integer())
         return in[key].get<std::int64_t>();
