@@ -352,6 +352,10 @@ TEST_P(EngineErrorTest, IsCategorisedWithTheEnginesMessage) {
   ASSERT_EQ(r.result["summary"]["errors"][c.category], 4) << r.result["summary"]["errors"].dump();
   const std::string message = r.result["requests"][0]["error"]["message"];
   EXPECT_NE(message.find(c.message_part), std::string::npos) << message;
+  if (c.category == "http_429") {
+    EXPECT_EQ(r.result["requests"][0]["retry_after"], 1.0);
+    EXPECT_NE(message.find("retry after 1 s"), std::string::npos) << message;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -405,6 +409,20 @@ TEST(Inspect, RequestShowsEveryNativeAndClientFigure) {
   EXPECT_EQ(r["output_tokens_client"], 6);
   EXPECT_NEAR(r["native"]["eval_duration"]["native"].get<double>(), 0.020, 1e-6);  // 5 gaps of 4 ms
   EXPECT_NEAR(r["native"]["prompt_eval_duration"]["native"].get<double>(), 0.020, 1e-6);
+}
+
+TEST(Inspect, RequestCountsThePromptWithTheEnginesTokenizer) {
+  for (const char* dialect : {"vllm", "tgi", "llamacpp", "sglang"}) {
+    Sim sim({"--dialect", dialect, "--ttft", "5ms", "--itl", "1ms"});
+    const CommandOutcome r =
+        command({"request", "--url", sim.url(), "--prompt", "one two three four five",
+                 "--max-tokens", "3", "--format", "json"});
+    ASSERT_EQ(r.exit_code, 0) << dialect << ": " << r.err;
+    EXPECT_EQ(json::parse(r.out)["prompt_tokens_tokenizer"], 5) << dialect;
+  }
+  Sim ollama({"--dialect", "ollama", "--ttft", "5ms", "--itl", "1ms"});
+  const CommandOutcome none = command({"request", "--url", ollama.url(), "--max-tokens", "2"});
+  EXPECT_NE(none.out.find("engine has no tokenize route"), std::string::npos) << none.out;
 }
 
 TEST(Inspect, FailedRequestExitsOne) {

@@ -131,14 +131,36 @@ Action add_request_command(CLI::App& app) {
     const auto records = sink.take();
     const RequestRecord& record = records.at(0);
     const metrics::RequestMetrics m = metrics::derive(record);
+
+    // The engine's own tokenizer, where it exposes one, counts the prompt independently of
+    // the generation request.
+    std::optional<std::int64_t> tokenizer_count;
+    std::string tokenizer_note = "engine has no tokenize route";
+    const std::string prompt_text =
+        api.api == ApiKind::kChat ? spec.messages.front().content : spec.prompt;
+    if (auto tokenize = engines::tokenize_request(kind, url->base_path, prompt_text, spec.model)) {
+      auto answer = net::fetch(*url, *tokenize, std::chrono::seconds(10), run.tls);
+      auto count = answer ? engines::parse_token_count(answer->status, answer->body)
+                          : Expected<std::int64_t>(tl::unexpected(answer.error()));
+      if (count)
+        tokenizer_count = *count;
+      else
+        tokenizer_note = count.error().message;
+    }
     if (a.format == "json") {
-      std::cout << report::request_json(record, m, times->started);
+      auto j = nlohmann::json::parse(report::request_json(record, m, times->started));
+      j["prompt_tokens_tokenizer"] =
+          tokenizer_count ? nlohmann::json(*tokenizer_count) : nlohmann::json(nullptr);
+      std::cout << j.dump(2) << "\n";
     } else {
       std::cout << fmt::format("{} {} via {} ({}), model {}\n", resolved.engine,
                                resolved.info ? resolved.info->version : "", url->to_string(),
                                engines::api_choice_name(api),
                                spec.model.empty() ? "-" : spec.model);
       std::cout << report::request_table(record, m);
+      std::cout << fmt::format("{:<26}{:>16}  {}\n", "prompt_tokens",
+                               tokenizer_count ? std::to_string(*tokenizer_count) : "-",
+                               tokenizer_count ? "engine tokenizer (/tokenize)" : tokenizer_note);
     }
     return record.ok() ? kExitOk : kExitCheckFailed;
   };

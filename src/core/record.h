@@ -66,9 +66,11 @@ struct RequestRecord {
   std::vector<TokenEvent> events;  // content-bearing arrivals, in order
   EngineUsage usage;
   NativeTimings native;
-  bool cold_start = false;         // the engine loaded the model for this request (Ollama)
-  std::string finish_reason;       // as the engine named it ("stop", "length"...), empty if none
-  int http_status = 0;             // 0 when no response head arrived
+  bool cold_start = false;    // the engine loaded the model for this request (Ollama)
+  std::string finish_reason;  // as the engine named it ("stop", "length"...), empty if none
+  int http_status = 0;        // 0 when no response head arrived
+  // Seconds the engine asked the client to wait (Retry-After on a 429/503), when it said.
+  std::optional<double> retry_after;
   std::uint64_t output_chars = 0;  // bytes of generated text received
   bool completed = false;          // the engine signalled the end of the response
 

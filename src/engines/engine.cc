@@ -48,4 +48,11 @@ std::string error_message_from_body(std::string_view body) {
   return message;
 }
 
+std::string http_error_message(int status, std::string_view body, const RequestRecord& record) {
+  std::string message = "HTTP " + std::to_string(status) + ": " + error_message_from_body(body);
+  if (record.retry_after)
+    message += " (retry after " + format_json_number(*record.retry_after) + " s)";
+  return message;
+}
+
 }  // namespace llmbench::engines

@@ -55,4 +55,7 @@ class Engine {
 // 300 bytes.
 std::string error_message_from_body(std::string_view body);
 
+// "HTTP 429: <engine's message> (retry after 1 s)" for a non-2xx response.
+std::string http_error_message(int status, std::string_view body, const RequestRecord& record);
+
 }  // namespace llmbench::engines

@@ -348,5 +348,26 @@ TEST(Registry, RoutesAndEngineQuirks) {
   EXPECT_EQ(default_api(EngineKind::kVllm).route, RouteFamily::kOpenAi);
 }
 
+TEST(Tokenize, RequestsPerEngineAndCountsInEveryAnswerShape) {
+  const auto vllm = tokenize_request(EngineKind::kVllm, "/v1", "a b", "m");
+  ASSERT_TRUE(vllm);
+  EXPECT_EQ(vllm->target, "/tokenize");
+  EXPECT_EQ(json::parse(vllm->body)["prompt"], "a b");
+  EXPECT_EQ(json::parse(tokenize_request(EngineKind::kTgi, "", "x", "m")->body)["inputs"], "x");
+  EXPECT_EQ(json::parse(tokenize_request(EngineKind::kLlamaCpp, "", "x", "m")->body)["content"],
+            "x");
+  EXPECT_FALSE(tokenize_request(EngineKind::kOllama, "", "x", "m"));
+  EXPECT_FALSE(tokenize_request(EngineKind::kOpenAi, "", "x", "m"));
+
+  const std::string fixture =
+      llmbench::testing::read_test_file("fixtures/vllm/tokenize_response.json");
+  const auto expected = json::parse(fixture)["count"].get<std::int64_t>();
+  EXPECT_EQ(*parse_token_count(200, fixture), expected);
+  EXPECT_EQ(*parse_token_count(200, R"({"tokens":[1,2,3]})"), 3);
+  EXPECT_EQ(*parse_token_count(200, R"([{"id":1},{"id":2}])"), 2);
+  EXPECT_FALSE(parse_token_count(404, R"({"error":"nope"})"));
+  EXPECT_FALSE(parse_token_count(200, "{}"));
+}
+
 }  // namespace
 }  // namespace llmbench::engines

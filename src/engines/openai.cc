@@ -4,6 +4,7 @@
 
 #include "core/json_text.h"
 #include "engines/json_frame.h"
+#include "engines/reader_base.h"
 
 namespace llmbench::engines {
 
@@ -231,7 +232,10 @@ class OpenAiReader final : public ResponseReader {
 
   Framing on_head(int status, std::span<const net::Header> headers) override {
     status_ = status;
-    if (status < 200 || status >= 300) return Framing::kWholeBody;
+    if (status < 200 || status >= 300) {
+      note_retry_after(headers, record_);
+      return Framing::kWholeBody;
+    }
     for (const net::Header& h : headers) {
       if (iequals(h.name, "content-type") &&
           h.value.find("text/event-stream") != std::string::npos) {
@@ -245,7 +249,7 @@ class OpenAiReader final : public ResponseReader {
   void on_frame(const Frame& frame) override {
     if (status_ < 200 || status_ >= 300) {
       set_error(category_for_http_status(status_),
-                "HTTP " + std::to_string(status_) + ": " + error_message_from_body(frame.payload));
+                http_error_message(status_, frame.payload, record_));
       return;
     }
     if (!sse_) {

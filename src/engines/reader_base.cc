@@ -1,6 +1,7 @@
 #include "engines/reader_base.h"
 
 #include <cctype>
+#include <charconv>
 
 namespace llmbench::engines {
 
@@ -31,9 +32,22 @@ std::optional<std::string_view> find_header(std::span<const net::Header> headers
   return std::nullopt;
 }
 
+void note_retry_after(std::span<const net::Header> headers, RequestRecord& record) {
+  const auto value = find_header(headers, "retry-after");
+  if (!value) return;
+  double seconds = 0;
+  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), seconds);
+  if (ec == std::errc{} && end == value->data() + value->size() && seconds >= 0) {
+    record.retry_after = seconds;
+  }
+}
+
 Framing ReaderBase::on_head(int status, std::span<const net::Header> headers) {
   status_ = status;
-  if (status < 200 || status >= 300) return Framing::kWholeBody;
+  if (status < 200 || status >= 300) {
+    note_retry_after(headers, record_);
+    return Framing::kWholeBody;
+  }
   on_success_head(headers);
   if (!stream_) return Framing::kWholeBody;
   const std::string_view type = find_header(headers, "content-type").value_or("");
@@ -46,7 +60,7 @@ Framing ReaderBase::on_head(int status, std::span<const net::Header> headers) {
 void ReaderBase::on_frame(const Frame& frame) {
   if (status_ < 200 || status_ >= 300) {
     set_error(category_for_http_status(status_),
-              "HTTP " + std::to_string(status_) + ": " + error_message_from_body(frame.payload));
+              http_error_message(status_, frame.payload, record_));
     return;
   }
   got_payload_ = true;

@@ -16,6 +16,9 @@ namespace llmbench::engines {
 std::optional<std::string_view> find_header(std::span<const net::Header> headers,
                                             std::string_view name);
 
+// Reads a Retry-After header given in seconds into the record (HTTP-dates are ignored).
+void note_retry_after(std::span<const net::Header> headers, RequestRecord& record);
+
 class ReaderBase : public ResponseReader {
  public:
   // `stream_framing` is how a 2xx streaming body of this engine is framed.

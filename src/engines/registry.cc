@@ -1,5 +1,8 @@
 #include "engines/registry.h"
 
+#include <nlohmann/json.hpp>
+
+#include "core/json_text.h"
 #include "engines/native.h"
 #include "engines/openai.h"
 
@@ -86,6 +89,53 @@ std::unique_ptr<Engine> make_engine(const EngineOptions& options) {
       options.kind == EngineKind::kVllm || options.kind == EngineKind::kSglang;
   if (options.kind == EngineKind::kTgi) openai.model_override = "tgi";
   return std::make_unique<OpenAiEngine>(std::move(openai));
+}
+
+std::optional<net::HttpRequest> tokenize_request(EngineKind kind, std::string_view base_path,
+                                                 std::string_view text, std::string_view model) {
+  net::HttpRequest request;
+  request.target = strip_v1_suffix(base_path) + "/tokenize";
+  std::string& body = request.body;
+  switch (kind) {
+    case EngineKind::kVllm:
+    case EngineKind::kSglang:
+      body = "{\"model\":";
+      append_json_string(body, model);
+      body += ",\"prompt\":";
+      append_json_string(body, text);
+      body += ",\"add_special_tokens\":false}";
+      return request;
+    case EngineKind::kTgi:
+      body = "{\"inputs\":";
+      append_json_string(body, text);
+      body += '}';
+      return request;
+    case EngineKind::kLlamaCpp:
+      body = "{\"content\":";
+      append_json_string(body, text);
+      body += ",\"add_special\":false}";
+      return request;
+    default:
+      return std::nullopt;
+  }
+}
+
+Expected<std::int64_t> parse_token_count(int status, std::string_view body) {
+  if (status != 200) {
+    return make_error(ErrorCode::kProtocol, "tokenize answered HTTP " + std::to_string(status) +
+                                                ": " + error_message_from_body(body));
+  }
+  const auto json = nlohmann::json::parse(body, nullptr, false);
+  if (json.is_array()) return static_cast<std::int64_t>(json.size());
+  if (json.is_object()) {
+    if (json.contains("count") && json["count"].is_number_integer())
+      return json["count"].get<std::int64_t>();
+    if (json.contains("tokens") && json["tokens"].is_array()) {
+      return static_cast<std::int64_t>(json["tokens"].size());
+    }
+  }
+  return make_error(ErrorCode::kProtocol,
+                    "tokenize answer has no token count: " + std::string(body.substr(0, 120)));
 }
 
 }  // namespace llmbench::engines

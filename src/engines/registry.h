@@ -48,4 +48,12 @@ struct EngineOptions {
 // model name "tgi".
 std::unique_ptr<Engine> make_engine(const EngineOptions& options);
 
+// A request asking the engine to tokenize `text` with its own tokenizer, for engines that
+// have such a route (vLLM and SGLang /tokenize with "prompt", TGI /tokenize with "inputs",
+// llama.cpp /tokenize with "content"); nullopt for Ollama and generic OpenAI servers.
+std::optional<net::HttpRequest> tokenize_request(EngineKind kind, std::string_view base_path,
+                                                 std::string_view text, std::string_view model);
+// The token count in a tokenize answer: {"count": N}, {"tokens": [...]} or TGI's array.
+Expected<std::int64_t> parse_token_count(int status, std::string_view body);
+
 }  // namespace llmbench::engines

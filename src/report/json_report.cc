@@ -82,6 +82,7 @@ Json record_json(const RequestRecord& r, const metrics::RequestMetrics& m, TimeP
   if (r.native.prompt_eval_tokens) j["prompt_eval_tokens"] = *r.native.prompt_eval_tokens;
   j["finish_reason"] = r.finish_reason.empty() ? Json(nullptr) : Json(r.finish_reason);
   j["http_status"] = r.http_status == 0 ? Json(nullptr) : Json(r.http_status);
+  j["retry_after"] = optional_json(r.retry_after);
   if (r.error) {
     j["error"] = {{"category", std::string(to_string(r.error->category))},
                   {"message", r.error->message}};

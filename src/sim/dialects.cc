@@ -193,6 +193,40 @@ Expected<Generation> parse_generation(Route route, std::string_view body) {
   return g;
 }
 
+std::optional<std::string> Format::tokenize(std::string_view path, std::string_view body,
+                                            bool keep_alive) const {
+  const bool sglang_path =
+      dialect_ == Dialect::kSglang && (path == "/tokenize" || path == "/v1/tokenize");
+  if (path != "/tokenize" && !sglang_path) return std::nullopt;
+  if (dialect_ == Dialect::kOllama || dialect_ == Dialect::kOpenAi) return std::nullopt;
+  const Json j = Json::parse(body, nullptr, false);
+  const char* field = dialect_ == Dialect::kTgi        ? "inputs"
+                      : dialect_ == Dialect::kLlamaCpp ? "content"
+                                                       : "prompt";
+  if (!j.is_object() || !j.contains(field) || !j[field].is_string()) {
+    return error_response(nullptr, dialect_ == Dialect::kTgi ? 422 : 400,
+                          fmt::format("missing field `{}`", field), "invalid_request_error",
+                          keep_alive);
+  }
+  const std::int64_t n = sim_token_count(j[field].get<std::string>());
+  Json ids = Json::array();
+  for (std::int64_t i = 0; i < n; ++i) ids.push_back(1000 + i);
+  Json answer;
+  switch (dialect_) {
+    case Dialect::kTgi:
+      answer = Json::array();
+      for (std::int64_t i = 0; i < n; ++i)
+        answer.push_back({{"id", 1000 + i}, {"text", "w"}, {"start", 0}, {"stop", 0}});
+      break;
+    case Dialect::kLlamaCpp:
+      answer = {{"tokens", ids}};
+      break;
+    default:
+      answer = {{"count", n}, {"max_model_len", 32768}, {"tokens", ids}};
+  }
+  return http_response(200, "application/json", answer.dump(), keep_alive);
+}
+
 bool Format::accepts_model(const Generation& g) const {
   // llama.cpp (single model), SGLang and TGI's native routes ignore the name; TGI's OpenAI
   // routes want "tgi" or the model id.

@@ -84,6 +84,10 @@ class Format {
   // GET routes of the dialect (info, health, models…); nullopt when the path is unknown.
   [[nodiscard]] std::optional<std::string> info(std::string_view path, bool keep_alive,
                                                 std::string_view metrics_text) const;
+  // POST /tokenize (and SGLang's /v1/tokenize) in this dialect's shape; nullopt when the
+  // engine has none. Tokens are the simulator's words.
+  [[nodiscard]] std::optional<std::string> tokenize(std::string_view path, std::string_view body,
+                                                    bool keep_alive) const;
   // Whether a request naming `model` is served (engines that check answer 404 otherwise).
   [[nodiscard]] bool accepts_model(const Generation& g) const;
 

@@ -186,6 +186,10 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
       co_return keep_alive;
     }
     if (request.method() == http::verb::post) {
+      if (auto answer = format_.tokenize(path, request.body(), keep_alive)) {
+        co_await write(socket, *answer);
+        co_return keep_alive;
+      }
       if (auto route = generation_route(options_.dialect, path)) {
         co_return co_await generate(socket, request, *route, keep_alive, arrived);
       }
