@@ -306,6 +306,31 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+TEST(EndToEnd, MultiTokenChunksAreOneArrivalAndTpotUsesTheEnginesCount) {
+  Sim sim({"--dialect", "vllm", "--ttft", "20ms", "--itl", "5ms", "--tokens-per-chunk", "4"});
+  const RunOutcome r =
+      run(sim.url(), {"--concurrency", "2", "--requests", "10", "--max-tokens", "20"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["summary"];
+  for (const json& req : r.result["requests"]) {
+    EXPECT_EQ(req["output_tokens"], 20);
+    EXPECT_EQ(req["output_tokens_source"], "native");
+    EXPECT_EQ(req["timestamps"]["token_arrivals"].size(), 5u);
+    EXPECT_FALSE(req["output_length_mismatch"].get<bool>());
+  }
+  EXPECT_NEAR(ms(s["itl"]["p50"]), 20.0, 1.0);          // one gap per frame of 4 tokens
+  EXPECT_NEAR(ms(s["tpot"]["p50"]), 80.0 / 19.0, 0.3);  // decode time over 19, not over 4
+  EXPECT_NEAR(ms(s["ttft"]["p50"]), 35.0, 2.0);         // the first frame leaves with its 4th token
+  EXPECT_EQ(s["output_length_accuracy"], 1.0);
+}
+
+TEST(EndToEnd, SglangNativeCountsTokensPerArrivalExactly) {
+  Sim sim({"--dialect", "sglang", "--ttft", "10ms", "--itl", "2ms", "--tokens-per-chunk", "3"});
+  const RunOutcome r = run(sim.url(), {"--requests", "3", "--max-tokens", "7"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.result["requests"][0]["timestamps"]["tokens_per_arrival"], json::parse("[3,3,1]"));
+}
+
 TEST(EndToEnd, TgiNonStreamedTimingHeadersAreMilliseconds) {
   Sim sim({"--dialect", "tgi", "--ttft", "30ms", "--itl", "5ms"});
   const RunOutcome r = run(sim.url(), {"--no-stream", "--requests", "5", "--max-tokens", "21"});

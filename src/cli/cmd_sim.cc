@@ -24,6 +24,7 @@ struct SimArgs {
   std::string prefill_per_token = "0ms";
   std::string load_time = "0ms";
   int max_batch = 0;
+  int tokens_per_chunk = 1;
   double fail_rate = 0;
   std::string fault = "none";
   double fault_rate = 1;
@@ -55,6 +56,9 @@ sim::SimOptions to_sim_options(const SimArgs& a) {
   o.jitter = duration_or_throw("--jitter", a.jitter);
   o.prefill_per_token = duration_or_throw("--prefill-per-token", a.prefill_per_token);
   o.max_batch = a.max_batch;
+  if (a.tokens_per_chunk < 1)
+    throw CommandError{kExitUsage, "--tokens-per-chunk must be at least 1"};
+  o.tokens_per_chunk = a.tokens_per_chunk;
   o.fail_rate = a.fail_rate;
   auto fault = sim::parse_fault(a.fault);
   if (!fault) throw CommandError{kExitUsage, "--fault: " + fault.error().message};
@@ -96,6 +100,9 @@ Action add_sim_command(CLI::App& app) {
   cmd->add_option("--max-batch", args->max_batch,
                   "Concurrent generations (0 = unlimited); "
                   "others queue")
+      ->capture_default_str();
+  cmd->add_option("--tokens-per-chunk", args->tokens_per_chunk,
+                  "Tokens per stream frame (multi-token chunks, as with stream_interval)")
       ->capture_default_str();
   cmd->add_option("--fail-rate", args->fail_rate, "Fraction of requests answered HTTP 500")
       ->capture_default_str();

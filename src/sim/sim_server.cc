@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -338,14 +339,29 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
       co_return false;
     }
     const std::int64_t fault_at = n / 2;
+    // Tokens leave in chunks of --tokens-per-chunk, each when its last token is due (as a
+    // server with stream_interval > 1 or speculative decoding sends them). TGI's native
+    // stream has one event per token, so a chunk there is a burst of events in one write.
+    const std::int64_t per_chunk = std::max<std::int64_t>(options_.tokens_per_chunk, 1);
+    const bool event_per_token = g.route == Route::kTgiGenerateStream;
     std::string text_so_far;
-    for (std::int64_t i = 0; i < n; ++i) {
-      const std::string_view word = kWords[static_cast<std::size_t>(i) % std::size(kWords)];
+    for (std::int64_t first = 0; first < n; first += per_chunk) {
+      const std::int64_t last = std::min(first + per_chunk, n) - 1;
       // The frame is built before the wait so the write happens at the scheduled instant.
-      const std::string frame = format_.token(g, id, i, n, word, text_so_far, produced);
-      timer.expires_at(due[static_cast<std::size_t>(i)]);
+      std::string frame;
+      std::string chunk_text;
+      for (std::int64_t i = first; i <= last; ++i) {
+        const std::string_view word = kWords[static_cast<std::size_t>(i) % std::size(kWords)];
+        if (event_per_token) {
+          frame += format_.token(g, id, i, n, word, text_so_far + chunk_text, produced);
+        }
+        chunk_text += word;
+      }
+      if (!event_per_token)
+        frame = format_.token(g, id, last, n, chunk_text, text_so_far, produced);
+      timer.expires_at(due[static_cast<std::size_t>(last)]);
       co_await timer.async_wait(kTuple);
-      if (i == fault_at && fault != Fault::kNone) {
+      if (fault != Fault::kNone && fault_at >= first && fault_at <= last) {
         switch (fault) {
           case Fault::kMalformedFrame:
             if (!co_await write(socket, format_.malformed(g))) co_return false;
@@ -368,8 +384,8 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
         }
       }
       if (!co_await write(socket, frame)) co_return false;
-      text_so_far += word;
-      ++counters_.tokens;
+      text_so_far += chunk_text;
+      counters_.tokens += static_cast<std::uint64_t>(last - first + 1);
     }
     co_return co_await write(socket, format_.tail(g, id, produced));
   }

@@ -44,8 +44,9 @@ struct SimOptions {
   Duration itl = std::chrono::milliseconds(10);
   Duration jitter{};
   Duration prefill_per_token{};
-  int max_batch = 0;     // 0 = unlimited concurrent generations
-  double fail_rate = 0;  // fraction of generation requests answered with HTTP 500
+  int max_batch = 0;         // 0 = unlimited concurrent generations
+  int tokens_per_chunk = 1;  // tokens per stream frame, sent when the chunk's last is due
+  double fail_rate = 0;      // fraction of generation requests answered with HTTP 500
   Fault fault = Fault::kNone;
   double fault_rate = 1;  // fraction of generation requests that get the fault
   std::uint64_t seed = 0;
