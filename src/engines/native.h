@@ -74,6 +74,9 @@ class SglangEngine final : public Engine {
 // "role: content" lines for engines whose native route takes text only.
 std::string prompt_text(const RequestSpec& spec);
 
+// Appends chat messages as a JSON array of {"role","content"} objects.
+void append_messages_json(std::string& out, const std::vector<ChatMessage>& messages);
+
 // Adds the Bearer header when a key is configured.
 void add_auth(net::HttpRequest& request, const std::optional<std::string>& api_key);
 

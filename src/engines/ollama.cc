@@ -71,15 +71,8 @@ net::HttpRequest OllamaEngine::build_request(const RequestSpec& spec) const {
   body += "{\"model\":";
   append_json_string(body, spec.model);
   if (chat) {
-    body += ",\"messages\":[";
-    for (std::size_t i = 0; i < spec.messages.size(); ++i) {
-      body += i > 0 ? ",{\"role\":" : "{\"role\":";
-      append_json_string(body, spec.messages[i].role);
-      body += ",\"content\":";
-      append_json_string(body, spec.messages[i].content);
-      body += '}';
-    }
-    body += ']';
+    body += ",\"messages\":";
+    append_messages_json(body, spec.messages);
   } else {
     body += ",\"prompt\":";
     append_json_string(body, spec.prompt);
@@ -112,6 +105,18 @@ std::string prompt_text(const RequestSpec& spec) {
     text += m.role + ": " + m.content;
   }
   return text;
+}
+
+void append_messages_json(std::string& out, const std::vector<ChatMessage>& messages) {
+  out += '[';
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    out += i > 0 ? ",{\"role\":" : "{\"role\":";
+    append_json_string(out, messages[i].role);
+    out += ",\"content\":";
+    append_json_string(out, messages[i].content);
+    out += '}';
+  }
+  out += ']';
 }
 
 void add_auth(net::HttpRequest& request, const std::optional<std::string>& api_key) {

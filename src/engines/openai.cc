@@ -4,6 +4,7 @@
 
 #include "core/json_text.h"
 #include "engines/json_frame.h"
+#include "engines/native.h"
 #include "engines/reader_base.h"
 
 namespace llmbench::engines {
@@ -236,12 +237,10 @@ class OpenAiReader final : public ResponseReader {
       note_retry_after(headers, record_);
       return Framing::kWholeBody;
     }
-    for (const net::Header& h : headers) {
-      if (iequals(h.name, "content-type") &&
-          h.value.find("text/event-stream") != std::string::npos) {
-        sse_ = true;
-        return Framing::kSse;
-      }
+    if (find_header(headers, "content-type").value_or("").find("text/event-stream") !=
+        std::string_view::npos) {
+      sse_ = true;
+      return Framing::kSse;
     }
     return Framing::kWholeBody;
   }
@@ -291,16 +290,6 @@ class OpenAiReader final : public ResponseReader {
   }
 
  private:
-  static bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      if (std::tolower(static_cast<unsigned char>(a[i])) !=
-          std::tolower(static_cast<unsigned char>(b[i]))) {
-        return false;
-      }
-    }
-    return true;
-  }
   static std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
@@ -409,16 +398,8 @@ net::HttpRequest OpenAiEngine::build_request(const RequestSpec& spec) const {
   body += "{\"model\":";
   append_json_string(body, options_.model_override ? *options_.model_override : spec.model);
   if (chat) {
-    body += ",\"messages\":[";
-    for (std::size_t i = 0; i < spec.messages.size(); ++i) {
-      if (i > 0) body += ',';
-      body += "{\"role\":";
-      append_json_string(body, spec.messages[i].role);
-      body += ",\"content\":";
-      append_json_string(body, spec.messages[i].content);
-      body += '}';
-    }
-    body += ']';
+    body += ",\"messages\":";
+    append_messages_json(body, spec.messages);
   } else {
     body += ",\"prompt\":";
     append_json_string(body, spec.prompt);
