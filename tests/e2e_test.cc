@@ -493,6 +493,30 @@ TEST(Inspect, EnginesHealthChecksAllAndExits3WhenOneIsDown) {
   std::filesystem::remove(path);
 }
 
+TEST(Inspect, RunUsesAConfiguredEngine) {
+  Sim sim({"--dialect", "llamacpp", "--ttft", "5ms", "--itl", "1ms"});
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("llmbench_run_config_" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << "name: local-llama\ntype: llamacpp\nbase_url: " << sim.url()
+                      << "\nmodel: configured-model\ntimeout: 7s\nheaders:\n  X-Team: perf\n";
+  const auto out = std::filesystem::temp_directory_path() /
+                   ("llmbench_run_config_" + std::to_string(::getpid()) + ".json");
+  const CommandOutcome r =
+      command({"run", "--config", path.string(), "--engine", "local-llama", "--requests", "3",
+               "--max-tokens", "4", "--output", out.string(), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json result = json::parse(testing::slurp(out));
+  EXPECT_EQ(result["context"]["config"]["engine"], "llamacpp");
+  EXPECT_EQ(result["context"]["config"]["model"], "configured-model");
+  EXPECT_EQ(result["context"]["config"]["timeouts"]["total"], 7.0);
+  EXPECT_EQ(result["summary"]["success_rate"], 1.0);
+  const CommandOutcome missing = command({"run", "--config", path.string(), "--engine", "nope"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("no engine named 'nope'"), std::string::npos) << missing.err;
+  std::filesystem::remove(path);
+  std::filesystem::remove(out);
+}
+
 TEST(Inspect, MetricsShowAndExportAGivenResult) {
   Sim sim({"--ttft", "5ms", "--itl", "1ms"});
   const auto path = std::filesystem::temp_directory_path() /

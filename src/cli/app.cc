@@ -147,6 +147,7 @@ int run_benchmark(const BenchmarkJob& job) {
                                  : engines::strip_v1_suffix(url->base_path);
   engine_options.api_key = job.api_key;
   engine_options.keep_alive = job.keep_alive;
+  engine_options.headers = job.headers;
   const auto engine = engines::make_engine(engine_options);
 
   workload::SyntheticOptions workload_options;

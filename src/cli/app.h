@@ -35,6 +35,7 @@ struct BenchmarkJob {
   ResolvedRunSpec spec;  // spec.engine is resolved (never "auto"), spec.api an --api value
   std::optional<EngineInfo> engine_info;
   std::optional<std::string> keep_alive;  // Ollama
+  std::vector<net::Header> headers;       // from an engine config
   net::Timeouts timeouts;
   std::optional<std::string> api_key;  // never printed or written
   std::vector<std::string> command_line;

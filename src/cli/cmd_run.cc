@@ -1,11 +1,13 @@
 // `llmbench run`: one benchmark run against an engine.
 
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "config/engine_config.h"
 #include "core/duration_text.h"
 #include "engines/registry.h"
 
@@ -40,6 +42,7 @@ struct RunArgs {
   std::string idle_timeout;
   bool insecure = false;
   std::string api_key_env = "OPENAI_API_KEY";
+  std::string config;
 };
 
 Duration duration_option(std::string_view option, const std::string& text) {
@@ -88,8 +91,15 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
       "      --concurrency 16 --requests 500 --prompt-tokens 512 --max-tokens 128\n"
       "  llmbench run --url http://localhost:11434 --model llama3.2 --api openai-chat --duration "
       "60s\n"
-      "  llmbench run --url http://localhost:8080 --no-stream --concurrency 4 --output r.json\n");
-  cmd->add_option("--url", args->url, "Engine base URL (http:// or https://)")->required();
+      "  llmbench run --url http://localhost:8080 --no-stream --concurrency 4 --output r.json\n"
+      "  llmbench run --config configs/engines --engine vllm --requests 100   # a configured "
+      "engine\n");
+  cmd->add_option(
+      "--url", args->url,
+      "Engine base URL (http:// or https://); optional with --config and --engine NAME");
+  cmd->add_option("--config", args->config,
+                  "Engine config file or folder: --engine then names a configured engine, whose "
+                  "base_url, type, model, timeout, headers and auth.api_key_env apply");
   cmd->add_option("--engine", args->engine,
                   "auto|openai|vllm|tgi|llamacpp|sglang|ollama; auto probes the URL and names "
                   "the engine, its version and models")
@@ -135,7 +145,28 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
 
   return [args, cmd, argv]() -> int {
     if (!cmd->parsed()) return kExitUsage;
-    const RunArgs& a = *args;
+    RunArgs a = *args;
+    std::vector<net::Header> headers;
+    if (!a.config.empty()) {  // --engine names a configured engine
+      auto configs = config::load_engine_configs(a.config);
+      if (!configs) throw CommandError{kExitUsage, configs.error().message};
+      const auto found =
+          std::find_if(configs->begin(), configs->end(),
+                       [&a](const config::EngineConfig& c) { return c.name == a.engine; });
+      if (found == configs->end()) {
+        throw CommandError{kExitUsage,
+                           "--engine: no engine named '" + a.engine + "' in " + a.config};
+      }
+      if (a.url.empty()) a.url = found->base_url;
+      a.engine = found->type;
+      if (a.model.empty() && found->model) a.model = *found->model;
+      if (a.timeout.empty()) a.timeout = format_duration(found->timeout);
+      if (found->api_key_env && cmd->count("--api-key-env") == 0)
+        a.api_key_env = *found->api_key_env;
+      for (const auto& [name, value] : found->headers) headers.push_back({name, value});
+    }
+    if (a.url.empty())
+      throw CommandError{kExitUsage, "--url is required (or --config FILE --engine NAME)"};
     auto url = net::parse_url(a.url);
     if (!url) throw CommandError{kExitUsage, "--url: " + url.error().message};
     if (!a.api.empty()) {
@@ -196,6 +227,7 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
                 << ", api " << spec.api << "\n";
     }
 
+    job.headers = std::move(headers);
     job.command_line = argv;
     job.output_json = a.output.empty() ? default_output_path(spec.engine) : a.output;
     if (!a.csv.empty()) job.requests_csv = a.csv;

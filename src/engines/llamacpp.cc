@@ -62,7 +62,7 @@ void read_llamacpp_timings(simdjson::dom::element t, RequestRecord& record) {
 net::HttpRequest LlamaCppEngine::build_request(const RequestSpec& spec) const {
   net::HttpRequest request;
   request.target = options_.base_path + "/completion";
-  add_auth(request, options_.api_key);
+  add_auth(request, options_.api_key, options_.headers);
   std::string& body = request.body;
   body += "{\"prompt\":";
   append_json_string(body, prompt_text(spec));

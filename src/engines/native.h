@@ -11,6 +11,7 @@ namespace llmbench::engines {
 
 struct NativeOptions {
   std::string base_path;                  // prefix before the engine's routes
+  std::vector<net::Header> headers;       // sent with every request (engine config)
   std::optional<std::string> api_key;     // Bearer token, never logged
   std::optional<std::string> keep_alive;  // Ollama: how long to keep the model loaded
 };
@@ -77,7 +78,8 @@ std::string prompt_text(const RequestSpec& spec);
 // Appends chat messages as a JSON array of {"role","content"} objects.
 void append_messages_json(std::string& out, const std::vector<ChatMessage>& messages);
 
-// Adds the Bearer header when a key is configured.
-void add_auth(net::HttpRequest& request, const std::optional<std::string>& api_key);
+// Adds the configured headers, and the Bearer header when a key is configured.
+void add_auth(net::HttpRequest& request, const std::optional<std::string>& api_key,
+              const std::vector<net::Header>& headers);
 
 }  // namespace llmbench::engines

@@ -198,16 +198,17 @@ TEST(Tgi, TimingHeadersInMilliseconds) {
     if (end == std::string::npos) break;
     pos = end + 1;
   }
-  const RequestRecord rec = read(engine, spec(false), r, 10);
-  ASSERT_FALSE(rec.error) << rec.error->message;
-  EXPECT_DOUBLE_EQ(*rec.native.total_duration, 0.412);
-  EXPECT_DOUBLE_EQ(*rec.native.queue_time, 0.003);
-  EXPECT_DOUBLE_EQ(*rec.native.inference_time, 0.407);
-  EXPECT_DOUBLE_EQ(*rec.native.time_per_output_token, 0.020);
-  EXPECT_EQ(rec.usage.prompt_tokens, 7);
-  EXPECT_EQ(rec.usage.output_tokens, 20);
-  ASSERT_EQ(rec.events.size(), 1u);
-  EXPECT_EQ(rec.events[0].tokens, 20u);
+  at_every_split(engine, spec(false), r, [](const RequestRecord& rec) {
+    ASSERT_FALSE(rec.error) << rec.error->message;
+    EXPECT_DOUBLE_EQ(*rec.native.total_duration, 0.412);
+    EXPECT_DOUBLE_EQ(*rec.native.queue_time, 0.003);
+    EXPECT_DOUBLE_EQ(*rec.native.inference_time, 0.407);
+    EXPECT_DOUBLE_EQ(*rec.native.time_per_output_token, 0.020);
+    EXPECT_EQ(rec.usage.prompt_tokens, 7);
+    EXPECT_EQ(rec.usage.output_tokens, 20);
+    ASSERT_EQ(rec.events.size(), 1u);
+    EXPECT_EQ(rec.events[0].tokens, 20u);
+  });
 }
 
 TEST(Tgi, OverloadedAndValidationStatusesAreCategorised) {
@@ -248,12 +249,13 @@ TEST(LlamaCpp, StreamTimingsInMillisecondsWithoutDone) {
 
 TEST(LlamaCpp, NonStreamedResponseAndCapturedBytes) {
   const LlamaCppEngine engine({});
-  const RequestRecord r =
-      read(engine, spec(false), body("fixtures/llamacpp/completion_response.json"), 40);
-  ASSERT_FALSE(r.error);
-  EXPECT_DOUBLE_EQ(*r.native.eval_duration, 1.6502);
-  EXPECT_DOUBLE_EQ(*r.native.time_per_output_token, 0.012892);
-  EXPECT_EQ(r.events.at(0).tokens, 128u);
+  at_every_split(engine, spec(false), body("fixtures/llamacpp/completion_response.json"),
+                 [](const RequestRecord& r) {
+                   ASSERT_FALSE(r.error);
+                   EXPECT_DOUBLE_EQ(*r.native.eval_duration, 1.6502);
+                   EXPECT_DOUBLE_EQ(*r.native.time_per_output_token, 0.012892);
+                   EXPECT_EQ(r.events.at(0).tokens, 128u);
+                 });
   const RequestRecord captured =
       read(engine, spec(false), body("fixtures/llamacpp-captured/completion_native.json"), 0);
   ASSERT_FALSE(captured.error) << captured.error->message;
@@ -300,10 +302,12 @@ TEST(Sglang, CumulativeTextBecomesDeltasWithExactTokenCounts) {
 
 TEST(Sglang, NonStreamedAndFlatError) {
   const SglangEngine engine({});
-  const RequestRecord r =
-      read(engine, spec(false), body("fixtures/sglang/generate_response.json"), 9);
-  ASSERT_FALSE(r.error);
-  EXPECT_EQ(r.events.at(0).tokens, 16u);
+  at_every_split(engine, spec(false), body("fixtures/sglang/generate_response.json"),
+                 [](const RequestRecord& r) {
+                   ASSERT_FALSE(r.error);
+                   EXPECT_EQ(r.events.at(0).tokens, 16u);
+                   EXPECT_DOUBLE_EQ(*r.native.total_duration, 0.1873);
+                 });
   const RequestRecord e = read(engine, spec(false), body("fixtures/sglang/error_400.json", 400), 9);
   EXPECT_EQ(e.error->category, ErrorCategory::kHttp4xx);
   EXPECT_NE(e.error->message.find("longer than the model's context length"), std::string::npos);
@@ -312,7 +316,7 @@ TEST(Sglang, NonStreamedAndFlatError) {
 // ---- OpenAI routes with engine extras ----
 
 TEST(OpenAiExtras, LlamaCppTimingsOnOpenAiRoutes) {
-  const auto engine = make_engine({EngineKind::kLlamaCpp, RouteFamily::kOpenAi, "", {}, {}});
+  const auto engine = make_engine({EngineKind::kLlamaCpp, RouteFamily::kOpenAi, "", {}, {}, {}});
   at_every_split(*engine, spec(true, ApiKind::kChat), sse("fixtures/llamacpp/chat_stream.sse"),
                  [](const RequestRecord& r) {
                    ASSERT_FALSE(r.error);
@@ -323,7 +327,7 @@ TEST(OpenAiExtras, LlamaCppTimingsOnOpenAiRoutes) {
 }
 
 TEST(OpenAiExtras, VllmPerRequestMetrics) {
-  const auto engine = make_engine({EngineKind::kVllm, RouteFamily::kOpenAi, "", {}, {}});
+  const auto engine = make_engine({EngineKind::kVllm, RouteFamily::kOpenAi, "", {}, {}, {}});
   const RequestRecord r =
       read(*engine, spec(false, ApiKind::kChat), body("fixtures/vllm/chat_response.json"), 11);
   ASSERT_FALSE(r.error);
@@ -331,17 +335,37 @@ TEST(OpenAiExtras, VllmPerRequestMetrics) {
   EXPECT_TRUE(r.native.queue_time.has_value());
 }
 
+TEST(Registry, ConfiguredHeadersOnEveryAdapter) {
+  for (const EngineKind kind : {EngineKind::kOllama, EngineKind::kTgi, EngineKind::kLlamaCpp,
+                                EngineKind::kSglang, EngineKind::kVllm}) {
+    for (const RouteFamily route : {RouteFamily::kNative, RouteFamily::kOpenAi}) {
+      EngineOptions o{kind, route, "", {}, {}, {}};
+      o.headers = {{"X-Team", "perf"}};
+      o.api_key = "k";
+      const auto request = make_engine(o)->build_request(spec(true));
+      int found = 0;
+      for (const auto& h : request.headers) {
+        found += (h.name == "X-Team" && h.value == "perf") +
+                 (h.name == "Authorization" && h.value == "Bearer k");
+      }
+      EXPECT_EQ(found, 2) << to_string(kind);
+    }
+  }
+}
+
 TEST(Registry, RoutesAndEngineQuirks) {
-  const auto vllm = make_engine({EngineKind::kVllm, RouteFamily::kNative, "", {}, {}});
+  const auto vllm = make_engine({EngineKind::kVllm, RouteFamily::kNative, "", {}, {}, {}});
   const json v = json::parse(vllm->build_request(spec(true)).body);
   EXPECT_EQ(v["ignore_eos"], true);
   EXPECT_EQ(v["min_tokens"], 64);
-  const auto tgi = make_engine({EngineKind::kTgi, RouteFamily::kOpenAi, "", {}, {}});
+  const auto tgi = make_engine({EngineKind::kTgi, RouteFamily::kOpenAi, "", {}, {}, {}});
   EXPECT_EQ(json::parse(tgi->build_request(spec(true, ApiKind::kChat)).body)["model"], "tgi");
-  const auto generic = make_engine({EngineKind::kOpenAi, RouteFamily::kOpenAi, "", {}, {}});
+  const auto generic = make_engine({EngineKind::kOpenAi, RouteFamily::kOpenAi, "", {}, {}, {}});
   EXPECT_FALSE(json::parse(generic->build_request(spec(true)).body).contains("ignore_eos"));
-  EXPECT_EQ(make_engine({EngineKind::kOllama, RouteFamily::kNative, "", {}, {}})->name(), "ollama");
-  EXPECT_EQ(make_engine({EngineKind::kOllama, RouteFamily::kOpenAi, "", {}, {}})->name(), "openai");
+  EXPECT_EQ(make_engine({EngineKind::kOllama, RouteFamily::kNative, "", {}, {}, {}})->name(),
+            "ollama");
+  EXPECT_EQ(make_engine({EngineKind::kOllama, RouteFamily::kOpenAi, "", {}, {}, {}})->name(),
+            "openai");
   EXPECT_EQ(api_choice_name(*parse_api_choice("native-chat")), "native-chat");
   EXPECT_FALSE(parse_api_choice("grpc"));
   EXPECT_EQ(default_api(EngineKind::kTgi).route, RouteFamily::kNative);

@@ -66,7 +66,7 @@ net::HttpRequest OllamaEngine::build_request(const RequestSpec& spec) const {
   net::HttpRequest request;
   const bool chat = spec.api == ApiKind::kChat;
   request.target = options_.base_path + (chat ? "/api/chat" : "/api/generate");
-  add_auth(request, options_.api_key);
+  add_auth(request, options_.api_key, options_.headers);
   std::string& body = request.body;
   body += "{\"model\":";
   append_json_string(body, spec.model);
@@ -119,7 +119,9 @@ void append_messages_json(std::string& out, const std::vector<ChatMessage>& mess
   out += ']';
 }
 
-void add_auth(net::HttpRequest& request, const std::optional<std::string>& api_key) {
+void add_auth(net::HttpRequest& request, const std::optional<std::string>& api_key,
+              const std::vector<net::Header>& headers) {
+  request.headers.insert(request.headers.end(), headers.begin(), headers.end());
   if (api_key) request.headers.push_back({"Authorization", "Bearer " + *api_key});
 }
 

@@ -390,7 +390,7 @@ net::HttpRequest OpenAiEngine::build_request(const RequestSpec& spec) const {
   request.method = "POST";
   const bool chat = spec.api == ApiKind::kChat;
   request.target = options_.base_path + (chat ? "/v1/chat/completions" : "/v1/completions");
-  if (options_.api_key) request.headers.push_back({"Authorization", "Bearer " + *options_.api_key});
+  add_auth(request, options_.api_key, options_.headers);
   if (spec.stream) request.headers.push_back({"Accept", "text/event-stream"});
 
   std::string& body = request.body;

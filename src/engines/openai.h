@@ -23,6 +23,7 @@ struct OpenAiOptions {
   bool request_usage = true;
   // Sent as "Authorization: Bearer …" when set. Never logged or written to results.
   std::optional<std::string> api_key;
+  std::vector<net::Header> headers;  // sent with every request (engine config)
   // Path prefix before /v1/... (from the base URL, with a trailing "/v1" removed).
   std::string base_path;
 };

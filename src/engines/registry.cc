@@ -65,7 +65,7 @@ ApiChoice default_api(EngineKind kind) {
 
 std::unique_ptr<Engine> make_engine(const EngineOptions& options) {
   if (options.route == RouteFamily::kNative && has_native_route(options.kind)) {
-    NativeOptions native{options.base_path, options.api_key, options.keep_alive};
+    NativeOptions native{options.base_path, options.headers, options.api_key, options.keep_alive};
     switch (options.kind) {
       case EngineKind::kOllama:
         return std::make_unique<OllamaEngine>(native);
@@ -82,6 +82,7 @@ std::unique_ptr<Engine> make_engine(const EngineOptions& options) {
   OpenAiOptions openai;
   openai.base_path = options.base_path;
   openai.api_key = options.api_key;
+  openai.headers = options.headers;
   openai.supports_ignore_eos = options.kind == EngineKind::kVllm ||
                                options.kind == EngineKind::kLlamaCpp ||
                                options.kind == EngineKind::kSglang;

@@ -40,6 +40,7 @@ struct EngineOptions {
   RouteFamily route = RouteFamily::kOpenAi;
   std::string base_path;
   std::optional<std::string> api_key;
+  std::vector<net::Header> headers;       // extra headers on every request
   std::optional<std::string> keep_alive;  // Ollama
 };
 

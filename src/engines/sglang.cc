@@ -64,7 +64,7 @@ class SglangReader final : public ReaderBase {
 net::HttpRequest SglangEngine::build_request(const RequestSpec& spec) const {
   net::HttpRequest request;
   request.target = options_.base_path + "/generate";
-  add_auth(request, options_.api_key);
+  add_auth(request, options_.api_key, options_.headers);
   std::string& body = request.body;
   body += "{\"text\":";
   append_json_string(body, prompt_text(spec));

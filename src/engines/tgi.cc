@@ -88,7 +88,7 @@ class TgiReader final : public ReaderBase {
 net::HttpRequest TgiEngine::build_request(const RequestSpec& spec) const {
   net::HttpRequest request;
   request.target = options_.base_path + (spec.stream ? "/generate_stream" : "/generate");
-  add_auth(request, options_.api_key);
+  add_auth(request, options_.api_key, options_.headers);
   std::string& body = request.body;
   body += "{\"inputs\":";
   append_json_string(body, prompt_text(spec));
