@@ -23,11 +23,7 @@ class LlamaCppReader final : public ReaderBase {
   void on_payload(const Frame& frame, bool whole_body) override {
     auto root = parse_json(frame.payload);
     if (!root) return;
-    simdjson::dom::element error;
-    if (!(*root)["error"].get(error)) {
-      set_error(ErrorCategory::kEngineError, json_error_message(error).value_or("error"));
-      return;
-    }
+    if (record_engine_error(*root)) return;  // {"error": …} inside a 200 response
     const bool stop = json_bool(*root, "stop").value_or(false);
     if (stop) {
       mark_done();

@@ -21,11 +21,7 @@ class OllamaReader final : public ReaderBase {
   void on_payload(const Frame& frame, bool whole_body) override {
     auto root = parse_json(frame.payload);
     if (!root) return;
-    simdjson::dom::element error;
-    if (!(*root)["error"].get(error)) {  // {"error":"…"} line after streaming began
-      set_error(ErrorCategory::kEngineError, json_error_message(error).value_or("error"));
-      return;
-    }
+    if (record_engine_error(*root)) return;  // {"error": …} inside a 200 response
     std::size_t bytes = json_string(*root, "response").value_or("").size() +
                         json_string(*root, "thinking").value_or("").size();
     if (auto message = json_object(*root, "message")) {

@@ -96,6 +96,16 @@ void ReaderBase::set_error(ErrorCategory category, std::string message) {
   record_.error = RequestError{category, std::move(message)};
 }
 
+bool ReaderBase::record_engine_error(simdjson::dom::element root,
+                                     std::optional<std::string_view> kind) {
+  simdjson::dom::element error;
+  if (root["error"].get(error)) return false;
+  std::string message = json_error_message(error).value_or("error");
+  if (kind) message = std::string(*kind) + ": " + message;
+  set_error(ErrorCategory::kEngineError, std::move(message));
+  return true;
+}
+
 void ReaderBase::add_output(TimePoint arrival, std::size_t text_bytes, std::uint32_t tokens) {
   record_.events.push_back(TokenEvent{arrival, tokens});
   record_.output_chars += text_bytes;

@@ -36,6 +36,10 @@ class ReaderBase : public ResponseReader {
   virtual void on_payload(const Frame& frame, bool whole_body) = 0;
 
   void set_error(ErrorCategory category, std::string message);
+  // When `root` has an "error" member (a string or {"message": …}), records an engine_error
+  // with that message, prefixed by `kind` ("validation: …") when given, and returns true.
+  bool record_engine_error(simdjson::dom::element root,
+                           std::optional<std::string_view> kind = std::nullopt);
   // One arrival of generated output (bytes of text, tokens it holds).
   void add_output(TimePoint arrival, std::size_t text_bytes, std::uint32_t tokens = 1);
   // The engine signalled the end of the response (finish reason, [DONE], done:true…).

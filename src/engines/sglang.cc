@@ -24,11 +24,7 @@ class SglangReader final : public ReaderBase {
     }
     auto root = parse_json(frame.payload);
     if (!root) return;
-    simdjson::dom::element error;
-    if (!(*root)["error"].get(error)) {
-      set_error(ErrorCategory::kEngineError, json_error_message(error).value_or("error"));
-      return;
-    }
+    if (record_engine_error(*root)) return;  // {"error": …} inside a 200 response
     const std::size_t text_length = json_string(*root, "text").value_or("").size();
     std::int64_t tokens_so_far = tokens_seen_;
     if (auto meta = json_object(*root, "meta_info")) {

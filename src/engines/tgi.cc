@@ -50,14 +50,7 @@ class TgiReader final : public ReaderBase {
   void on_payload(const Frame& frame, bool whole_body) override {
     auto root = parse_json(frame.payload);
     if (!root) return;
-    simdjson::dom::element error;
-    if (!(*root)["error"].get(error)) {
-      std::string message = json_error_message(error).value_or("error");
-      if (auto type = json_string(*root, "error_type"))
-        message = std::string(*type) + ": " + message;
-      set_error(ErrorCategory::kEngineError, std::move(message));
-      return;
-    }
+    if (record_engine_error(*root, json_string(*root, "error_type"))) return;  // error event
     simdjson::dom::element details;
     const bool has_details = !(*root)["details"].get(details) && details.is_object();
     if (has_details) {
