@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -50,8 +51,28 @@ struct NativeTimings {
   }
 };
 
+// Where a request falls in the run: warm-up and cool-down requests are recorded in full but
+// left out of the summary statistics.
+enum class Phase : std::uint8_t { kMeasure, kWarmup, kCooldown };
+constexpr std::string_view to_string(Phase phase) {
+  switch (phase) {
+    case Phase::kWarmup:
+      return "warmup";
+    case Phase::kCooldown:
+      return "cooldown";
+    case Phase::kMeasure:
+      break;
+  }
+  return "measure";
+}
+
 struct RequestRecord {
   std::uint64_t id = 0;
+  std::uint32_t level = 0;  // load level of a sweep or stepped run (0 for a single run)
+  Phase phase = Phase::kMeasure;
+  // Attempts after the first (--retries); the timestamps below are the last attempt's,
+  // except t_sched, which stays when the request was first due.
+  std::uint32_t retries = 0;
   std::int64_t prompt_tokens_target = 0;  // what the workload asked for
   std::int64_t max_tokens = 0;            // output tokens requested
   bool stream = true;

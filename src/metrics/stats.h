@@ -9,6 +9,9 @@ namespace llmbench::metrics {
 struct Stats {
   std::size_t count = 0;
   double mean = 0, std = 0, min = 0, p50 = 0, p90 = 0, p95 = 0, p99 = 0, p999 = 0, max = 0;
+  // Percentiles computed from every sample (true) or from a histogram whose buckets are
+  // at most 0.1 % wide (false: the run had more samples than are kept; see distribution.h).
+  bool exact = true;
 };
 
 // Percentile q in [0, 1] of sorted values, interpolating linearly between the two nearest

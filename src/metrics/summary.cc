@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace llmbench::metrics {
 
@@ -23,8 +24,11 @@ RequestMetrics derive(const RequestRecord& r, bool forced_length) {
   m.output_length_mismatch = forced_length && r.ok() && m.output_tokens != r.max_tokens;
   if (!r.sent) return m;
   m.e2e = to_seconds(r.t_end - r.t_send);
+  m.e2e_sched = to_seconds(r.t_end - r.t_sched);
+  m.schedule_lag = to_seconds(r.t_send - r.t_sched);
   if (r.has_first_token()) {
     m.ttft = to_seconds(r.t_first() - r.t_send);
+    m.ttft_sched = to_seconds(r.t_first() - r.t_sched);
     m.itl.reserve(r.events.size());
     for (std::size_t i = 1; i < r.events.size(); ++i) {
       m.itl.push_back(to_seconds(r.events[i].arrival - r.events[i - 1].arrival));
@@ -50,65 +54,196 @@ RequestMetrics derive(const RequestRecord& r, bool forced_length) {
   return m;
 }
 
-RunSummary summarize(const std::vector<RequestRecord>& records, TimePoint started,
-                     bool forced_length) {
-  RunSummary s;
-  std::vector<double> ttft, itl, tpot, e2e;
-  std::map<std::string, std::array<std::vector<double>, 3>> native;  // native, client, delta
-  std::size_t forced = 0;
-  TimePoint first = TimePoint::max();
-  TimePoint last = started;
-  for (const RequestRecord& r : records) {
-    ++s.requests;
-    if (r.sent) first = std::min(first, r.t_send);
-    last = std::max(last, r.t_end);
-    if (!r.ok()) {
-      ++s.failed;
-      ++s.errors[std::string(to_string(r.error->category))];
+namespace {
+
+// The per-request value an SLO limits, where a request has one (ITL is judged per run only:
+// a request has many gaps, not one value).
+std::optional<double> slo_value(const Slo& slo, const RequestMetrics& m) {
+  if (slo.metric == "ttft") return m.ttft;
+  if (slo.metric == "tpot") return m.tpot;
+  if (slo.metric == "e2e_latency") return m.e2e;
+  if (slo.metric == "ttft_sched") return m.ttft_sched;
+  if (slo.metric == "e2e_sched") return m.e2e_sched;
+  return std::nullopt;
+}
+
+Distribution make_distribution(const AggregatorOptions& o) { return Distribution(o.exact_limit); }
+
+}  // namespace
+
+Aggregator::Aggregator(TimePoint origin, AggregatorOptions options)
+    : origin_(origin),
+      options_(std::move(options)),
+      ttft_(make_distribution(options_)),
+      itl_(make_distribution(options_)),
+      tpot_(make_distribution(options_)),
+      e2e_(make_distribution(options_)),
+      ttft_sched_(make_distribution(options_)),
+      e2e_sched_(make_distribution(options_)),
+      lag_(make_distribution(options_)) {
+  if (!(options_.window > 0)) options_.window = 1;
+  slo_values_.assign(options_.slos.size(), make_distribution(options_));
+}
+
+TimeWindow& Aggregator::window_at(TimePoint t) { return window_at_offset(to_seconds(t - origin_)); }
+
+TimeWindow& Aggregator::window_at_offset(double offset) {
+  const auto index = static_cast<std::size_t>(std::floor(std::max(0.0, offset) / options_.window));
+  while (windows_.size() <= index) {
+    TimeWindow w;
+    w.start = static_cast<double>(windows_.size()) * options_.window;
+    windows_.push_back(std::move(w));
+  }
+  return windows_[index];
+}
+
+void Aggregator::add_to_time_series(const RequestRecord& r, const RequestMetrics& m) {
+  if (r.sent) {
+    ++window_at(r.t_send).requests_started;
+    // Spread the request's time in flight over the windows it spans.
+    double from = std::max(0.0, to_seconds(r.t_send - origin_));
+    const double to = std::max(from, to_seconds(r.t_end - origin_));
+    for (auto index = static_cast<std::size_t>(std::floor(from / options_.window)); from < to;
+         ++index) {
+      TimeWindow& w = window_at_offset((static_cast<double>(index) + 0.5) * options_.window);
+      const double until = std::min(to, static_cast<double>(index + 1) * options_.window);
+      if (until > from) w.busy += until - from;
+      from = std::max(from, until);
+    }
+  }
+  TimeWindow& end = window_at(r.t_end);
+  if (r.ok()) {
+    ++end.requests_completed;
+  } else {
+    ++end.requests_failed;
+  }
+  for (std::size_t i = 0; i < r.events.size(); ++i) {
+    TimeWindow& w = window_at(r.events[i].arrival);
+    w.output_tokens += r.events[i].tokens;
+    if (i > 0 && i - 1 < m.itl.size()) w.itl.add(m.itl[i - 1]);
+  }
+  if (m.ttft && r.ok()) window_at(r.t_first()).ttft.add(*m.ttft);
+}
+
+void Aggregator::add(const RequestRecord& r, const RequestMetrics& m) {
+  add_to_time_series(r, m);
+  counts_.retries += r.retries;
+  if (r.retries > 0) ++counts_.requests_retried;
+  if (r.phase == Phase::kWarmup) {
+    ++counts_.warmup_requests;
+    return;
+  }
+  if (r.phase == Phase::kCooldown) {
+    ++counts_.cooldown_requests;
+    return;
+  }
+  ++counts_.requests;
+  if (r.sent) {
+    first_send_ = std::min(first_send_, r.t_send);
+    busy_ += std::max(0.0, to_seconds(r.t_end - r.t_send));
+    if (m.schedule_lag) lag_.add(*m.schedule_lag);
+  }
+  last_end_ = std::max(last_end_, r.t_end);
+  if (!r.ok()) {
+    ++counts_.failed;
+    ++counts_.errors[std::string(to_string(r.error->category))];
+    return;
+  }
+  ++counts_.succeeded;
+  first_done_ = std::min(first_done_, r.t_end);
+  last_done_ = std::max(last_done_, r.t_end);
+  if (options_.forced_length) {
+    ++forced_;
+    if (m.output_length_mismatch) ++counts_.output_length_mismatches;
+  }
+  if (r.cold_start) ++counts_.cold_starts;
+  for (const NativeComparison& c : m.native) {
+    auto found = native_.find(c.name);
+    if (found == native_.end()) {
+      found = native_
+                  .emplace(c.name, std::array<Distribution, 3>{make_distribution(options_),
+                                                               make_distribution(options_),
+                                                               make_distribution(options_)})
+                  .first;
+    }
+    found->second[0].add(c.native);
+    if (c.client) found->second[1].add(*c.client);
+    if (c.delta) found->second[2].add(*c.delta);
+  }
+  if (m.ttft) ttft_.add(*m.ttft);
+  if (m.e2e) e2e_.add(*m.e2e);
+  if (m.tpot) tpot_.add(*m.tpot);
+  if (m.ttft_sched) ttft_sched_.add(*m.ttft_sched);
+  if (m.e2e_sched) e2e_sched_.add(*m.e2e_sched);
+  for (const double gap : m.itl) itl_.add(gap);
+  counts_.output_tokens += m.output_tokens;
+  counts_.prompt_tokens += r.usage.prompt_tokens.value_or(0);
+  total_tokens_ += m.output_tokens + r.usage.prompt_tokens.value_or(0);
+  bool good = true;
+  for (std::size_t i = 0; i < options_.slos.size(); ++i) {
+    const Slo& slo = options_.slos[i];
+    if (slo.metric == "itl") {
+      for (const double gap : m.itl) slo_values_[i].add(gap);
       continue;
     }
-    ++s.succeeded;
-    const RequestMetrics m = derive(r, forced_length);
-    if (forced_length) {
-      ++forced;
-      if (m.output_length_mismatch) ++s.output_length_mismatches;
-    }
-    if (r.cold_start) ++s.cold_starts;
-    for (const NativeComparison& c : m.native) {
-      auto& series = native[c.name];
-      series[0].push_back(c.native);
-      if (c.client) series[1].push_back(*c.client);
-      if (c.delta) series[2].push_back(*c.delta);
-    }
-    if (m.ttft) ttft.push_back(*m.ttft);
-    if (m.e2e) e2e.push_back(*m.e2e);
-    if (m.tpot) tpot.push_back(*m.tpot);
-    itl.insert(itl.end(), m.itl.begin(), m.itl.end());
-    s.output_tokens += m.output_tokens;
-    s.prompt_tokens += r.usage.prompt_tokens.value_or(0);
+    const std::optional<double> value = slo_value(slo, m);
+    if (value) slo_values_[i].add(*value);
+    good = good && value && *value <= slo.threshold;
   }
-  if (first == TimePoint::max()) first = started;
+  if (good) ++counts_.good_requests;
+}
+
+RunSummary Aggregator::finish() const {
+  RunSummary s = counts_;
+  const TimePoint first = first_send_ == TimePoint::max() ? origin_ : first_send_;
+  const TimePoint last = last_end_ == TimePoint::min() ? first : last_end_;
   s.duration = std::max(0.0, to_seconds(last - first));
-  s.ttft = compute_stats(std::move(ttft));
-  s.itl = compute_stats(std::move(itl));
-  s.tpot = compute_stats(std::move(tpot));
-  s.e2e = compute_stats(std::move(e2e));
-  for (auto& [name, series] : native) {
-    s.native[name] = RunSummary::NativeSummary{compute_stats(std::move(series[0])),
-                                               compute_stats(std::move(series[1])),
-                                               compute_stats(std::move(series[2]))};
+  s.ttft = ttft_.stats();
+  s.itl = itl_.stats();
+  s.tpot = tpot_.stats();
+  s.e2e = e2e_.stats();
+  s.ttft_sched = ttft_sched_.stats();
+  s.e2e_sched = e2e_sched_.stats();
+  s.schedule_lag = lag_.stats();
+  for (const auto& [name, series] : native_) {
+    s.native[name] =
+        RunSummary::NativeSummary{series[0].stats(), series[1].stats(), series[2].stats()};
   }
-  if (forced > 0) {
+  if (forced_ > 0) {
     s.output_length_accuracy =
-        static_cast<double>(forced - s.output_length_mismatches) / static_cast<double>(forced);
+        static_cast<double>(forced_ - s.output_length_mismatches) / static_cast<double>(forced_);
   }
   if (s.duration > 0) {
     s.request_throughput = static_cast<double>(s.succeeded) / s.duration;
     s.output_token_throughput = static_cast<double>(s.output_tokens) / s.duration;
+    s.total_token_throughput = static_cast<double>(total_tokens_) / s.duration;
+    s.mean_concurrency = busy_ / s.duration;
+  }
+  if (s.succeeded >= 2 && last_done_ > first_done_) {
+    s.completion_rate = static_cast<double>(s.succeeded - 1) / to_seconds(last_done_ - first_done_);
   }
   s.success_rate =
       s.requests > 0 ? static_cast<double>(s.succeeded) / static_cast<double>(s.requests) : 0;
+  if (!options_.slos.empty()) {
+    for (std::size_t i = 0; i < options_.slos.size(); ++i) {
+      SloResult result{options_.slos[i], slo_values_[i].quantile(options_.slos[i].quantile), false};
+      result.met = slo_values_[i].count() > 0 && result.actual <= result.slo.threshold;
+      s.slos.push_back(std::move(result));
+    }
+    s.goodput = s.duration > 0 ? static_cast<double>(s.good_requests) / s.duration : 0;
+  }
+  s.window = options_.window;
+  s.time_series = windows_;
   return s;
+}
+
+RunSummary summarize(const std::vector<RequestRecord>& records, TimePoint started,
+                     bool forced_length) {
+  AggregatorOptions options;
+  options.forced_length = forced_length;
+  Aggregator aggregator(started, std::move(options));
+  for (const RequestRecord& r : records) aggregator.add(r, derive(r, forced_length));
+  return aggregator.finish();
 }
 
 }  // namespace llmbench::metrics
