@@ -7,38 +7,17 @@
 #include <nlohmann/json.hpp>
 
 #include "support/process.h"
+#include "support/run_llmbench.h"
 
 namespace llmbench {
 namespace {
 
 using nlohmann::json;
 using testing::Child;
+using testing::ms;
+using testing::run;
+using testing::RunOutcome;
 using testing::Sim;
-
-struct RunOutcome {
-  int exit_code;
-  std::string out, err;
-  json result;
-};
-
-RunOutcome run(const std::string& url, std::vector<std::string> options) {
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("llmbench_e2e_result_" + std::to_string(::getpid()) + ".json");
-  std::filesystem::remove(path);
-  std::vector<std::string> args = {LLMBENCH_BINARY, "run",         "--url",        url,
-                                   "--output",      path.string(), "--no-progress"};
-  args.insert(args.end(), options.begin(), options.end());
-  Child child(args);
-  RunOutcome outcome;
-  outcome.exit_code = child.wait();
-  outcome.out = child.out();
-  outcome.err = child.err();
-  if (std::filesystem::exists(path)) outcome.result = json::parse(testing::slurp(path));
-  std::filesystem::remove(path);
-  return outcome;
-}
-
-double ms(const json& seconds) { return seconds.get<double>() * 1e3; }
 
 // Acceptance: the timing reference. Tolerances are on medians, which a busy machine moves far
 // less than tails.

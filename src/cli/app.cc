@@ -9,12 +9,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "engines/openai.h"
 #include "engines/registry.h"
 #include "metrics/summary.h"
+#include "metrics/sweep.h"
 #include "report/report.h"
 #include "runner/discovery.h"
 #include "runner/runner.h"
@@ -81,22 +83,166 @@ std::string default_output_path(std::string_view engine) {
 
 namespace {
 
-// Counts finished requests for the progress line while keeping every record.
-class ProgressSink final : public RecordSink {
+// Receives records from the worker threads and hands them to one background thread, which
+// derives each request's figures, folds them into the level's and the run's aggregators and
+// appends the request to the spill file (and the CSV). Workers only move a record into a
+// queue, so formatting never runs on a measuring thread, and memory stays bounded however
+// long the run.
+class ResultSink final : public RecordSink {
  public:
+  ResultSink(std::filesystem::path spill, std::optional<std::filesystem::path> csv,
+             metrics::AggregatorOptions options)
+      : spill_path_(std::move(spill)), csv_path_(std::move(csv)), options_(std::move(options)) {}
+
+  ~ResultSink() override { stop_thread(); }
+
+  // Opens the output files; throws CommandError when they cannot be written.
+  void open() {
+    std::error_code ec;
+    if (spill_path_.has_parent_path()) {
+      std::filesystem::create_directories(spill_path_.parent_path(), ec);
+    }
+    spill_.open(spill_path_, std::ios::binary | std::ios::trunc);
+    if (!spill_) throw CommandError{kExitUsage, "cannot write " + spill_path_.string()};
+    if (csv_path_) {
+      if (csv_path_->has_parent_path())
+        std::filesystem::create_directories(csv_path_->parent_path(), ec);
+      csv_.open(csv_tmp(), std::ios::binary | std::ios::trunc);
+      if (!csv_) throw CommandError{kExitUsage, "cannot write " + csv_path_->string()};
+      csv_ << report::requests_csv_header();
+    }
+    thread_ = std::thread([this] { drain(); });
+  }
+
+  void begin(TimePoint origin) override {
+    std::lock_guard lock(mutex_);
+    if (!run_) {
+      origin_ = origin;
+      run_.emplace(origin, options_);
+    }
+    level_.emplace(origin, options_);
+  }
+
   void consume(RequestRecord&& record) override {
     if (!record.ok()) failed_.fetch_add(1, std::memory_order_relaxed);
     done_.fetch_add(1, std::memory_order_relaxed);
-    inner_.consume(std::move(record));
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(std::move(record));
+      ++pushed_;
+    }
+    wake_.notify_one();
   }
-  std::uint64_t done() const { return done_.load(std::memory_order_relaxed); }
-  std::uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
-  std::vector<RequestRecord> take() { return inner_.take(); }
+
+  // Waits until every record handed in so far was processed; the level's summary.
+  metrics::RunSummary end_level() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] { return processed_ == pushed_; });
+    return level_ ? level_->finish() : metrics::RunSummary{};
+  }
+
+  // After the last level: the summary over all levels; closes the files.
+  metrics::RunSummary finish_run() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] { return processed_ == pushed_; });
+    metrics::RunSummary summary = run_ ? run_->finish() : metrics::RunSummary{};
+    lock.unlock();
+    stop_thread();
+    spill_.close();
+    if (csv_path_) {
+      csv_.close();
+      std::error_code ec;
+      std::filesystem::rename(csv_tmp(), *csv_path_, ec);
+      if (ec)
+        throw CommandError{kExitUsage, "cannot write " + csv_path_->string() + ": " + ec.message()};
+    }
+    return summary;
+  }
+
+  [[nodiscard]] TimePoint origin() const { return origin_; }
+  [[nodiscard]] std::uint64_t done() const { return done_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
 
  private:
-  runner::MemorySink inner_;
+  std::filesystem::path csv_tmp() const {
+    return csv_path_->string() + ".tmp." + std::to_string(::getpid());
+  }
+
+  void stop_thread() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void drain() {
+    std::vector<RequestRecord> batch;
+    std::string lines;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        batch.swap(queue_);
+      }
+      lines.clear();
+      std::string rows;
+      for (const RequestRecord& r : batch) {
+        const metrics::RequestMetrics m = metrics::derive(r, options_.forced_length);
+        {
+          std::lock_guard lock(mutex_);  // begin() may swap the level aggregator
+          run_->add(r, m);
+          level_->add(r, m);
+        }
+        lines += report::record_json_line(r, m, origin_);
+        lines += '\n';
+        if (csv_path_) rows += report::requests_csv_row(r, m);
+      }
+      spill_ << lines;
+      if (csv_path_) csv_ << rows;
+      spill_.flush();  // a crash loses at most the batch in hand
+      {
+        std::lock_guard lock(mutex_);
+        processed_ += batch.size();
+      }
+      batch.clear();
+      idle_.notify_all();
+    }
+  }
+
+  std::filesystem::path spill_path_;
+  std::optional<std::filesystem::path> csv_path_;
+  metrics::AggregatorOptions options_;
+  std::ofstream spill_;
+  std::ofstream csv_;
+  TimePoint origin_{};
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  std::vector<RequestRecord> queue_;
+  std::uint64_t pushed_ = 0, processed_ = 0;
+  bool stopping_ = false;
+  std::optional<metrics::Aggregator> run_;
+  std::optional<metrics::Aggregator> level_;
+  std::thread thread_;
+
   std::atomic<std::uint64_t> done_{0};
   std::atomic<std::uint64_t> failed_{0};
+};
+
+Duration seconds(double s) {
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
+}
+
+// One load level to execute.
+struct LevelPlan {
+  std::string kind;                // synchronous | throughput | rate | concurrency | run
+  std::optional<double> rate;      // open loop at this constant rate
+  std::optional<int> concurrency;  // closed loop with this many users
+  bool scheduled = false;          // open loop from the job's arrival process or trace
 };
 
 }  // namespace
@@ -128,12 +274,8 @@ int run_benchmark(const BenchmarkJob& job) {
   const ResolvedRunSpec& spec = job.spec;
   auto url = net::parse_url(spec.url);
   if (!url) throw CommandError{kExitUsage, url.error().message};
-
   net::TlsOptions tls;
   tls.verify = spec.tls_verify;
-  if (auto reachable = net::probe_reachable(*url, std::chrono::seconds(5), tls); !reachable) {
-    throw CommandError{kExitUnreachable, reachable.error().message};
-  }
 
   auto kind = engines::parse_engine_kind(spec.engine);
   if (!kind) throw CommandError{kExitUsage, kind.error().message};
@@ -161,21 +303,15 @@ int run_benchmark(const BenchmarkJob& job) {
   workload_options.seed = spec.seed;
   const workload::SyntheticWorkload workload(workload_options);
 
-  runner::RunOptions run_options;
-  run_options.url = *url;
-  run_options.concurrency = spec.concurrency;
-  run_options.requests = spec.requests;
-  if (spec.duration) {
-    run_options.duration =
-        std::chrono::duration_cast<Duration>(std::chrono::duration<double>(*spec.duration));
-  }
-  run_options.threads = spec.threads;
-  run_options.timeouts = job.timeouts;
-  run_options.tls = tls;
-
-  SteadyClockSource clock;
-  ProgressSink sink;
-  runner::Runner runner(run_options, *engine, workload, sink, clock);
+  const bool forced = spec.ignore_eos && forces_exact_length(spec.engine);
+  metrics::AggregatorOptions aggregation;
+  aggregation.forced_length = forced;
+  aggregation.slos = job.slos;
+  aggregation.window = spec.window;
+  const std::filesystem::path spill =
+      job.output_json.string() + ".requests.partial." + std::to_string(::getpid());
+  ResultSink sink(spill, job.requests_csv, aggregation);
+  sink.open();
 
   report::RunReport report;
   report.context.tool_version = LLMBENCH_VERSION;
@@ -188,7 +324,15 @@ int run_benchmark(const BenchmarkJob& job) {
   report.spec = spec;
   report.engine = job.engine_info;
 
-  SignalBridge signals([&runner] { runner.cancel(); });
+  // Ctrl-C stops the level in progress and every level after it.
+  std::mutex current_mutex;
+  runner::Runner* current = nullptr;
+  std::atomic<bool> interrupted{false};
+  SignalBridge signals([&] {
+    interrupted = true;
+    std::lock_guard lock(current_mutex);
+    if (current) current->cancel();
+  });
 
   // Live progress on stderr, only for a terminal.
   std::mutex progress_mutex;
@@ -201,39 +345,165 @@ int run_benchmark(const BenchmarkJob& job) {
       std::unique_lock lock(progress_mutex);
       while (!progress_cv.wait_for(lock, std::chrono::milliseconds(500),
                                    [&] { return progress_stop; })) {
-        const std::string total = spec.requests ? std::to_string(*spec.requests) : "?";
-        std::cerr << fmt::format("\r{} / {} requests done, {} failed   ", sink.done(), total,
-                                 sink.failed())
+        std::cerr << fmt::format("\r{} requests done, {} failed   ", sink.done(), sink.failed())
                   << std::flush;
       }
       std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
     });
   }
-
-  auto times = runner.run();
-  if (show_progress) {
+  auto stop_progress = [&] {
+    if (!show_progress) return;
     {
       std::lock_guard lock(progress_mutex);
       progress_stop = true;
     }
     progress_cv.notify_all();
     progress.join();
-  }
-  if (!times) throw CommandError{kExitUnreachable, times.error().message};
+  };
 
-  report.origin = times->started;
-  report.interrupted = times->cancelled || signals.fired();
-  report.records = sink.take();
-  report.per_request.reserve(report.records.size());
-  const bool forced = spec.ignore_eos && forces_exact_length(spec.engine);
-  for (const RequestRecord& r : report.records) {
-    report.per_request.push_back(metrics::derive(r, forced));
+  const bool open_loop = spec.load_mode == "open_loop";
+  SteadyClockSource clock;
+  std::uint64_t next_id = 0;
+  std::string stop_reason = "completed";
+
+  auto run_level = [&](const LevelPlan& plan) -> report::LevelReport {
+    runner::RunOptions options;
+    options.url = *url;
+    options.threads = spec.threads;
+    options.timeouts = job.timeouts;
+    options.tls = tls;
+    options.warmup = job.warmup;
+    options.cooldown = job.cooldown;
+    options.retry = job.retry;
+    options.error_limit = job.error_limit;
+    options.level = static_cast<std::uint32_t>(report.levels.size());
+    options.first_id = next_id;
+    options.seed = workload::mix_seed(spec.seed, options.level);
+    std::vector<double> offsets;
+    if (plan.rate || plan.scheduled) {
+      if (plan.scheduled && !job.trace.empty()) {
+        for (const double t : job.trace) {
+          if (spec.requests && offsets.size() >= *spec.requests) break;
+          if (spec.duration && t >= *spec.duration) break;
+          offsets.push_back(t);
+        }
+      } else {
+        workload::ArrivalOptions arrival = job.arrival.value_or(workload::ArrivalOptions{});
+        if (plan.rate) arrival.rates = {workload::RatePoint{0, *plan.rate}};
+        arrival.seed = workload::mix_seed(spec.seed, 1000 + options.level);
+        auto built = workload::build_schedule(arrival, spec.requests, spec.duration);
+        if (!built) throw CommandError{kExitUsage, built.error().message};
+        offsets = std::move(*built);
+      }
+      options.schedule.reserve(offsets.size());
+      for (const double t : offsets) options.schedule.push_back(seconds(t));
+      if (spec.duration) options.duration = seconds(*spec.duration);
+    } else {
+      options.concurrency = plan.concurrency.value_or(spec.concurrency);
+      options.threads = std::min(spec.threads, options.concurrency);
+      options.requests = spec.requests;
+      if (spec.duration) options.duration = seconds(*spec.duration);
+    }
+    runner::Runner runner(options, *engine, workload, sink, clock);
+    {
+      std::lock_guard lock(current_mutex);
+      current = &runner;
+    }
+    if (interrupted) runner.cancel();
+    auto times = runner.run();
+    {
+      std::lock_guard lock(current_mutex);
+      current = nullptr;
+    }
+    if (!times) {
+      stop_progress();
+      throw CommandError{kExitUnreachable, times.error().message};
+    }
+    report::LevelReport level;
+    level.index = options.level;
+    level.kind = plan.kind;
+    level.offered_rate = plan.rate;
+    if (!plan.rate && !plan.scheduled) level.concurrency = options.concurrency;
+    level.stop_reason =
+        interrupted ? "interrupted" : std::string(runner::to_string(times->stop_reason));
+    level.summary = sink.end_level();
+    level.summary.client =
+        metrics::assess_client(times->worker_cpu, times->process_cpu, level.summary.schedule_lag,
+                               plan.rate || plan.scheduled);
+    next_id += times->requests_started;
+    if (level.stop_reason != "completed") stop_reason = level.stop_reason;
+    return level;
+  };
+
+  std::vector<LevelPlan> plans;
+  if (spec.load_mode == "sweep") {
+    plans = {{"synchronous", std::nullopt, 1, false},
+             {"throughput", std::nullopt, spec.concurrency, false}};
+  } else if (spec.load_mode == "concurrency_steps") {
+    for (const int c : spec.concurrency_levels)
+      plans.push_back({"concurrency", std::nullopt, c, false});
+  } else if (open_loop) {
+    // A constant rate, or the job's rate schedule / trace as it stands.
+    const bool as_given = !job.trace.empty() || !spec.rate;
+    plans.push_back({"run", as_given ? std::nullopt : spec.rate, std::nullopt, true});
+  } else {
+    plans.push_back({"run", std::nullopt, spec.concurrency, false});
   }
-  report.summary = metrics::summarize(report.records, times->started, forced);
+  for (std::size_t i = 0; i < plans.size() && stop_reason == "completed"; ++i) {
+    report.levels.push_back(run_level(plans[i]));
+    if (spec.load_mode == "sweep" && i == 1) {
+      const double low = report.levels[0].summary.completion_rate;
+      const double high = report.levels[1].summary.completion_rate;
+      for (const double rate : metrics::sweep_rates(low, high, spec.sweep_steps)) {
+        plans.push_back({"rate", rate, std::nullopt, false});
+      }
+    }
+  }
+  stop_progress();
+
+  report.origin = sink.origin();
+  report.interrupted = interrupted || stop_reason == "interrupted";
+  report.stop_reason = report.interrupted ? "interrupted" : stop_reason;
+  report.summary = sink.finish_run();
+  report.requests_jsonl = spill;
+  // The whole run's client health: the worst of its levels.
+  for (const report::LevelReport& level : report.levels) {
+    metrics::ClientHealth& all = report.summary.client;
+    const metrics::ClientHealth& one = level.summary.client;
+    all.worker_cpu.resize(std::max(all.worker_cpu.size(), one.worker_cpu.size()), 0);
+    for (std::size_t w = 0; w < one.worker_cpu.size(); ++w) {
+      all.worker_cpu[w] = std::max(all.worker_cpu[w], one.worker_cpu[w]);
+    }
+    all.process_cpu = std::max(all.process_cpu, one.process_cpu);
+    if (one.client_bound && !all.client_bound) {
+      all.client_bound = true;
+      all.reason = one.reason;
+    }
+  }
+  if (spec.load_mode == "sweep") {
+    std::vector<metrics::LevelOutcome> levels;
+    for (const report::LevelReport& level : report.levels) {
+      levels.push_back({level.offered_rate, &level.summary});
+    }
+    report.sweep = metrics::analyze_sweep(levels);
+  }
+  if (report.levels.size() == 1 && spec.load_mode != "sweep" &&
+      spec.load_mode != "concurrency_steps") {
+    report.levels.clear();  // a single run: its summary is the run's
+  }
+
   if (!forces_exact_length(spec.engine)) {
     report.warnings.push_back(spec.engine +
                               " cannot be told to ignore end-of-sequence: output "
                               "lengths are whatever it generated (see output_tokens per request)");
+  }
+  if (report.summary.client.client_bound) {
+    report.warnings.push_back("client-bound: " + report.summary.client.reason);
+  }
+  if (report.stop_reason == "max_error_rate" && job.error_limit) {
+    report.warnings.push_back(fmt::format(
+        "stopped early: more than {:.0f}% of the last {} requests failed (--max-error-rate)",
+        job.error_limit->max_rate * 100, job.error_limit->window));
   }
   if (report.summary.requests > 0 && report.summary.failed == report.summary.requests) {
     report.warnings.push_back("every request failed; see the errors above and in the result file");
@@ -241,17 +511,23 @@ int run_benchmark(const BenchmarkJob& job) {
 
   if (!job.quiet) report::print_summary(std::cout, report);
 
-  auto write = [&](const std::filesystem::path& path, const std::string& content) {
-    if (auto written = report::write_file_atomically(path, content); !written) {
+  if (auto written = report::write_json(report, job.output_json); !written) {
+    throw CommandError{kExitUsage, written.error().message};
+  }
+  std::error_code ec;
+  std::filesystem::remove(spill, ec);
+  if (!job.quiet) std::cout << "wrote " << job.output_json.string() << "\n";
+  if (job.requests_csv && !job.quiet) std::cout << "wrote " << job.requests_csv->string() << "\n";
+  if (job.summary_csv) {
+    if (auto written = report::write_file_atomically(*job.summary_csv, report::summary_csv(report));
+        !written) {
       throw CommandError{kExitUsage, written.error().message};
     }
-    if (!job.quiet) std::cout << "wrote " << path.string() << "\n";
-  };
-  write(job.output_json, report::to_json(report));
-  if (job.requests_csv) write(*job.requests_csv, report::requests_csv(report));
-  if (job.summary_csv) write(*job.summary_csv, report::summary_csv(report));
+    if (!job.quiet) std::cout << "wrote " << job.summary_csv->string() << "\n";
+  }
   std::cout << std::flush;
-  return report.interrupted ? kExitInterrupted : kExitOk;
+  if (report.interrupted) return kExitInterrupted;
+  return report.stop_reason == "max_error_rate" ? kExitCheckFailed : kExitOk;
 }
 
 }  // namespace llmbench::cli

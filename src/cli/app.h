@@ -12,7 +12,10 @@
 #include "core/clock.h"
 #include "core/engine_info.h"
 #include "core/run_spec.h"
+#include "metrics/slo.h"
 #include "net/http_client.h"
+#include "runner/runner.h"
+#include "workload/arrival.h"
 
 namespace llmbench::cli {
 
@@ -37,6 +40,14 @@ struct BenchmarkJob {
   std::optional<std::string> keep_alive;  // Ollama
   std::vector<net::Header> headers;       // from an engine config
   net::Timeouts timeouts;
+  // Open loop (spec.load_mode "open_loop"): the arrival process, or a trace's offsets.
+  std::optional<workload::ArrivalOptions> arrival;
+  std::vector<double> trace;
+  runner::PhaseLimit warmup;
+  runner::PhaseLimit cooldown;
+  runner::RetryPolicy retry;
+  std::optional<runner::ErrorLimit> error_limit;
+  std::vector<metrics::Slo> slos;
   std::optional<std::string> api_key;  // never printed or written
   std::vector<std::string> command_line;
   std::filesystem::path output_json;

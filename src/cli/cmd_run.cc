@@ -1,6 +1,7 @@
 // `llmbench run`: one benchmark run against an engine.
 
 #include <algorithm>
+#include <charconv>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -21,7 +22,22 @@ struct RunArgs {
   std::string api;  // empty: the engine's default (native where it has a native route)
   std::string keep_alive;
   std::string model;
-  int concurrency = 1;
+  std::string concurrency = "1";
+  std::optional<double> rate;
+  std::string arrival = "poisson";
+  double burstiness = 1;
+  std::string rate_schedule;
+  std::string trace;
+  bool sweep = false;
+  int sweep_steps = 8;
+  std::string warmup;
+  std::string cooldown;
+  int retries = 0;
+  std::string retry_backoff = "100ms";
+  std::optional<double> max_error_rate;
+  std::size_t error_window = 100;
+  std::string slo;
+  std::string window = "1s";
   std::optional<std::uint64_t> requests;
   std::string duration;
   std::int64_t prompt_tokens = 128;
@@ -92,6 +108,10 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
       "  llmbench run --url http://localhost:11434 --model llama3.2 --api openai-chat --duration "
       "60s\n"
       "  llmbench run --url http://localhost:8080 --no-stream --concurrency 4 --output r.json\n"
+      "  llmbench run --url http://localhost:8000 --rate 20 --arrival poisson --duration 2m \\\n"
+      "      --warmup 15s --slo ttft:p99<=500ms,tpot:p90<=50ms     # open loop, goodput\n"
+      "  llmbench run --url http://localhost:8000 --sweep --duration 30s   # find the max rate\n"
+      "  llmbench run --url http://localhost:8000 --concurrency 1,8,32,128 --requests 200\n"
       "  llmbench run --config configs/engines --engine vllm --requests 100   # a configured "
       "engine\n");
   cmd->add_option(
@@ -110,7 +130,47 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
   cmd->add_option("--keep-alive", args->keep_alive,
                   "Ollama: keep the model loaded this long after each request (e.g. 30m)");
   cmd->add_option("--model", args->model, "Model name (default: first of GET /v1/models)");
-  cmd->add_option("--concurrency,-c", args->concurrency, "Closed loop: requests in flight")
+  cmd->add_option("--concurrency,-c", args->concurrency,
+                  "Closed loop: requests in flight; a list (1,4,16) runs one level per entry; "
+                  "with --sweep, the throughput level's concurrency (default 64)")
+      ->capture_default_str();
+  cmd->add_option("--rate", args->rate,
+                  "Open loop: requests per second, sent on schedule whatever the engine does")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--arrival", args->arrival, "Open loop: constant|poisson|gamma")
+      ->capture_default_str();
+  cmd->add_option("--burstiness", args->burstiness,
+                  "Gamma shape: < 1 burstier than Poisson, > 1 more regular")
+      ->capture_default_str();
+  cmd->add_option("--rate-schedule", args->rate_schedule,
+                  "Open loop: piecewise-linear rate TIME:RATE,… e.g. \"0:10,30s:50,60s:10\" "
+                  "(ramp 10→50 req/s over 30 s, down to 10 by 60 s, then held)");
+  cmd->add_option("--trace", args->trace,
+                  "Open loop: replay arrival times (seconds, one per line) from this file");
+  cmd->add_flag("--sweep", args->sweep,
+                "Sweep: a synchronous level, a throughput level, then --sweep-steps open-loop "
+                "rates between them; reports the maximum sustainable rate and the knee");
+  cmd->add_option("--sweep-steps", args->sweep_steps, "Rate levels of a sweep")
+      ->capture_default_str();
+  cmd->add_option("--warmup", args->warmup,
+                  "Leave the first requests out of the statistics: a duration (10s) or a count");
+  cmd->add_option("--cooldown", args->cooldown,
+                  "Leave the last requests out of the statistics: a duration (5s) or a count");
+  cmd->add_option("--retries", args->retries,
+                  "Retry connect errors, 429 and 502/503/504 up to N times (exponential back-off "
+                  "with jitter, honouring Retry-After); counted in the result")
+      ->capture_default_str();
+  cmd->add_option("--retry-backoff", args->retry_backoff, "First back-off of --retries")
+      ->capture_default_str();
+  cmd->add_option("--max-error-rate", args->max_error_rate,
+                  "Stop the run when more than this fraction (0..1) of the last --error-window "
+                  "requests failed");
+  cmd->add_option("--error-window", args->error_window, "Requests in the --max-error-rate window")
+      ->capture_default_str();
+  cmd->add_option("--slo", args->slo,
+                  "Service-level objectives, e.g. ttft:p99<=200ms,tpot:p90<=50ms: each is checked "
+                  "and goodput counts requests meeting all");
+  cmd->add_option("--window", args->window, "Width of the time-series windows")
       ->capture_default_str();
   cmd->add_option("--requests,-n", args->requests,
                   "Stop after this many requests (default 100 when --duration is not given)");
@@ -174,7 +234,43 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
         throw CommandError{kExitUsage, "--api: " + api.error().message};
       }
     }
-    if (a.concurrency < 1) throw CommandError{kExitUsage, "--concurrency must be at least 1"};
+    std::vector<int> concurrency_levels;
+    {
+      std::string_view rest = a.concurrency;
+      while (!rest.empty()) {
+        const std::size_t comma = rest.find(',');
+        const std::string item(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        int value = 0;
+        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+        if (ec != std::errc{} || end != item.data() + item.size() || value < 1) {
+          throw CommandError{kExitUsage, "--concurrency: '" + item +
+                                             "' is not a whole number ≥ 1 (give N or a list "
+                                             "like 1,4,16)"};
+        }
+        concurrency_levels.push_back(value);
+      }
+      if (concurrency_levels.empty()) throw CommandError{kExitUsage, "--concurrency is empty"};
+    }
+    const bool open_loop = a.rate || !a.rate_schedule.empty() || !a.trace.empty();
+    if ((a.rate ? 1 : 0) + (a.rate_schedule.empty() ? 0 : 1) + (a.trace.empty() ? 0 : 1) > 1) {
+      throw CommandError{kExitUsage, "give one of --rate, --rate-schedule and --trace"};
+    }
+    if (a.sweep && open_loop) {
+      throw CommandError{kExitUsage,
+                         "--sweep chooses its own rates: drop --rate/--rate-schedule/--trace"};
+    }
+    if (concurrency_levels.size() > 1 && (open_loop || a.sweep)) {
+      throw CommandError{kExitUsage,
+                         "a --concurrency list is a closed-loop run; it cannot be combined with "
+                         "--rate, --rate-schedule, --trace or --sweep"};
+    }
+    if (a.sweep && a.sweep_steps < 1) throw CommandError{kExitUsage, "--sweep-steps must be ≥ 1"};
+    if (a.retries < 0) throw CommandError{kExitUsage, "--retries must be ≥ 0"};
+    if (a.max_error_rate && !(*a.max_error_rate >= 0 && *a.max_error_rate < 1)) {
+      throw CommandError{kExitUsage, "--max-error-rate is a fraction in [0, 1), e.g. 0.1 for 10%"};
+    }
+    if (a.error_window < 1) throw CommandError{kExitUsage, "--error-window must be ≥ 1"};
     if (a.max_tokens < 1) throw CommandError{kExitUsage, "--max-tokens must be at least 1"};
     if (a.prompt_tokens < 1) throw CommandError{kExitUsage, "--prompt-tokens must be at least 1"};
     if (a.requests && *a.requests == 0)
@@ -184,12 +280,96 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
     ResolvedRunSpec& spec = job.spec;
     spec.url = url->to_string();
     spec.engine_requested = a.engine;
-    spec.concurrency = a.concurrency;
+    spec.concurrency = concurrency_levels.front();
+    if (a.sweep && cmd->count("--concurrency") == 0) spec.concurrency = 64;
     spec.requests = a.requests;
     if (!a.duration.empty()) spec.duration = to_seconds(duration_option("--duration", a.duration));
-    if (!spec.requests && !spec.duration) spec.requests = 100;
+    if (!spec.requests && !spec.duration) {
+      if (a.sweep) {
+        spec.duration = 30;
+      } else if (a.trace.empty()) {
+        spec.requests = 100;
+      }
+    }
+    spec.load_mode = a.sweep                         ? "sweep"
+                     : open_loop                     ? "open_loop"
+                     : concurrency_levels.size() > 1 ? "concurrency_steps"
+                                                     : "closed_loop";
+    if (concurrency_levels.size() > 1) spec.concurrency_levels = concurrency_levels;
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    spec.threads = std::min(a.threads > 0 ? a.threads : cores, a.concurrency);
+    const int most_users =
+        a.sweep ? spec.concurrency
+                : *std::max_element(concurrency_levels.begin(), concurrency_levels.end());
+    spec.threads = a.threads > 0 ? a.threads : cores;
+    if (!open_loop) spec.threads = std::min(spec.threads, most_users);
+    if (open_loop || a.sweep) {
+      auto kind = workload::parse_arrival_kind(a.arrival);
+      if (!kind) throw CommandError{kExitUsage, "--arrival: " + kind.error().message};
+      if (!(a.burstiness > 0)) throw CommandError{kExitUsage, "--burstiness must be > 0"};
+      spec.arrival = a.arrival;
+      spec.burstiness = a.burstiness;
+      workload::ArrivalOptions arrival;
+      arrival.kind = *kind;
+      arrival.burstiness = a.burstiness;
+      arrival.seed = a.seed;
+      if (a.rate) arrival.rates = {workload::RatePoint{0, *a.rate}};
+      if (!a.rate_schedule.empty()) {
+        auto points = workload::parse_rate_schedule(a.rate_schedule);
+        if (!points) throw CommandError{kExitUsage, points.error().message};
+        arrival.rates = *points;
+      }
+      spec.rate = a.rate;
+      spec.rate_schedule = a.rate_schedule;
+      job.arrival = arrival;
+    }
+    if (!a.trace.empty()) {
+      auto trace = workload::load_trace(a.trace);
+      if (!trace) throw CommandError{kExitUsage, "--trace: " + trace.error().message};
+      job.trace = std::move(*trace);
+      spec.trace = a.trace;
+    }
+    if (a.sweep) spec.sweep_steps = a.sweep_steps;
+    auto phase = [&](std::string_view option, const std::string& text) {
+      runner::PhaseLimit limit;
+      if (text.empty()) return limit;
+      if (text.find_first_not_of("0123456789") == std::string::npos) {
+        limit.requests = std::stoull(text);
+      } else {
+        limit.time = duration_option(option, text);
+      }
+      return limit;
+    };
+    job.warmup = phase("--warmup", a.warmup);
+    job.cooldown = phase("--cooldown", a.cooldown);
+    if (!open_loop && !spec.duration && job.cooldown.time) {
+      throw CommandError{kExitUsage,
+                         "--cooldown " + a.cooldown +
+                             ": a closed-loop run limited by --requests has no known end time; "
+                             "give the cool-down as a request count, or use --duration"};
+    }
+    if (!open_loop && !spec.requests && job.cooldown.requests) {
+      throw CommandError{kExitUsage, "--cooldown " + a.cooldown +
+                                         ": a request count needs --requests (or give a duration)"};
+    }
+    spec.warmup = a.warmup;
+    spec.cooldown = a.cooldown;
+    job.retry.max_retries = a.retries;
+    job.retry.base = duration_option("--retry-backoff", a.retry_backoff);
+    spec.retries = a.retries;
+    spec.retry_backoff = to_seconds(job.retry.base);
+    if (a.max_error_rate) {
+      job.error_limit = runner::ErrorLimit{*a.max_error_rate, a.error_window};
+      spec.max_error_rate = a.max_error_rate;
+      spec.error_window = a.error_window;
+    }
+    if (!a.slo.empty()) {
+      auto slos = metrics::parse_slos(a.slo);
+      if (!slos) throw CommandError{kExitUsage, slos.error().message};
+      job.slos = std::move(*slos);
+      spec.slo = a.slo;
+    }
+    spec.window = to_seconds(duration_option("--window", a.window));
+    if (!(spec.window > 0)) throw CommandError{kExitUsage, "--window must be > 0"};
     spec.prompt_tokens = a.prompt_tokens;
     spec.max_tokens = a.max_tokens;
     spec.stream = a.stream;

@@ -119,6 +119,9 @@ struct RequestRecord {
 class RecordSink {
  public:
   virtual ~RecordSink() = default;
+  // Called once by the runner before the first record, with the instant the run's
+  // timestamps count from (the schedule's zero in an open-loop run).
+  virtual void begin(TimePoint /*origin*/) {}
   virtual void consume(RequestRecord&& record) = 0;
 };
 

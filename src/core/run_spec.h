@@ -16,8 +16,24 @@ struct ResolvedRunSpec {
   std::string engine_requested;  // what the user asked for ("auto", "vllm"…)
   std::string api;               // "completions" or "chat"
   std::string model;
+  // closed_loop | open_loop | concurrency_steps | sweep
   std::string load_mode = "closed_loop";
-  int concurrency = 1;
+  int concurrency = 1;                  // closed loop; a sweep's throughput level
+  std::vector<int> concurrency_levels;  // concurrency_steps: one level per entry
+  std::optional<double> rate;           // open loop: req/s (absent with a schedule or trace)
+  std::string arrival;                  // constant | poisson | gamma (open loop)
+  double burstiness = 1;                // gamma shape
+  std::string rate_schedule;            // as given: "0:10,30s:50"
+  std::string trace;                    // path of a trace of arrival times
+  int sweep_steps = 0;                  // sweep: open-loop levels after the two baselines
+  std::string warmup;                   // as given: a duration ("10s") or a request count
+  std::string cooldown;
+  int retries = 0;
+  double retry_backoff = 0;  // s, base of the exponential back-off
+  std::optional<double> max_error_rate;
+  std::size_t error_window = 0;
+  std::string slo;    // as given
+  double window = 1;  // s, time-series window
   std::optional<std::uint64_t> requests;
   std::optional<double> duration;  // s
   int threads = 1;

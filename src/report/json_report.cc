@@ -1,3 +1,4 @@
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "report/report.h"
@@ -20,7 +21,16 @@ Json stats_json(const metrics::Stats& s) {
   j["p99"] = s.p99;
   j["p99.9"] = s.p999;
   j["max"] = s.max;
+  j["exact"] = s.exact;
   return j;
+}
+
+Json percentiles_json(const metrics::Histogram& h) {
+  if (h.count() == 0) return nullptr;
+  return {{"count", h.count()},
+          {"p50", h.quantile(0.50)},
+          {"p90", h.quantile(0.90)},
+          {"p99", h.quantile(0.99)}};
 }
 
 template <class T>
@@ -37,6 +47,21 @@ Json spec_json(const ResolvedRunSpec& s) {
   j["model"] = s.model;
   j["load_mode"] = s.load_mode;
   j["concurrency"] = s.concurrency;
+  j["concurrency_levels"] = s.concurrency_levels;
+  j["rate"] = optional_json(s.rate);
+  j["arrival"] = s.arrival.empty() ? Json(nullptr) : Json(s.arrival);
+  j["burstiness"] = s.burstiness;
+  j["rate_schedule"] = s.rate_schedule.empty() ? Json(nullptr) : Json(s.rate_schedule);
+  j["trace"] = s.trace.empty() ? Json(nullptr) : Json(s.trace);
+  j["sweep_steps"] = s.sweep_steps;
+  j["warmup"] = s.warmup.empty() ? Json(nullptr) : Json(s.warmup);
+  j["cooldown"] = s.cooldown.empty() ? Json(nullptr) : Json(s.cooldown);
+  j["retries"] = s.retries;
+  j["retry_backoff"] = s.retry_backoff;
+  j["max_error_rate"] = optional_json(s.max_error_rate);
+  j["error_window"] = s.error_window;
+  j["slo"] = s.slo.empty() ? Json(nullptr) : Json(s.slo);
+  j["window"] = s.window;
   j["requests"] = optional_json(s.requests);
   j["duration"] = optional_json(s.duration);
   j["threads"] = s.threads;
@@ -58,6 +83,9 @@ Json record_json(const RequestRecord& r, const metrics::RequestMetrics& m, TimeP
   auto at = [origin](TimePoint t) { return to_seconds(t - origin); };
   Json j;
   j["id"] = r.id;
+  j["level"] = r.level;
+  j["phase"] = std::string(to_string(r.phase));
+  j["retries"] = r.retries;
   j["prompt_tokens"] = optional_json(r.usage.prompt_tokens);
   j["prompt_tokens_target"] = r.prompt_tokens_target;
   j["output_tokens"] = m.output_tokens;
@@ -71,6 +99,9 @@ Json record_json(const RequestRecord& r, const metrics::RequestMetrics& m, TimeP
   j["ttft"] = optional_json(m.ttft);
   j["e2e_latency"] = optional_json(m.e2e);
   j["tpot"] = optional_json(m.tpot);
+  j["ttft_sched"] = optional_json(m.ttft_sched);
+  j["e2e_sched"] = optional_json(m.e2e_sched);
+  j["schedule_lag"] = optional_json(m.schedule_lag);
   j["itl"] = m.itl;
   Json native = Json::object();
   for (const metrics::NativeComparison& c : m.native) {
@@ -110,6 +141,79 @@ Json record_json(const RequestRecord& r, const metrics::RequestMetrics& m, TimeP
   return j;
 }
 
+Json summary_json(const metrics::RunSummary& s) {
+  Json summary;
+  summary["requests"] = s.requests;
+  summary["succeeded"] = s.succeeded;
+  summary["failed"] = s.failed;
+  summary["duration"] = s.duration;
+  summary["ttft"] = stats_json(s.ttft);
+  summary["itl"] = stats_json(s.itl);
+  summary["tpot"] = stats_json(s.tpot);
+  summary["e2e_latency"] = stats_json(s.e2e);
+  summary["ttft_sched"] = stats_json(s.ttft_sched);
+  summary["e2e_sched"] = stats_json(s.e2e_sched);
+  summary["schedule_lag"] = stats_json(s.schedule_lag);
+  summary["warmup_requests"] = s.warmup_requests;
+  summary["cooldown_requests"] = s.cooldown_requests;
+  summary["total_token_throughput"] = s.total_token_throughput;
+  summary["completion_rate"] = s.completion_rate;
+  summary["mean_concurrency"] = s.mean_concurrency;
+  summary["retries"] = s.retries;
+  summary["requests_retried"] = s.requests_retried;
+  summary["goodput"] = optional_json(s.goodput);
+  summary["good_requests"] = s.good_requests;
+  Json slos = Json::array();
+  for (const metrics::SloResult& r : s.slos) {
+    slos.push_back({{"objective", metrics::to_string(r.slo)},
+                    {"metric", r.slo.metric},
+                    {"percentile", r.slo.percentile},
+                    {"threshold", r.slo.threshold},
+                    {"actual", r.actual},
+                    {"met", r.met}});
+  }
+  summary["slos"] = std::move(slos);
+  summary["client"] = {{"worker_cpu", s.client.worker_cpu},
+                       {"process_cpu", s.client.process_cpu},
+                       {"client_bound", s.client.client_bound},
+                       {"reason", s.client.reason.empty() ? Json(nullptr) : Json(s.client.reason)}};
+  summary["request_throughput"] = s.request_throughput;
+  summary["output_token_throughput"] = s.output_token_throughput;
+  summary["output_tokens"] = s.output_tokens;
+  summary["prompt_tokens"] = s.prompt_tokens;
+  summary["success_rate"] = s.success_rate;
+  Json errors = Json::object();
+  for (const auto& [category, count] : s.errors) errors[category] = count;
+  summary["errors"] = std::move(errors);
+  summary["output_length_accuracy"] = optional_json(s.output_length_accuracy);
+  summary["output_length_mismatches"] = s.output_length_mismatches;
+  summary["cold_starts"] = s.cold_starts;
+  Json native = Json::object();
+  for (const auto& [name, n] : s.native) {
+    native[name] = {{"native", stats_json(n.native)},
+                    {"client", stats_json(n.client)},
+                    {"delta", stats_json(n.delta)}};
+  }
+  summary["native_vs_client"] = std::move(native);
+  return summary;
+}
+
+Json time_series_json(const metrics::RunSummary& s) {
+  Json windows = Json::array();
+  for (const metrics::TimeWindow& w : s.time_series) {
+    windows.push_back({{"t", w.start},
+                       {"requests_started", w.requests_started},
+                       {"requests_completed", w.requests_completed},
+                       {"requests_failed", w.requests_failed},
+                       {"output_tokens", w.output_tokens},
+                       {"output_token_rate", static_cast<double>(w.output_tokens) / s.window},
+                       {"in_flight", w.busy / s.window},
+                       {"ttft", percentiles_json(w.ttft)},
+                       {"itl", percentiles_json(w.itl)}});
+  }
+  return {{"window", s.window}, {"windows", std::move(windows)}};
+}
+
 }  // namespace
 
 std::string engine_info_json(const EngineInfo& info) {
@@ -134,7 +238,9 @@ std::string request_json(const RequestRecord& record, const metrics::RequestMetr
   return record_json(record, metrics, origin).dump(2) + "\n";
 }
 
-std::string to_json(const RunReport& report) {
+namespace {
+
+Json root_json(const RunReport& report) {
   Json root;
   root["schema_version"] = kSchemaVersion;
   Json context;
@@ -149,46 +255,75 @@ std::string to_json(const RunReport& report) {
   context["seed"] = report.spec.seed;
   context["config"] = spec_json(report.spec);
   context["interrupted"] = report.interrupted;
+  context["stop_reason"] = report.stop_reason;
   context["warnings"] = report.warnings;
   if (report.engine) context["engine"] = Json::parse(engine_info_json(*report.engine));
   root["context"] = std::move(context);
 
-  const metrics::RunSummary& s = report.summary;
-  Json summary;
-  summary["requests"] = s.requests;
-  summary["succeeded"] = s.succeeded;
-  summary["failed"] = s.failed;
-  summary["duration"] = s.duration;
-  summary["ttft"] = stats_json(s.ttft);
-  summary["itl"] = stats_json(s.itl);
-  summary["tpot"] = stats_json(s.tpot);
-  summary["e2e_latency"] = stats_json(s.e2e);
-  summary["request_throughput"] = s.request_throughput;
-  summary["output_token_throughput"] = s.output_token_throughput;
-  summary["output_tokens"] = s.output_tokens;
-  summary["prompt_tokens"] = s.prompt_tokens;
-  summary["success_rate"] = s.success_rate;
-  Json errors = Json::object();
-  for (const auto& [category, count] : s.errors) errors[category] = count;
-  summary["errors"] = std::move(errors);
-  summary["output_length_accuracy"] = optional_json(s.output_length_accuracy);
-  summary["output_length_mismatches"] = s.output_length_mismatches;
-  summary["cold_starts"] = s.cold_starts;
-  Json native = Json::object();
-  for (const auto& [name, n] : s.native) {
-    native[name] = {{"native", stats_json(n.native)},
-                    {"client", stats_json(n.client)},
-                    {"delta", stats_json(n.delta)}};
+  root["summary"] = summary_json(report.summary);
+  root["time_series"] = time_series_json(report.summary);
+  if (!report.levels.empty()) {
+    Json levels = Json::array();
+    for (const LevelReport& level : report.levels) {
+      Json l;
+      l["index"] = level.index;
+      l["kind"] = level.kind;
+      l["offered_rate"] = optional_json(level.offered_rate);
+      l["concurrency"] = optional_json(level.concurrency);
+      l["stop_reason"] = level.stop_reason;
+      l["summary"] = summary_json(level.summary);
+      l["time_series"] = time_series_json(level.summary);
+      levels.push_back(std::move(l));
+    }
+    root["levels"] = std::move(levels);
   }
-  summary["native_vs_client"] = std::move(native);
-  root["summary"] = std::move(summary);
+  if (report.sweep) {
+    root["sweep"] = {{"max_sustainable_rate", optional_json(report.sweep->max_sustainable_rate)},
+                     {"max_sustainable_level", optional_json(report.sweep->max_sustainable_level)},
+                     {"knee_level", optional_json(report.sweep->knee_level)}};
+  }
+  return root;
+}
 
+}  // namespace
+
+std::string to_json(const RunReport& report) {
+  Json root = root_json(report);
   Json requests = Json::array();
   for (std::size_t i = 0; i < report.records.size(); ++i) {
     requests.push_back(record_json(report.records[i], report.per_request[i], report.origin));
   }
   root["requests"] = std::move(requests);
   return root.dump(2) + "\n";
+}
+
+std::string record_json_line(const RequestRecord& record, const metrics::RequestMetrics& metrics,
+                             TimePoint origin) {
+  return record_json(record, metrics, origin).dump();
+}
+
+Expected<void> write_json(const RunReport& report, const std::filesystem::path& path) {
+  if (!report.requests_jsonl) return write_file_atomically(path, to_json(report));
+  std::ifstream requests(*report.requests_jsonl, std::ios::binary);
+  if (!requests) {
+    return make_error(ErrorCode::kIo, "cannot read " + report.requests_jsonl->string());
+  }
+  // Everything but the requests, then the requests copied line by line into the array.
+  std::string head = root_json(report).dump(2);
+  head.pop_back();  // the closing brace
+  while (!head.empty() && head.back() == '\n') head.pop_back();
+  head += ",\n  \"requests\": [";
+  return write_file_atomically(path, [&](std::ostream& out) {
+    out << head;
+    std::string line;
+    bool first = true;
+    while (std::getline(requests, line)) {
+      if (line.empty()) continue;
+      out << (first ? "\n    " : ",\n    ") << line;
+      first = false;
+    }
+    out << (first ? "]\n}\n" : "\n  ]\n}\n");
+  });
 }
 
 }  // namespace llmbench::report

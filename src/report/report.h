@@ -3,6 +3,7 @@
 // metrics/.
 
 #include <filesystem>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -12,10 +13,22 @@
 #include "core/record.h"
 #include "core/run_spec.h"
 #include "metrics/summary.h"
+#include "metrics/sweep.h"
 
 namespace llmbench::report {
 
 inline constexpr int kSchemaVersion = 1;
+
+// One load level of a sweep or of a stepped-concurrency run.
+struct LevelReport {
+  std::uint32_t index = 0;
+  // "synchronous", "throughput", "rate" (sweep); "concurrency" (stepped closed loop).
+  std::string kind;
+  std::optional<double> offered_rate;  // req/s, open-loop levels
+  std::optional<int> concurrency;      // closed-loop levels
+  std::string stop_reason = "completed";
+  metrics::RunSummary summary;
+};
 
 struct RunReport {
   RunContext context;
@@ -23,17 +36,34 @@ struct RunReport {
   std::optional<EngineInfo> engine;  // what the engine said about itself, when asked
   TimePoint origin{};                // steady-clock zero for the raw timestamps written per request
   bool interrupted = false;
+  // completed | interrupted | max_error_rate
+  std::string stop_reason = "completed";
   std::vector<std::string> warnings;
-  metrics::RunSummary summary;
+  metrics::RunSummary summary;      // every measured request of every level
+  std::vector<LevelReport> levels;  // empty for a single-level run
+  std::optional<metrics::SweepAnalysis> sweep;
+  // The requests: in memory (records + per_request, same order), or already written one JSON
+  // object per line (record_json_line) to this file, which bounds memory on long runs.
   std::vector<RequestRecord> records;
-  std::vector<metrics::RequestMetrics> per_request;  // same order as records
+  std::vector<metrics::RequestMetrics> per_request;
+  std::optional<std::filesystem::path> requests_jsonl;
 };
 
-// Whole result as JSON text (schema in docs/results.md).
+// Whole result as JSON text (schema in docs/results.md), requests from `records`.
 std::string to_json(const RunReport& report);
+
+// Writes the result atomically to `path`, copying the requests from `requests_jsonl` when
+// set (streamed, never all in memory), else from `records`.
+Expected<void> write_json(const RunReport& report, const std::filesystem::path& path);
+
+// One request as compact JSON on one line (the `requests[]` element), for streaming.
+std::string record_json_line(const RequestRecord& record, const metrics::RequestMetrics& metrics,
+                             TimePoint origin);
 
 // Per-request CSV, one row per request, fixed columns.
 std::string requests_csv(const RunReport& report);
+std::string requests_csv_header();
+std::string requests_csv_row(const RequestRecord& record, const metrics::RequestMetrics& metrics);
 // Summary CSV in long form: metric,stat,value — a new metric never changes the header.
 std::string summary_csv(const RunReport& report);
 
@@ -51,5 +81,8 @@ std::string engine_info_json(const EngineInfo& info);
 // Writes `content` to `path` atomically: a temporary file in the same folder, then rename,
 // so a reader never sees half a file. Creates missing parent folders.
 Expected<void> write_file_atomically(const std::filesystem::path& path, const std::string& content);
+// The same for content produced piece by piece into the stream.
+Expected<void> write_file_atomically(const std::filesystem::path& path,
+                                     const std::function<void(std::ostream&)>& produce);
 
 }  // namespace llmbench::report

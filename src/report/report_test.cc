@@ -81,15 +81,70 @@ TEST(JsonReport, HasTheDocumentedShape) {
 TEST(CsvReport, FixedHeaderAndQuotedFields) {
   const RunReport report = sample();
   const std::string csv = requests_csv(report);
-  EXPECT_EQ(
-      csv.substr(0, csv.find('\n')),
-      "id,prompt_tokens,prompt_tokens_target,output_tokens,output_tokens_source,max_tokens,"
-      "ttft,e2e_latency,tpot,itl_mean,finish_reason,http_status,error_category,error_message");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "id,level,phase,prompt_tokens,prompt_tokens_target,output_tokens,output_tokens_source,"
+            "max_tokens,ttft,e2e_latency,tpot,itl_mean,ttft_sched,e2e_sched,schedule_lag,retries,"
+            "finish_reason,http_status,error_category,error_message");
+  // The successful request: 1 ms late, so ttft_sched = ttft + 1 ms.
+  EXPECT_NE(csv.find("\n0,0,measure,5,0,2,native,0,0.05,0.061,0.011,0.01,0.051,0.062,0.001,0,"
+                     "length,200,,\n"),
+            std::string::npos)
+      << csv;
   EXPECT_NE(csv.find("\"connect to x:1: refused, \"\"quoted\"\"\""), std::string::npos);
   const std::string summary = summary_csv(report);
   EXPECT_EQ(summary.substr(0, summary.find('\n')), "metric,stat,value");
   EXPECT_NE(summary.find("ttft,p50,0.05\n"), std::string::npos);
   EXPECT_NE(summary.find("errors,connect,1\n"), std::string::npos);
+}
+
+TEST(JsonReport, StreamedRequestsGiveTheSameDocumentAsInMemory) {
+  const RunReport in_memory = sample();
+  RunReport streamed = sample();
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("llmbench_stream_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream spill(dir / "spill.jsonl");
+    for (std::size_t i = 0; i < streamed.records.size(); ++i) {
+      spill << record_json_line(streamed.records[i], streamed.per_request[i], streamed.origin)
+            << "\n";
+    }
+  }
+  streamed.records.clear();
+  streamed.per_request.clear();
+  streamed.requests_jsonl = dir / "spill.jsonl";
+  ASSERT_TRUE(write_json(streamed, dir / "out.json"));
+  std::ifstream in(dir / "out.json");
+  const auto from_file = nlohmann::json::parse(in);
+  EXPECT_EQ(from_file, nlohmann::json::parse(to_json(in_memory)));
+  EXPECT_EQ(from_file["requests"].size(), 2u);
+  // No requests at all is still a valid document.
+  std::ofstream(dir / "spill.jsonl", std::ios::trunc).close();
+  ASSERT_TRUE(write_json(streamed, dir / "empty.json"));
+  std::ifstream empty(dir / "empty.json");
+  EXPECT_TRUE(nlohmann::json::parse(empty)["requests"].empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(JsonReport, LevelsSweepAndTimeSeries) {
+  RunReport report = sample();
+  LevelReport level;
+  level.index = 2;
+  level.kind = "rate";
+  level.offered_rate = 12.5;
+  level.summary = report.summary;
+  report.levels = {level};
+  report.sweep = metrics::SweepAnalysis{12.5, 0, 0};
+  const auto j = nlohmann::json::parse(to_json(report));
+  EXPECT_EQ(j["levels"][0]["kind"], "rate");
+  EXPECT_EQ(j["levels"][0]["offered_rate"], 12.5);
+  EXPECT_EQ(j["sweep"]["max_sustainable_rate"], 12.5);
+  EXPECT_EQ(j["time_series"]["window"], 1.0);
+  ASSERT_FALSE(j["time_series"]["windows"].empty());
+  EXPECT_EQ(j["time_series"]["windows"][0]["requests_started"], 1);
+  EXPECT_EQ(j["requests"][0]["phase"], "measure");
+  EXPECT_NEAR(j["requests"][0]["schedule_lag"].get<double>(), 0.001, 1e-9);
+  EXPECT_NEAR(j["summary"]["schedule_lag"]["max"].get<double>(), 0.001, 1e-9);
 }
 
 TEST(TerminalReport, ShowsMillisecondsAndErrors) {

@@ -2,6 +2,7 @@
 #include <fmt/ostream.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -35,26 +36,33 @@ void stats_rows(std::string& out, std::string_view metric, const metrics::Stats&
 
 }  // namespace
 
+std::string requests_csv_header() {
+  return "id,level,phase,prompt_tokens,prompt_tokens_target,output_tokens,output_tokens_source,"
+         "max_tokens,ttft,e2e_latency,tpot,itl_mean,ttft_sched,e2e_sched,schedule_lag,retries,"
+         "finish_reason,http_status,error_category,error_message\n";
+}
+
+std::string requests_csv_row(const RequestRecord& r, const metrics::RequestMetrics& m) {
+  double itl_sum = 0;
+  for (const double gap : m.itl) itl_sum += gap;
+  const std::optional<double> itl_mean =
+      m.itl.empty() ? std::nullopt
+                    : std::optional<double>(itl_sum / static_cast<double>(m.itl.size()));
+  return fmt::format(
+      "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.id, r.level,
+      to_string(r.phase), r.usage.prompt_tokens ? std::to_string(*r.usage.prompt_tokens) : "",
+      r.prompt_tokens_target, m.output_tokens, r.output_tokens_from_engine() ? "native" : "client",
+      r.max_tokens, opt(m.ttft), opt(m.e2e), opt(m.tpot), opt(itl_mean), opt(m.ttft_sched),
+      opt(m.e2e_sched), opt(m.schedule_lag), r.retries, csv_field(r.finish_reason),
+      r.http_status == 0 ? "" : std::to_string(r.http_status),
+      r.error ? std::string(to_string(r.error->category)) : "",
+      r.error ? csv_field(r.error->message) : "");
+}
+
 std::string requests_csv(const RunReport& report) {
-  std::string out =
-      "id,prompt_tokens,prompt_tokens_target,output_tokens,output_tokens_source,max_tokens,"
-      "ttft,e2e_latency,tpot,itl_mean,finish_reason,http_status,error_category,error_message\n";
+  std::string out = requests_csv_header();
   for (std::size_t i = 0; i < report.records.size(); ++i) {
-    const RequestRecord& r = report.records[i];
-    const metrics::RequestMetrics& m = report.per_request[i];
-    double itl_sum = 0;
-    for (const double gap : m.itl) itl_sum += gap;
-    const std::optional<double> itl_mean =
-        m.itl.empty() ? std::nullopt
-                      : std::optional<double>(itl_sum / static_cast<double>(m.itl.size()));
-    out += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.id,
-        r.usage.prompt_tokens ? std::to_string(*r.usage.prompt_tokens) : "", r.prompt_tokens_target,
-        m.output_tokens, r.output_tokens_from_engine() ? "native" : "client", r.max_tokens,
-        opt(m.ttft), opt(m.e2e), opt(m.tpot), opt(itl_mean), csv_field(r.finish_reason),
-        r.http_status == 0 ? "" : std::to_string(r.http_status),
-        r.error ? std::string(to_string(r.error->category)) : "",
-        r.error ? csv_field(r.error->message) : "");
+    out += requests_csv_row(report.records[i], report.per_request[i]);
   }
   return out;
 }
@@ -66,7 +74,19 @@ std::string summary_csv(const RunReport& report) {
   stats_rows(out, "itl", s.itl);
   stats_rows(out, "tpot", s.tpot);
   stats_rows(out, "e2e_latency", s.e2e);
+  if (s.ttft_sched.count > 0) stats_rows(out, "ttft_sched", s.ttft_sched);
+  if (s.e2e_sched.count > 0) stats_rows(out, "e2e_sched", s.e2e_sched);
+  if (s.schedule_lag.count > 0) stats_rows(out, "schedule_lag", s.schedule_lag);
   out += fmt::format("request_throughput,value,{:.9g}\n", s.request_throughput);
+  out += fmt::format("total_token_throughput,value,{:.9g}\n", s.total_token_throughput);
+  out += fmt::format("completion_rate,value,{:.9g}\n", s.completion_rate);
+  out += fmt::format("mean_concurrency,value,{:.9g}\n", s.mean_concurrency);
+  if (s.goodput) out += fmt::format("goodput,value,{:.9g}\n", *s.goodput);
+  out += fmt::format("retries,value,{}\n", s.retries);
+  out += fmt::format("client_process_cpu,value,{:.9g}\n", s.client.process_cpu);
+  if (report.sweep && report.sweep->max_sustainable_rate) {
+    out += fmt::format("max_sustainable_rate,value,{:.9g}\n", *report.sweep->max_sustainable_rate);
+  }
   out += fmt::format("output_token_throughput,value,{:.9g}\n", s.output_token_throughput);
   out += fmt::format("success_rate,value,{:.9g}\n", s.success_rate);
   out += fmt::format("requests,value,{}\n", s.requests);
@@ -79,9 +99,36 @@ std::string summary_csv(const RunReport& report) {
 void print_summary(std::ostream& out, const RunReport& report) {
   const metrics::RunSummary& s = report.summary;
   const ResolvedRunSpec& spec = report.spec;
-  fmt::print(out, "\nllmbench — {} ({}) model={} {} concurrency={}{}\n", spec.url, spec.engine,
-             spec.model, spec.stream ? "stream" : "no-stream", spec.concurrency,
-             report.interrupted ? "  [INTERRUPTED: partial result]" : "");
+  const std::string load = spec.load_mode == "closed_loop"
+                               ? fmt::format("concurrency={}", spec.concurrency)
+                           : spec.load_mode == "open_loop" && spec.rate
+                               ? fmt::format("rate={:g}/s {}", *spec.rate, spec.arrival)
+                               : spec.load_mode;
+  fmt::print(out, "\nllmbench — {} ({}) model={} {} {}{}\n", spec.url, spec.engine, spec.model,
+             spec.stream ? "stream" : "no-stream", load,
+             report.stop_reason == "interrupted"      ? "  [INTERRUPTED: partial result]"
+             : report.stop_reason == "max_error_rate" ? "  [STOPPED: error rate over limit]"
+                                                      : "");
+  if (!report.levels.empty()) {
+    fmt::print(out, "{:<6}{:<13}{:>10}{:>8}{:>12}{:>11}{:>11}{:>11}{:>9}\n", "level", "kind",
+               "offered/s", "conc", "achieved/s", "TTFT p50", "TTFT p99", "E2E p50", "ok %");
+    for (const LevelReport& level : report.levels) {
+      const metrics::RunSummary& ls = level.summary;
+      fmt::print(out, "{:<6}{:<13}{:>10}{:>8}{:>12.2f}{:>11.1f}{:>11.1f}{:>11.1f}{:>9.1f}{}\n",
+                 level.index, level.kind,
+                 level.offered_rate ? fmt::format("{:.2f}", *level.offered_rate) : "-",
+                 level.concurrency ? std::to_string(*level.concurrency) : "-", ls.completion_rate,
+                 ls.ttft.p50 * 1e3, ls.ttft.p99 * 1e3, ls.e2e.p50 * 1e3, ls.success_rate * 100,
+                 report.sweep && report.sweep->knee_level == level.index ? "  <- knee" : "");
+    }
+    if (report.sweep) {
+      fmt::print(out, "max sustainable rate: {}\n",
+                 report.sweep->max_sustainable_rate
+                     ? fmt::format("{:.2f} req/s", *report.sweep->max_sustainable_rate)
+                     : std::string("none of the rate levels kept up"));
+    }
+    fmt::print(out, "all levels together:\n");
+  }
   fmt::print(out, "{:<14}{:>8}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "latency (ms)",
              "count", "mean", "min", "p50", "p90", "p99", "p99.9", "max");
   auto row = [&out](std::string_view name, const metrics::Stats& st) {
@@ -93,8 +140,20 @@ void print_summary(std::ostream& out, const RunReport& report) {
   row("ITL", s.itl);
   row("TPOT", s.tpot);
   row("E2E", s.e2e);
+  if (spec.load_mode != "closed_loop" && s.schedule_lag.count > 0) {
+    row("TTFT sched", s.ttft_sched);
+    row("E2E sched", s.e2e_sched);
+    row("sched lag", s.schedule_lag);
+  }
   fmt::print(out, "requests: {} ok / {} total, success rate {:.2f}%, duration {:.2f} s\n",
              s.succeeded, s.requests, s.success_rate * 100, s.duration);
+  if (s.warmup_requests + s.cooldown_requests > 0) {
+    fmt::print(out, "excluded from statistics: {} warm-up, {} cool-down requests\n",
+               s.warmup_requests, s.cooldown_requests);
+  }
+  if (s.retries > 0) {
+    fmt::print(out, "retries: {} ({} requests retried)\n", s.retries, s.requests_retried);
+  }
   fmt::print(out, "throughput: {:.2f} req/s, {:.1f} output tokens/s ({} output tokens)\n",
              s.request_throughput, s.output_token_throughput, s.output_tokens);
   if (!s.errors.empty()) {
@@ -118,6 +177,21 @@ void print_summary(std::ostream& out, const RunReport& report) {
     }
   }
   if (s.cold_starts > 0) fmt::print(out, "cold starts (model loaded): {}\n", s.cold_starts);
+  for (const metrics::SloResult& r : s.slos) {
+    fmt::print(out, "SLO {}: {} ({:.3f} ms)\n", metrics::to_string(r.slo), r.met ? "met" : "MISSED",
+               r.actual * 1e3);
+  }
+  if (s.goodput) {
+    fmt::print(out, "goodput: {:.2f} req/s ({} of {} requests met every objective)\n", *s.goodput,
+               s.good_requests, s.requests);
+  }
+  if (!s.client.worker_cpu.empty()) {
+    double busiest = 0;
+    for (const double c : s.client.worker_cpu) busiest = std::max(busiest, c);
+    fmt::print(out,
+               "client: {} worker thread(s), busiest {:.0f}% of a core, process {:.2f} cores\n",
+               s.client.worker_cpu.size(), busiest * 100, s.client.process_cpu);
+  }
   for (const std::string& w : report.warnings) fmt::print(out, "warning: {}\n", w);
 }
 
@@ -162,7 +236,7 @@ std::string request_table(const RequestRecord& r, const metrics::RequestMetrics&
 }
 
 Expected<void> write_file_atomically(const std::filesystem::path& path,
-                                     const std::string& content) {
+                                     const std::function<void(std::ostream&)>& produce) {
   std::error_code ec;
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
   if (ec) {
@@ -176,7 +250,7 @@ Expected<void> write_file_atomically(const std::filesystem::path& path,
       return make_error(ErrorCode::kIo,
                         "cannot write " + tmp.string() + ": " + std::strerror(errno));
     }
-    file.write(content.data(), static_cast<std::streamsize>(content.size()));
+    produce(file);
     file.flush();
     if (!file) {
       std::filesystem::remove(tmp, ec);
@@ -191,6 +265,13 @@ Expected<void> write_file_atomically(const std::filesystem::path& path,
                       "cannot rename result into " + path.string() + ": " + ec.message());
   }
   return {};
+}
+
+Expected<void> write_file_atomically(const std::filesystem::path& path,
+                                     const std::string& content) {
+  return write_file_atomically(path, [&content](std::ostream& out) {
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  });
 }
 
 }  // namespace llmbench::report

@@ -1,0 +1,201 @@
+// Load profiles end to end: open-loop arrivals measured from the schedule, sweeps, limits,
+// warm-up, retries, time series and scale, with the real binary against `llmbench sim`.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "support/process.h"
+#include "support/run_llmbench.h"
+
+namespace llmbench {
+namespace {
+
+using nlohmann::json;
+using testing::ms;
+using testing::run;
+using testing::RunOutcome;
+using testing::Sim;
+
+// Acceptance: at 1,000 req/s from one client thread the client sends on time.
+TEST(LoadProfiles, OpenLoopAtAThousandPerSecondSendsOnSchedule) {
+  Sim sim({"--ttft", "50ms", "--itl", "5ms"});
+  const RunOutcome r = run(sim.url(), {"--rate", "1000", "--arrival", "constant", "--requests",
+                                       "3000", "--max-tokens", "8", "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["summary"];
+  EXPECT_EQ(s["success_rate"], 1.0) << s["errors"].dump();
+  EXPECT_EQ(r.result["context"]["config"]["load_mode"], "open_loop");
+  EXPECT_LE(ms(s["schedule_lag"]["p99"]), 1.0);
+  EXPECT_EQ(s["schedule_lag"]["count"], 3000);
+  // The schedule was kept: 3,000 requests due over 2.999 s.
+  EXPECT_NEAR(r.result["requests"].back()["timestamps"]["sched"].get<double>() -
+                  r.result["requests"].front()["timestamps"]["sched"].get<double>(),
+              2.999, 0.5);
+  EXPECT_NEAR(ms(s["ttft"]["p50"]), 50.0, 2.0);
+  // From the schedule = from the send plus the lag.
+  EXPECT_GE(s["ttft_sched"]["p50"].get<double>(), s["ttft"]["p50"].get<double>());
+  EXPECT_EQ(s["client"]["worker_cpu"].size(), 1u);
+}
+
+// Acceptance: 256 streams, ITL p99 within 0.3 ms of the simulator's 5 ms.
+TEST(LoadProfiles, TwoHundredFiftySixStreamsKeepTheInterTokenTiming) {
+  Sim sim({"--ttft", "50ms", "--itl", "5ms"});
+  const RunOutcome r =
+      run(sim.url(), {"--concurrency", "256", "--requests", "768", "--max-tokens", "64"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["summary"];
+  EXPECT_EQ(s["success_rate"], 1.0);
+  EXPECT_NEAR(ms(s["itl"]["p50"]), 5.0, 0.3);
+  EXPECT_NEAR(ms(s["itl"]["p99"]), 5.0, 0.3) << s["itl"].dump();
+}
+
+// Acceptance: 10,000 concurrent streams complete with no errors.
+TEST(LoadProfiles, TenThousandConcurrentStreams) {
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);  // inherited by both child processes
+  if (limit.rlim_max < 10'100) GTEST_SKIP() << "file-descriptor hard limit " << limit.rlim_max;
+  Sim sim({"--ttft", "1s", "--itl", "50ms"});
+  const RunOutcome r =
+      run(sim.url(), {"--concurrency", "10000", "--requests", "10000", "--max-tokens", "4",
+                      "--threads", "2", "--connect-timeout", "60s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["summary"];
+  EXPECT_EQ(s["requests"], 10000);
+  EXPECT_EQ(s["success_rate"], 1.0) << s["errors"].dump();
+  // They really were in flight together: every request waited out the 1 s TTFT at once.
+  EXPECT_GT(s["mean_concurrency"].get<double>(), 3000);
+}
+
+// Acceptance: the sweep finds the saturation point of the simulator's model. With 8 slots
+// and a request holding one for 50 ms + 31 × 5 ms, the simulator serves 8 / 0.205 s =
+// 39.0 req/s at most.
+TEST(LoadProfiles, SweepFindsTheSaturationPointOfTheModel) {
+  Sim sim({"--ttft", "50ms", "--itl", "5ms", "--max-batch", "8"});
+  const RunOutcome r =
+      run(sim.url(), {"--sweep", "--sweep-steps", "6", "--duration", "3s", "--max-tokens", "32",
+                      "--arrival", "constant", "--concurrency", "32"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& levels = r.result["levels"];
+  ASSERT_EQ(levels.size(), 8u);
+  EXPECT_EQ(levels[0]["kind"], "synchronous");
+  EXPECT_EQ(levels[1]["kind"], "throughput");
+  const double capacity = 8 / 0.205;
+  EXPECT_NEAR(levels[0]["summary"]["completion_rate"].get<double>(), 1 / 0.205, 0.5);
+  EXPECT_NEAR(levels[1]["summary"]["completion_rate"].get<double>(), capacity, 2.0);
+  const double step =
+      levels[3]["offered_rate"].get<double>() - levels[2]["offered_rate"].get<double>();
+  ASSERT_FALSE(r.result["sweep"]["max_sustainable_rate"].is_null()) << r.out;
+  EXPECT_NEAR(r.result["sweep"]["max_sustainable_rate"].get<double>(), capacity, step) << r.out;
+  EXPECT_NE(r.out.find("max sustainable rate"), std::string::npos);
+  // Request ids are unique across levels.
+  std::set<std::uint64_t> ids;
+  for (const json& req : r.result["requests"]) ids.insert(req["id"].get<std::uint64_t>());
+  EXPECT_EQ(ids.size(), r.result["requests"].size());
+}
+
+TEST(LoadProfiles, RetriesHonourRetryAfterAndAreCounted) {
+  Sim sim(
+      {"--ttft", "10ms", "--itl", "2ms", "--fault", "429", "--fault-rate", "0.4", "--seed", "3"});
+  const RunOutcome r = run(sim.url(), {"--requests", "12", "--max-tokens", "4", "--retries", "5",
+                                       "--retry-backoff", "10ms"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["summary"];
+  EXPECT_EQ(s["success_rate"], 1.0) << s["errors"].dump();
+  ASSERT_GT(s["retries"].get<int>(), 0);
+  std::size_t retried = 0;
+  for (const json& req : r.result["requests"]) {
+    if (req["retries"].get<int>() == 0) continue;
+    ++retried;
+    // Each retry waited out the simulator's Retry-After: 1 second, not the 10 ms back-off.
+    EXPECT_GE(req["e2e_sched"].get<double>(), 1.0 * req["retries"].get<int>());
+  }
+  EXPECT_EQ(retried, s["requests_retried"].get<std::size_t>());
+  // Without --retries the same failures are outcomes, counted as http_429.
+  const RunOutcome plain = run(sim.url(), {"--requests", "12", "--max-tokens", "4"});
+  EXPECT_GT(plain.result["summary"]["errors"]["http_429"].get<int>(), 0);
+  EXPECT_EQ(plain.result["summary"]["retries"], 0);
+}
+
+TEST(LoadProfiles, MaxErrorRateStopsTheRunAndTheResultSaysWhy) {
+  Sim sim({"--ttft", "5ms", "--itl", "1ms", "--fail-rate", "0.9"});
+  const RunOutcome r = run(sim.url(), {"--requests", "2000", "--max-tokens", "4",
+                                       "--max-error-rate", "0.5", "--error-window", "20"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.result["context"]["stop_reason"], "max_error_rate");
+  EXPECT_LT(r.result["requests"].size(), 200u);
+  EXPECT_NE(r.out.find("--max-error-rate"), std::string::npos);
+}
+
+TEST(LoadProfiles, WarmupIsRecordedButLeftOutOfTheStatistics) {
+  Sim sim({"--ttft", "10ms", "--itl", "2ms"});
+  const RunOutcome r = run(sim.url(), {"--requests", "20", "--max-tokens", "4", "--warmup", "5",
+                                       "--cooldown", "3", "--csv", "/dev/null"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["summary"];
+  EXPECT_EQ(s["requests"], 12);
+  EXPECT_EQ(s["warmup_requests"], 5);
+  EXPECT_EQ(s["cooldown_requests"], 3);
+  ASSERT_EQ(r.result["requests"].size(), 20u);
+  std::map<std::string, int> phases;
+  for (const json& req : r.result["requests"]) ++phases[req["phase"].get<std::string>()];
+  EXPECT_EQ(phases["warmup"], 5);
+  EXPECT_EQ(phases["cooldown"], 3);
+  std::uint64_t started = 0;
+  for (const json& w : r.result["time_series"]["windows"])
+    started += w["requests_started"].get<std::uint64_t>();
+  EXPECT_EQ(started, 20u);
+}
+
+TEST(LoadProfiles, TraceReplaySendsAtTheTracedTimes) {
+  const auto trace = std::filesystem::temp_directory_path() /
+                     ("llmbench_trace_" + std::to_string(::getpid()) + ".txt");
+  std::ofstream(trace) << "# seconds\n10.0\n10.2\n10.2\n10.7\n11.0\n";
+  Sim sim({"--ttft", "10ms", "--itl", "2ms"});
+  const RunOutcome r = run(sim.url(), {"--trace", trace.string(), "--max-tokens", "4"});
+  std::filesystem::remove(trace);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<double> sched;
+  for (const json& req : r.result["requests"]) sched.push_back(req["timestamps"]["sched"]);
+  std::sort(sched.begin(), sched.end());
+  ASSERT_EQ(sched.size(), 5u);
+  const std::vector<double> expected = {0, 0.2, 0.2, 0.7, 1.0};
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_NEAR(sched[i] - sched[0], expected[i], 1e-6);
+}
+
+TEST(LoadProfiles, ConcurrencyListRunsOneLevelEach) {
+  Sim sim({"--ttft", "10ms", "--itl", "2ms"});
+  const RunOutcome r =
+      run(sim.url(), {"--concurrency", "1,4", "--requests", "8", "--max-tokens", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.result["levels"].size(), 2u);
+  EXPECT_EQ(r.result["levels"][1]["concurrency"], 4);
+  EXPECT_EQ(r.result["levels"][1]["summary"]["requests"], 8);
+  EXPECT_EQ(r.result["summary"]["requests"], 16);
+  EXPECT_GT(r.result["levels"][1]["summary"]["mean_concurrency"].get<double>(),
+            r.result["levels"][0]["summary"]["mean_concurrency"].get<double>() * 2);
+}
+
+TEST(LoadProfiles, OptionErrorsNameTheOption) {
+  Sim sim({"--ttft", "1ms", "--itl", "1ms"});
+  for (const auto& [options, expected] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--rate", "5", "--trace", "x"}, "one of --rate"},
+           {{"--rate-schedule", "5s:10"}, "first point must be at 0"},
+           {{"--slo", "ttft:p99<=soon"}, "--slo"},
+           {{"--concurrency", "1,0"}, "--concurrency"},
+           {{"--sweep", "--rate", "4"}, "--sweep"},
+           {{"--arrival", "bursty", "--rate", "3"}, "--arrival"},
+           {{"--cooldown", "5s", "--requests", "10"}, "--cooldown"}}) {
+    const RunOutcome r = run(sim.url(), options);
+    EXPECT_EQ(r.exit_code, 2) << options[0];
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace llmbench
