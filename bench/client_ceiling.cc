@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "canned_server.h"
 #include "engines/openai.h"
 #include "runner/runner.h"
 #include "workload/workload.h"
@@ -31,88 +32,6 @@ using asio::ip::tcp;
 using namespace llmbench;
 
 namespace {
-
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-std::string chunk(const std::string& payload) {
-  return fmt::format("{:x}\r\n{}\r\n", payload.size(), payload);
-}
-
-std::string streamed_response(int frames) {
-  std::string out =
-      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
-  std::string body;
-  for (int i = 0; i < frames; ++i) {
-    body += fmt::format(
-        "data: {{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"m\","
-        "\"choices\":[{{\"index\":0,\"text\":\" "
-        "tok{}\",\"logprobs\":null,\"finish_reason\":{}}}]}}\n\n",
-        i % 10, i + 1 == frames ? "\"length\"" : "null");
-    if (body.size() > 16000) {  // servers flush in chunks of a few KB
-      out += chunk(body);
-      body.clear();
-    }
-  }
-  body += fmt::format(
-      "data: {{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"m\","
-      "\"choices\":[],\"usage\":{{\"prompt_tokens\":16,\"completion_tokens\":{},\"total_tokens\":{}"
-      "}}}}\n\n"
-      "data: [DONE]\n\n",
-      frames, frames + 16);
-  out += chunk(body);
-  out += "0\r\n\r\n";
-  return out;
-}
-
-std::string plain_response(int tokens) {
-  std::string text;
-  for (int i = 0; i < tokens; ++i) text += " tok";
-  const std::string body = fmt::format(
-      "{{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"m\","
-      "\"choices\":[{{\"index\":0,\"text\":\"{}\",\"logprobs\":null,\"finish_reason\":\"length\"}}]"
-      ","
-      "\"usage\":{{\"prompt_tokens\":16,\"completion_tokens\":{},\"total_tokens\":{}}}}}",
-      text, tokens, tokens + 16);
-  return fmt::format(
-      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
-      body.size(), body);
-}
-
-// Answers every request on a connection with the same bytes, as soon as its head and body
-// have arrived.
-asio::awaitable<void> serve(tcp::socket socket, const std::string& response) {
-  std::string buffer;
-  char scratch[16384];
-  for (;;) {
-    std::size_t head_end;
-    while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos) {
-      auto [ec, n] = co_await socket.async_read_some(asio::buffer(scratch), kTuple);
-      if (ec) co_return;
-      buffer.append(scratch, n);
-    }
-    std::size_t length = 0;
-    if (auto at = buffer.find("Content-Length: "); at != std::string::npos && at < head_end) {
-      length = std::strtoul(buffer.c_str() + at + 16, nullptr, 10);
-    }
-    while (buffer.size() < head_end + 4 + length) {
-      auto [ec, n] = co_await socket.async_read_some(asio::buffer(scratch), kTuple);
-      if (ec) co_return;
-      buffer.append(scratch, n);
-    }
-    buffer.erase(0, head_end + 4 + length);
-    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(response), kTuple);
-    if (ec) co_return;
-  }
-}
-
-asio::awaitable<void> accept(tcp::acceptor& acceptor, const std::string& response) {
-  for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(kTuple);
-    if (ec) co_return;
-    socket.set_option(tcp::no_delay(true));
-    asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), response), asio::detached);
-  }
-}
 
 struct Measurement {
   double seconds;
@@ -133,14 +52,10 @@ class CountingSink final : public RecordSink {
 
 Measurement measure(const std::string& response, bool stream, std::uint64_t requests,
                     int concurrency) {
-  asio::io_context server_io{1};
-  tcp::acceptor acceptor(server_io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  asio::co_spawn(server_io, accept(acceptor, response), asio::detached);
-  std::thread server([&] { server_io.run(); });
+  bench::CannedServer server(response);
 
   runner::RunOptions options;
-  options.url =
-      *net::parse_url(fmt::format("http://127.0.0.1:{}", acceptor.local_endpoint().port()));
+  options.url = *net::parse_url(server.url());
   options.concurrency = concurrency;
   options.requests = requests;
   options.threads = 1;  // the ceiling of ONE client thread
@@ -155,8 +70,6 @@ Measurement measure(const std::string& response, bool stream, std::uint64_t requ
   SteadyClockSource clock;
   runner::Runner runner(options, engine, workload, sink, clock);
   const auto times = runner.run();
-  server_io.stop();
-  server.join();
   const double seconds = to_seconds(times->finished - times->started);
   return {seconds, sink.requests, sink.events, sink.failed};
 }
@@ -170,8 +83,8 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   const int repeats = argc > 1 ? std::atoi(argv[1]) : 5;
-  const std::string streamed = streamed_response(1000);
-  const std::string plain = plain_response(8);
+  const std::string streamed = bench::streamed_response(1000);
+  const std::string plain = bench::plain_response(8);
 
   std::vector<double> tokens_per_s, stream_req_per_s, req_per_s;
   for (int i = 0; i < repeats; ++i) {

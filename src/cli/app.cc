@@ -91,8 +91,11 @@ namespace {
 class ResultSink final : public RecordSink {
  public:
   ResultSink(std::filesystem::path spill, std::optional<std::filesystem::path> csv,
-             metrics::AggregatorOptions options)
-      : spill_path_(std::move(spill)), csv_path_(std::move(csv)), options_(std::move(options)) {}
+             metrics::AggregatorOptions options, report::RequestDetail detail)
+      : spill_path_(std::move(spill)),
+        csv_path_(std::move(csv)),
+        options_(std::move(options)),
+        detail_(detail) {}
 
   ~ResultSink() override { stop_thread(); }
 
@@ -196,8 +199,10 @@ class ResultSink final : public RecordSink {
           run_->add(r, m);
           level_->add(r, m);
         }
-        lines += report::record_json_line(r, m, origin_);
-        lines += '\n';
+        if (detail_ != report::RequestDetail::kNone) {
+          lines += report::record_json_line(r, m, origin_, detail_);
+          lines += '\n';
+        }
         if (csv_path_) rows += report::requests_csv_row(r, m);
       }
       spill_ << lines;
@@ -215,6 +220,7 @@ class ResultSink final : public RecordSink {
   std::filesystem::path spill_path_;
   std::optional<std::filesystem::path> csv_path_;
   metrics::AggregatorOptions options_;
+  report::RequestDetail detail_;
   std::ofstream spill_;
   std::ofstream csv_;
   TimePoint origin_{};
@@ -231,6 +237,51 @@ class ResultSink final : public RecordSink {
 
   std::atomic<std::uint64_t> done_{0};
   std::atomic<std::uint64_t> failed_{0};
+};
+
+// The live "N requests done" line on stderr, redrawn twice a second until stop() or
+// destruction (so an exception cannot leave the thread running).
+class ProgressLine {
+ public:
+  ProgressLine(bool enabled, const ResultSink& sink) {
+    if (!enabled) return;
+    thread_ = std::thread([this, &sink] {
+      std::unique_lock lock(mutex_);
+      while (!cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stop_; })) {
+        std::cerr << fmt::format("\r{} requests done, {} failed   ", sink.done(), sink.failed())
+                  << std::flush;
+      }
+      std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
+    });
+  }
+  ~ProgressLine() { stop(); }
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+  void stop() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// Removes the spill file however the command ends; the result has copied it by then.
+struct RemoveOnExit {
+  std::filesystem::path path;
+  ~RemoveOnExit() {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+  }
 };
 
 Duration seconds(double s) {
@@ -310,7 +361,8 @@ int run_benchmark(const BenchmarkJob& job) {
   aggregation.window = spec.window;
   const std::filesystem::path spill =
       job.output_json.string() + ".requests.partial." + std::to_string(::getpid());
-  ResultSink sink(spill, job.requests_csv, aggregation);
+  const RemoveOnExit remove_spill{spill};
+  ResultSink sink(spill, job.requests_csv, aggregation, job.request_detail);
   sink.open();
 
   report::RunReport report;
@@ -335,31 +387,7 @@ int run_benchmark(const BenchmarkJob& job) {
   });
 
   // Live progress on stderr, only for a terminal.
-  std::mutex progress_mutex;
-  std::condition_variable progress_cv;
-  bool progress_stop = false;
-  std::thread progress;
-  const bool show_progress = job.progress && !job.quiet && isatty(STDERR_FILENO);
-  if (show_progress) {
-    progress = std::thread([&] {
-      std::unique_lock lock(progress_mutex);
-      while (!progress_cv.wait_for(lock, std::chrono::milliseconds(500),
-                                   [&] { return progress_stop; })) {
-        std::cerr << fmt::format("\r{} requests done, {} failed   ", sink.done(), sink.failed())
-                  << std::flush;
-      }
-      std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
-    });
-  }
-  auto stop_progress = [&] {
-    if (!show_progress) return;
-    {
-      std::lock_guard lock(progress_mutex);
-      progress_stop = true;
-    }
-    progress_cv.notify_all();
-    progress.join();
-  };
+  ProgressLine progress(job.progress && !job.quiet && isatty(STDERR_FILENO), sink);
 
   const bool open_loop = spec.load_mode == "open_loop";
   SteadyClockSource clock;
@@ -415,10 +443,7 @@ int run_benchmark(const BenchmarkJob& job) {
       std::lock_guard lock(current_mutex);
       current = nullptr;
     }
-    if (!times) {
-      stop_progress();
-      throw CommandError{kExitUnreachable, times.error().message};
-    }
+    if (!times) throw CommandError{kExitUnreachable, times.error().message};
     report::LevelReport level;
     level.index = options.level;
     level.kind = plan.kind;
@@ -459,7 +484,7 @@ int run_benchmark(const BenchmarkJob& job) {
       }
     }
   }
-  stop_progress();
+  progress.stop();
 
   report.origin = sink.origin();
   report.interrupted = interrupted || stop_reason == "interrupted";
@@ -514,8 +539,6 @@ int run_benchmark(const BenchmarkJob& job) {
   if (auto written = report::write_json(report, job.output_json); !written) {
     throw CommandError{kExitUsage, written.error().message};
   }
-  std::error_code ec;
-  std::filesystem::remove(spill, ec);
   if (!job.quiet) std::cout << "wrote " << job.output_json.string() << "\n";
   if (job.requests_csv && !job.quiet) std::cout << "wrote " << job.requests_csv->string() << "\n";
   if (job.summary_csv) {

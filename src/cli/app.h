@@ -14,6 +14,7 @@
 #include "core/run_spec.h"
 #include "metrics/slo.h"
 #include "net/http_client.h"
+#include "report/report.h"
 #include "runner/runner.h"
 #include "workload/arrival.h"
 
@@ -48,6 +49,7 @@ struct BenchmarkJob {
   runner::RetryPolicy retry;
   std::optional<runner::ErrorLimit> error_limit;
   std::vector<metrics::Slo> slos;
+  report::RequestDetail request_detail = report::RequestDetail::kFull;
   std::optional<std::string> api_key;  // never printed or written
   std::vector<std::string> command_line;
   std::filesystem::path output_json;

@@ -38,6 +38,7 @@ struct RunArgs {
   std::size_t error_window = 100;
   std::string slo;
   std::string window = "1s";
+  std::string request_detail = "full";
   std::optional<std::uint64_t> requests;
   std::string duration;
   std::int64_t prompt_tokens = 128;
@@ -171,6 +172,10 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
                   "Service-level objectives, e.g. ttft:p99<=200ms,tpot:p90<=50ms: each is checked "
                   "and goodput counts requests meeting all");
   cmd->add_option("--window", args->window, "Width of the time-series windows")
+      ->capture_default_str();
+  cmd->add_option("--request-detail", args->request_detail,
+                  "Per-request data in the result: full, compact (no per-token lists) or none "
+                  "(summary and time series only) — for runs of millions of requests")
       ->capture_default_str();
   cmd->add_option("--requests,-n", args->requests,
                   "Stop after this many requests (default 100 when --duration is not given)");
@@ -368,6 +373,10 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
       job.slos = std::move(*slos);
       spec.slo = a.slo;
     }
+    auto detail = report::parse_request_detail(a.request_detail);
+    if (!detail) throw CommandError{kExitUsage, "--request-detail: " + detail.error().message};
+    job.request_detail = *detail;
+    spec.request_detail = a.request_detail;
     spec.window = to_seconds(duration_option("--window", a.window));
     if (!(spec.window > 0)) throw CommandError{kExitUsage, "--window must be > 0"};
     spec.prompt_tokens = a.prompt_tokens;

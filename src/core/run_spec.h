@@ -32,8 +32,9 @@ struct ResolvedRunSpec {
   double retry_backoff = 0;  // s, base of the exponential back-off
   std::optional<double> max_error_rate;
   std::size_t error_window = 0;
-  std::string slo;    // as given
-  double window = 1;  // s, time-series window
+  std::string slo;                      // as given
+  double window = 1;                    // s, time-series window
+  std::string request_detail = "full";  // full | compact | none
   std::optional<std::uint64_t> requests;
   std::optional<double> duration;  // s
   int threads = 1;

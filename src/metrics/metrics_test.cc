@@ -2,6 +2,7 @@
 
 #include "metrics/stats.h"
 #include "metrics/summary.h"
+#include "metrics/sweep.h"
 
 namespace llmbench::metrics {
 namespace {
@@ -293,6 +294,60 @@ TEST(Aggregator, GoodputCountsRequestsMeetingEveryObjective) {
   EXPECT_TRUE(s.slos[0].met);  // p50 TTFT 125 ms
   EXPECT_NEAR(s.slos[0].actual, 0.125, 1e-9);
   EXPECT_FALSE(s.slos[1].met);  // p90 TPOT ≈ 38 ms
+}
+
+}  // namespace
+}  // namespace llmbench::metrics
+
+namespace llmbench::metrics {
+namespace {
+
+TEST(Sweep, RatesAreEvenlySpacedUpToTheThroughputRate) {
+  const std::vector<double> rates = sweep_rates(4, 40, 4);
+  ASSERT_EQ(rates.size(), 4u);
+  EXPECT_DOUBLE_EQ(rates[0], 13);
+  EXPECT_DOUBLE_EQ(rates[3], 40);
+  EXPECT_TRUE(sweep_rates(4, 0, 4).empty());
+}
+
+RunSummary level(double completion_rate, double ttft_p50) {
+  RunSummary s;
+  s.completion_rate = completion_rate;
+  s.ttft.count = 10;
+  s.ttft.p50 = ttft_p50;
+  return s;
+}
+
+TEST(Sweep, MaxSustainableRateAndKnee) {
+  // Offered 10/20/30/40 req/s against an engine that completes at most 31.
+  const std::vector<RunSummary> summaries = {level(5, 0.05),    level(31, 2.0),  level(10, 0.05),
+                                             level(19.8, 0.06), level(29, 0.09), level(31, 1.5)};
+  const std::vector<std::optional<double>> offered = {std::nullopt, std::nullopt, 10, 20, 30, 40};
+  std::vector<LevelOutcome> levels;
+  for (std::size_t i = 0; i < summaries.size(); ++i) levels.push_back({offered[i], &summaries[i]});
+  const SweepAnalysis a = analyze_sweep(levels);
+  ASSERT_TRUE(a.max_sustainable_rate);
+  EXPECT_DOUBLE_EQ(*a.max_sustainable_rate, 30);  // 29 ≥ 95 % of 30; 31 < 95 % of 40
+  EXPECT_EQ(a.max_sustainable_level, 4u);
+  EXPECT_EQ(a.knee_level, 4u);  // throughput still rising, latency not yet
+  // A missed SLO disqualifies a level.
+  RunSummary missed = summaries[4];
+  missed.slos.push_back(SloResult{Slo{"ttft", "p99", 0.99, 0.05}, 0.09, false});
+  levels[4].summary = &missed;
+  EXPECT_DOUBLE_EQ(*analyze_sweep(levels).max_sustainable_rate, 20);
+}
+
+TEST(ClientHealth, BusyWorkerOrLateScheduleMarksTheRunClientBound) {
+  Stats lag;
+  lag.count = 100;
+  lag.p99 = 0.0005;
+  EXPECT_FALSE(assess_client({0.3, 0.5}, 0.8, lag, true).client_bound);
+  const ClientHealth busy = assess_client({0.3, 0.85}, 1.2, lag, false);
+  EXPECT_TRUE(busy.client_bound);
+  EXPECT_NE(busy.reason.find("85%"), std::string::npos);
+  lag.p99 = 0.025;
+  EXPECT_TRUE(assess_client({0.2}, 0.2, lag, true).client_bound);
+  EXPECT_FALSE(assess_client({0.2}, 0.2, lag, false).client_bound);  // closed loop: no schedule
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "net/http_client.h"
 
+#include <sys/socket.h>
+#include <time.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -12,6 +15,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
+#include <cstring>
 #include <optional>
 
 #include "net/http_response_parser.h"
@@ -101,6 +105,50 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
   }
   tcp::socket& lowest_layer() { return tls_stream_ ? tls_stream_->next_layer() : plain_; }
 
+  // Reads what the plain socket holds into `buffer`. `arrival` becomes when the bytes
+  // arrived: the kernel's receive time of the last packet read, carried over to the steady
+  // clock as (now − its age), so a read the thread reached late — busy with other streams'
+  // frames — still gets the true time. Without a kernel timestamp: the time of the read.
+  asio::awaitable<std::tuple<error_code, std::size_t>> read_plain(asio::mutable_buffer buffer,
+                                                                  TimePoint& arrival) {
+    for (;;) {
+      if (!plain_.is_open()) co_return std::tuple{error_code(asio::error::operation_aborted), 0};
+      iovec iov{buffer.data(), buffer.size()};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+      msghdr message{};
+      message.msg_iov = &iov;
+      message.msg_iovlen = 1;
+      message.msg_control = control;
+      message.msg_controllen = sizeof control;
+      const ssize_t n = ::recvmsg(plain_.native_handle(), &message, MSG_DONTWAIT);
+      if (n > 0) {
+        const TimePoint now = clock_.now();
+        arrival = now;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+          if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+          timespec stamp{};
+          std::memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
+          timespec real{};
+          clock_gettime(CLOCK_REALTIME, &real);
+          const auto age = std::chrono::seconds(real.tv_sec - stamp.tv_sec) +
+                           std::chrono::nanoseconds(real.tv_nsec - stamp.tv_nsec);
+          // A wall-clock step between the two readings could make the age absurd: only a
+          // plausible one is used, and arrivals never go back before the previous read.
+          if (age > Duration::zero() && age < std::chrono::seconds(10)) {
+            arrival = std::max(now - std::chrono::duration_cast<Duration>(age), last_read_);
+          }
+        }
+        co_return std::tuple{error_code{}, static_cast<std::size_t>(n)};
+      }
+      if (n == 0) co_return std::tuple{error_code(asio::error::eof), 0};
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        co_return std::tuple{error_code(errno, boost::system::system_category()), 0};
+      }
+      auto [wait_error] = co_await plain_.async_wait(tcp::socket::wait_read, kTuple);
+      if (wait_error) co_return std::tuple{wait_error, 0};
+    }
+  }
+
   // ---- watchdog: one timer per connection enforces the phase's deadline ----
   void set_phase(Phase phase) {
     phase_ = phase;
@@ -185,6 +233,7 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
   boost::beast::flat_buffer buffer_;
 
   bool open_ = false;
+  bool kernel_timestamps_ = false;  // SO_TIMESTAMPNS is on (plain TCP)
   bool cancelled_ = false;
   std::uint64_t connects_ = 0;
   std::uint64_t epoch_ = 0;
@@ -210,6 +259,13 @@ asio::awaitable<ExchangeStatus> HttpConnection::Impl::connect(std::string& messa
     co_return failure_status(ExchangeStatus::kConnectFailed);
   }
   lowest_layer().set_option(tcp::no_delay(true), ignored);
+  if (!tls_stream_) {
+    // The kernel stamps each received packet; reads then know when their bytes arrived even
+    // if the thread got to them late (see read_plain).
+    const int on = 1;
+    kernel_timestamps_ =
+        ::setsockopt(plain_.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0;
+  }
   if (tls_stream_) {
     // SNI; SSL_set_tlsext_host_name is a macro with a C cast, so call what it expands to.
     if (SSL_ctrl(tls_stream_->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
@@ -286,13 +342,18 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
     while (!parser.is_done()) {
       error_code rec;
       std::size_t n = 0;
+      TimePoint arrival{};
       if (tls_stream_) {
         std::tie(rec, n) =
             co_await tls_stream_->async_read_some(buffer_.prepare(kReadSize), kTuple);
+        arrival = clock_.now();  // taken before any parsing
+      } else if (kernel_timestamps_) {
+        std::tie(rec, n) = co_await read_plain(buffer_.prepare(kReadSize), arrival);
+        if (rec) arrival = clock_.now();
       } else {
         std::tie(rec, n) = co_await plain_.async_read_some(buffer_.prepare(kReadSize), kTuple);
+        arrival = clock_.now();
       }
-      const TimePoint arrival = clock_.now();  // taken before any parsing
       if (rec) {
         const bool eof = rec == asio::error::eof || rec == asio::ssl::error::stream_truncated;
         if (!any_byte && may_retry && (eof || rec == asio::error::connection_reset)) {

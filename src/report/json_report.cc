@@ -62,6 +62,7 @@ Json spec_json(const ResolvedRunSpec& s) {
   j["error_window"] = s.error_window;
   j["slo"] = s.slo.empty() ? Json(nullptr) : Json(s.slo);
   j["window"] = s.window;
+  j["request_detail"] = s.request_detail;
   j["requests"] = optional_json(s.requests);
   j["duration"] = optional_json(s.duration);
   j["threads"] = s.threads;
@@ -79,7 +80,9 @@ Json spec_json(const ResolvedRunSpec& s) {
   return j;
 }
 
-Json record_json(const RequestRecord& r, const metrics::RequestMetrics& m, TimePoint origin) {
+Json record_json(const RequestRecord& r, const metrics::RequestMetrics& m, TimePoint origin,
+                 RequestDetail detail = RequestDetail::kFull) {
+  const bool full = detail == RequestDetail::kFull;
   auto at = [origin](TimePoint t) { return to_seconds(t - origin); };
   Json j;
   j["id"] = r.id;
@@ -102,7 +105,7 @@ Json record_json(const RequestRecord& r, const metrics::RequestMetrics& m, TimeP
   j["ttft_sched"] = optional_json(m.ttft_sched);
   j["e2e_sched"] = optional_json(m.e2e_sched);
   j["schedule_lag"] = optional_json(m.schedule_lag);
-  j["itl"] = m.itl;
+  if (full) j["itl"] = m.itl;
   Json native = Json::object();
   for (const metrics::NativeComparison& c : m.native) {
     native[c.name] = {{"native", c.native},
@@ -131,8 +134,8 @@ Json record_json(const RequestRecord& r, const metrics::RequestMetrics& m, TimeP
     arrivals.push_back(at(e.arrival));
     all_single = all_single && e.tokens == 1;
   }
-  t["token_arrivals"] = std::move(arrivals);
-  if (!all_single) {
+  if (full) t["token_arrivals"] = std::move(arrivals);
+  if (full && !all_single) {
     Json counts = Json::array();
     for (const TokenEvent& e : r.events) counts.push_back(e.tokens);
     t["tokens_per_arrival"] = std::move(counts);
@@ -298,8 +301,16 @@ std::string to_json(const RunReport& report) {
 }
 
 std::string record_json_line(const RequestRecord& record, const metrics::RequestMetrics& metrics,
-                             TimePoint origin) {
-  return record_json(record, metrics, origin).dump();
+                             TimePoint origin, RequestDetail detail) {
+  return record_json(record, metrics, origin, detail).dump();
+}
+
+Expected<RequestDetail> parse_request_detail(std::string_view name) {
+  if (name == "full") return RequestDetail::kFull;
+  if (name == "compact") return RequestDetail::kCompact;
+  if (name == "none") return RequestDetail::kNone;
+  return make_error(ErrorCode::kInvalidArgument,
+                    "unknown request detail '" + std::string(name) + "' (full, compact, none)");
 }
 
 Expected<void> write_json(const RunReport& report, const std::filesystem::path& path) {

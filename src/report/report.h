@@ -56,9 +56,15 @@ std::string to_json(const RunReport& report);
 // set (streamed, never all in memory), else from `records`.
 Expected<void> write_json(const RunReport& report, const std::filesystem::path& path);
 
+// How much of each request a result keeps: everything (full); no per-token lists, i.e. no
+// `itl` and no `token_arrivals` (compact: a few hundred bytes a request however long the
+// output); or no requests at all (none: summary and time series only).
+enum class RequestDetail { kFull, kCompact, kNone };
+Expected<RequestDetail> parse_request_detail(std::string_view name);
+
 // One request as compact JSON on one line (the `requests[]` element), for streaming.
 std::string record_json_line(const RequestRecord& record, const metrics::RequestMetrics& metrics,
-                             TimePoint origin);
+                             TimePoint origin, RequestDetail detail = RequestDetail::kFull);
 
 // Per-request CSV, one row per request, fixed columns.
 std::string requests_csv(const RunReport& report);

@@ -29,6 +29,35 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
+// Durations at 1 µs resolution up to 100 ms (larger ones in one overflow bucket): the
+// simulator's record of its own timing, in fixed memory however long it runs.
+class EmissionHistogram {
+ public:
+  void add(Duration d) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+    const auto bucket = static_cast<std::size_t>(std::clamp<std::int64_t>(us, 0, kBuckets));
+    ++counts_[bucket];
+    ++count_;
+  }
+  [[nodiscard]] std::uint64_t count() const { return count_; }
+  // Seconds, to the microsecond below.
+  [[nodiscard]] double quantile(double q) const {
+    if (count_ == 0) return 0;
+    const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(count_ - 1));
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < counts_.size(); ++i) {
+      seen += counts_[i];
+      if (seen > rank) return static_cast<double>(i) * 1e-6;
+    }
+    return static_cast<double>(kBuckets) * 1e-6;
+  }
+
+ private:
+  static constexpr std::int64_t kBuckets = 100'000;
+  std::vector<std::uint64_t> counts_ = std::vector<std::uint64_t>(kBuckets + 1, 0);
+  std::uint64_t count_ = 0;
+};
+
 constexpr std::string_view kWords[] = {" the", " quick", " brown", " fox", " jumps", " over",
                                        " a",   " lazy",  " dog",   " and", " runs",  " far"};
 
@@ -201,15 +230,30 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   std::string metrics_text() const {
-    return fmt::format(
-        "# TYPE llmbench_sim_requests_total counter\nllmbench_sim_requests_total {}\n"
-        "# TYPE llmbench_sim_failures_total counter\nllmbench_sim_failures_total {}\n"
-        "# TYPE llmbench_sim_generated_tokens_total counter\nllmbench_sim_generated_tokens_total "
-        "{}\n"
-        "# TYPE llmbench_sim_requests_running gauge\nllmbench_sim_requests_running {}\n"
-        "# TYPE llmbench_sim_requests_waiting gauge\nllmbench_sim_requests_waiting {}\n",
-        counters_.requests, counters_.failed, counters_.tokens, counters_.running,
-        counters_.waiting);
+    std::string quantiles;
+    auto summary = [&quantiles](std::string_view name, const EmissionHistogram& h) {
+      quantiles += fmt::format("# TYPE {} summary\n", name);
+      for (const double q : {0.5, 0.9, 0.99}) {
+        quantiles += fmt::format("{}{{quantile=\"{}\"}} {:.9f}\n", name, q, h.quantile(q));
+      }
+      quantiles += fmt::format("{}_count {}\n", name, h.count());
+    };
+    // What the simulator really did: the gaps between its token writes on each stream and
+    // how late each write was against the script. A client's measurement can be no better
+    // than these, so tests judge the client against them.
+    summary("llmbench_sim_token_gap_seconds", gaps_);
+    summary("llmbench_sim_write_lateness_seconds", lateness_);
+    return quantiles +
+           fmt::format(
+               "# TYPE llmbench_sim_requests_total counter\nllmbench_sim_requests_total {}\n"
+               "# TYPE llmbench_sim_failures_total counter\nllmbench_sim_failures_total {}\n"
+               "# TYPE llmbench_sim_generated_tokens_total "
+               "counter\nllmbench_sim_generated_tokens_total "
+               "{}\n"
+               "# TYPE llmbench_sim_requests_running gauge\nllmbench_sim_requests_running {}\n"
+               "# TYPE llmbench_sim_requests_waiting gauge\nllmbench_sim_requests_waiting {}\n",
+               counters_.requests, counters_.failed, counters_.tokens, counters_.running,
+               counters_.waiting);
   }
 
   Duration jittered(Duration base) {
@@ -345,6 +389,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     const std::int64_t per_chunk = std::max<std::int64_t>(options_.tokens_per_chunk, 1);
     const bool event_per_token = g.route == Route::kTgiGenerateStream;
     std::string text_so_far;
+    TimePoint previous_write{};
     for (std::int64_t first = 0; first < n; first += per_chunk) {
       const std::int64_t last = std::min(first + per_chunk, n) - 1;
       // The frame is built before the wait so the write happens at the scheduled instant.
@@ -361,6 +406,10 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
         frame = format_.token(g, id, last, n, chunk_text, text_so_far, produced);
       timer.expires_at(due[static_cast<std::size_t>(last)]);
       co_await timer.async_wait(kTuple);
+      const TimePoint written = SteadyClock::now();
+      lateness_.add(written - due[static_cast<std::size_t>(last)]);
+      if (first > 0) gaps_.add(written - previous_write);
+      previous_write = written;
       if (fault != Fault::kNone && fault_at >= first && fault_at <= last) {
         switch (fault) {
           case Fault::kMalformedFrame:
@@ -397,6 +446,8 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
   tcp::acceptor acceptor_;
   std::mt19937_64 rng_;
   SimCounters counters_;
+  EmissionHistogram gaps_;
+  EmissionHistogram lateness_;
   std::unordered_set<tcp::socket*> sockets_;
   std::deque<asio::steady_timer*> waiters_;
   std::unordered_set<asio::steady_timer*> stream_timers_;  // so stop() can wake every stream

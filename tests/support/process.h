@@ -139,6 +139,33 @@ class Sim {
   }
   const std::string& url() const { return url_; }
 
+  // One value of the simulator's /metrics page (a plain GET on a raw socket: the tests need
+  // no HTTP client of their own), e.g. metric("llmbench_sim_token_gap_seconds{quantile=\"0.99\"}").
+  double metric(const std::string& name) const {
+    const auto colon = url_.rfind(':');
+    const int port = std::stoi(url_.substr(colon + 1));
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      ::close(fd);
+      throw std::runtime_error("cannot reach the simulator's /metrics");
+    }
+    const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    if (::write(fd, request.data(), request.size()) < 0) throw std::runtime_error("write failed");
+    std::string response;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) {
+      response.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    const auto at = response.find("\n" + name + " ");
+    if (at == std::string::npos) throw std::runtime_error("no metric " + name);
+    return std::stod(response.substr(at + name.size() + 2));
+  }
+
  private:
   static std::vector<std::string> with_binary(std::vector<std::string> options) {
     std::vector<std::string> args = {LLMBENCH_BINARY, "sim", "--port", "0"};

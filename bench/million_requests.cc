@@ -1,0 +1,80 @@
+// Memory of a long run: 1,000,000 streamed requests through the whole `llmbench run`
+// pipeline (runner, result sink, aggregation, spill file, streamed result JSON) against a
+// canned-response server. Reports the process's peak resident memory (target < 300 MB),
+// which must not grow with the number of requests: records go to disk as they finish and
+// statistics come from bounded distributions.
+//
+// Usage: million_requests [REQUESTS] [DETAIL]   (default 1000000 compact)
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "canned_server.h"
+#include "cli/app.h"
+
+using namespace llmbench;
+
+namespace {
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::uint64_t requests = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
+  const std::string detail = argc > 2 ? argv[2] : "compact";
+  const int tokens = 16;
+  bench::CannedServer server(bench::streamed_response(tokens));
+
+  const auto dir = std::filesystem::temp_directory_path() / "llmbench_million";
+  std::filesystem::create_directories(dir);
+  cli::BenchmarkJob job;
+  job.spec.url = server.url();
+  job.spec.engine = "openai";
+  job.spec.engine_requested = "openai";
+  job.spec.api = "openai-completions";
+  job.spec.model = "m";
+  job.spec.concurrency = 64;
+  job.spec.requests = requests;
+  job.spec.threads = 1;
+  job.spec.prompt_tokens = 16;
+  job.spec.max_tokens = tokens;
+  job.spec.request_detail = detail;
+  job.request_detail = *report::parse_request_detail(detail);
+  job.output_json = dir / "result.json";
+  job.requests_csv = dir / "requests.csv";
+  job.progress = false;
+  job.quiet = true;
+
+  const double before = peak_rss_mb();
+  const auto start = std::chrono::steady_clock::now();
+  const int code = cli::run_benchmark(job);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double peak = peak_rss_mb();
+
+  std::uint64_t lines = 0;
+  {
+    std::ifstream csv(dir / "requests.csv");
+    for (std::string line; std::getline(csv, line);) ++lines;
+  }
+  fmt::print(
+      "{} streamed requests ({} tokens each, request detail {}) in {:.1f} s ({:.0f} req/s)\n",
+      requests, tokens, detail, seconds, static_cast<double>(requests) / seconds);
+  fmt::print("result.json {:.0f} MB, requests.csv {} rows\n",
+             static_cast<double>(std::filesystem::file_size(job.output_json)) / 1e6, lines - 1);
+  fmt::print("peak resident memory: {:.0f} MB (before the run {:.0f} MB; target < 300 MB)\n", peak,
+             before);
+  std::filesystem::remove_all(dir);
+  return code == 0 && lines - 1 == requests ? 0 : 1;
+}
