@@ -28,6 +28,7 @@ test: setup
 bench: build
 	./build/release/bench/client_ceiling
 	./build/release/bench/million_requests
+	./build/release/bench/load_accuracy
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
