@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "config/engine_config.h"
 #include "core/duration_text.h"
+#include "core/text.h"
 #include "engines/registry.h"
 
 namespace llmbench::cli {
@@ -240,23 +241,17 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
       }
     }
     std::vector<int> concurrency_levels;
-    {
-      std::string_view rest = a.concurrency;
-      while (!rest.empty()) {
-        const std::size_t comma = rest.find(',');
-        const std::string item(rest.substr(0, comma));
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-        int value = 0;
-        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
-        if (ec != std::errc{} || end != item.data() + item.size() || value < 1) {
-          throw CommandError{kExitUsage, "--concurrency: '" + item +
-                                             "' is not a whole number ≥ 1 (give N or a list "
-                                             "like 1,4,16)"};
-        }
-        concurrency_levels.push_back(value);
+    for (const std::string_view item : split(a.concurrency, ',')) {
+      int value = 0;
+      const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+      if (ec != std::errc{} || end != item.data() + item.size() || value < 1) {
+        throw CommandError{kExitUsage, "--concurrency: '" + std::string(item) +
+                                           "' is not a whole number ≥ 1 (give N or a list "
+                                           "like 1,4,16)"};
       }
-      if (concurrency_levels.empty()) throw CommandError{kExitUsage, "--concurrency is empty"};
+      concurrency_levels.push_back(value);
     }
+    if (concurrency_levels.empty()) throw CommandError{kExitUsage, "--concurrency is empty"};
     const bool open_loop = a.rate || !a.rate_schedule.empty() || !a.trace.empty();
     if ((a.rate ? 1 : 0) + (a.rate_schedule.empty() ? 0 : 1) + (a.trace.empty() ? 0 : 1) > 1) {
       throw CommandError{kExitUsage, "give one of --rate, --rate-schedule and --trace"};

@@ -3,6 +3,7 @@
 #include "core/duration_text.h"
 #include "core/error.h"
 #include "core/json_text.h"
+#include "core/text.h"
 
 namespace llmbench {
 namespace {
@@ -44,6 +45,34 @@ TEST(JsonText, EscapesWhatJsonRequires) {
   std::string out;
   append_json_string(out, "a\"b\\c\nd\te\x01 é");
   EXPECT_EQ(out, "\"a\\\"b\\\\c\\nd\\te\\u0001 é\"");
+}
+
+}  // namespace
+}  // namespace llmbench
+
+namespace llmbench {
+namespace {
+
+TEST(Text, TrimBlanksKeepsInnerText) {
+  EXPECT_EQ(trim_blanks(" \t a b \t\r"), "a b");
+  EXPECT_EQ(trim_blanks("\r x"), "\r x");  // a leading CR is content
+  EXPECT_EQ(trim_blanks("   "), "");
+}
+
+TEST(Text, SplitKeepsEmptyPieces) {
+  EXPECT_EQ(split("1,,4", ','), (std::vector<std::string_view>{"1", "", "4"}));
+  EXPECT_EQ(split("1,4,", ','), (std::vector<std::string_view>{"1", "4", ""}));
+  EXPECT_EQ(split("one", ','), (std::vector<std::string_view>{"one"}));
+  EXPECT_TRUE(split("", ',').empty());
+}
+
+TEST(Text, ParseNumberTakesTheWholeText) {
+  EXPECT_EQ(parse_number("2.5"), 2.5);
+  EXPECT_EQ(parse_number("-3"), -3.0);
+  EXPECT_FALSE(parse_number("2.5s"));
+  EXPECT_FALSE(parse_number(" 2"));
+  EXPECT_FALSE(parse_number("inf"));
+  EXPECT_FALSE(parse_number(""));
 }
 
 }  // namespace

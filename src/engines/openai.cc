@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "core/json_text.h"
+#include "core/text.h"
 #include "engines/json_frame.h"
 #include "engines/native.h"
 #include "engines/reader_base.h"
@@ -259,7 +260,7 @@ class OpenAiReader final : public ResponseReader {
       set_error(ErrorCategory::kEngineError, error_message_from_body(frame.payload));
       return;
     }
-    const std::string_view payload = trim(frame.payload);
+    const std::string_view payload = trim_blanks(frame.payload);
     if (payload.empty()) return;
     if (payload == "[DONE]") {
       done_ = true;
@@ -290,13 +291,6 @@ class OpenAiReader final : public ResponseReader {
   }
 
  private:
-  static std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-      s.remove_suffix(1);
-    return s;
-  }
-
   void set_error(ErrorCategory category, std::string message) {
     if (record_.error) return;  // the first error explains the request
     record_.error = RequestError{category, std::move(message)};

@@ -1,9 +1,9 @@
 #include "metrics/slo.h"
 
 #include <array>
-#include <charconv>
 
 #include "core/duration_text.h"
+#include "core/text.h"
 
 namespace llmbench::metrics {
 
@@ -19,20 +19,12 @@ Error slo_error(std::string_view item, std::string_view why) {
                    "itl, e2e_latency, ttft_sched, e2e_sched)"};
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 Expected<std::vector<Slo>> parse_slos(std::string_view text) {
   std::vector<Slo> out;
-  while (!text.empty()) {
-    const std::size_t comma = text.find(',');
-    const std::string_view item = trim(text.substr(0, comma));
-    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+  for (const std::string_view piece : split(text, ',')) {
+    const std::string_view item = trim_blanks(piece);
     if (item.empty()) continue;
     const std::size_t colon = item.find(':');
     const std::size_t le = item.find("<=");
@@ -40,25 +32,21 @@ Expected<std::vector<Slo>> parse_slos(std::string_view text) {
       return tl::unexpected(slo_error(item, "not of the form METRIC:pNN<=DURATION"));
     }
     Slo slo;
-    slo.metric = std::string(trim(item.substr(0, colon)));
+    slo.metric = std::string(trim_blanks(item.substr(0, colon)));
     if (slo.metric == "e2e") slo.metric = "e2e_latency";
     bool known = false;
     for (const std::string_view m : kMetrics) known = known || m == slo.metric;
     if (!known) return tl::unexpected(slo_error(item, "unknown metric '" + slo.metric + "'"));
-    const std::string_view pct = trim(item.substr(colon + 1, le - colon - 1));
+    const std::string_view pct = trim_blanks(item.substr(colon + 1, le - colon - 1));
     double value = -1;
-    if (pct.size() >= 2 && pct.front() == 'p') {
-      const auto digits = pct.substr(1);
-      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-      if (ec != std::errc{} || end != digits.data() + digits.size()) value = -1;
-    }
+    if (pct.size() >= 2 && pct.front() == 'p') value = parse_number(pct.substr(1)).value_or(-1);
     if (value <= 0 || value > 100) {
       return tl::unexpected(slo_error(
           item, "percentile '" + std::string(pct) + "' is not p followed by a number in (0, 100]"));
     }
     slo.percentile = std::string(pct);
     slo.quantile = value / 100;
-    auto threshold = parse_duration(trim(item.substr(le + 2)));
+    auto threshold = parse_duration(trim_blanks(item.substr(le + 2)));
     if (!threshold) return tl::unexpected(slo_error(item, threshold.error().message));
     slo.threshold = to_seconds(*threshold);
     out.push_back(std::move(slo));

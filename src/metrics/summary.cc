@@ -85,10 +85,14 @@ Aggregator::Aggregator(TimePoint origin, AggregatorOptions options)
   slo_values_.assign(options_.slos.size(), make_distribution(options_));
 }
 
-TimeWindow& Aggregator::window_at(TimePoint t) { return window_at_offset(to_seconds(t - origin_)); }
+std::size_t Aggregator::window_index(TimePoint t) const {
+  return static_cast<std::size_t>(
+      std::floor(std::max(0.0, to_seconds(t - origin_)) / options_.window));
+}
 
-TimeWindow& Aggregator::window_at_offset(double offset) {
-  const auto index = static_cast<std::size_t>(std::floor(std::max(0.0, offset) / options_.window));
+TimeWindow& Aggregator::window_at(TimePoint t) { return window(window_index(t)); }
+
+TimeWindow& Aggregator::window(std::size_t index) {
   while (windows_.size() <= index) {
     TimeWindow w;
     w.start = static_cast<double>(windows_.size()) * options_.window;
@@ -103,9 +107,8 @@ void Aggregator::add_to_time_series(const RequestRecord& r, const RequestMetrics
     // Spread the request's time in flight over the windows it spans.
     double from = std::max(0.0, to_seconds(r.t_send - origin_));
     const double to = std::max(from, to_seconds(r.t_end - origin_));
-    for (auto index = static_cast<std::size_t>(std::floor(from / options_.window)); from < to;
-         ++index) {
-      TimeWindow& w = window_at_offset((static_cast<double>(index) + 0.5) * options_.window);
+    for (std::size_t index = window_index(r.t_send); from < to; ++index) {
+      TimeWindow& w = window(index);
       const double until = std::min(to, static_cast<double>(index + 1) * options_.window);
       if (until > from) w.busy += until - from;
       from = std::max(from, until);

@@ -132,8 +132,9 @@ class Aggregator {
   [[nodiscard]] const AggregatorOptions& options() const { return options_; }
 
  private:
+  [[nodiscard]] std::size_t window_index(TimePoint t) const;
   TimeWindow& window_at(TimePoint t);
-  TimeWindow& window_at_offset(double seconds_from_origin);
+  TimeWindow& window(std::size_t index);  // created, with those before it, on first use
   void add_to_time_series(const RequestRecord& record, const RequestMetrics& metrics);
 
   TimePoint origin_;

@@ -38,6 +38,9 @@ Json optional_json(const std::optional<T>& value) {
   return value ? Json(*value) : Json(nullptr);
 }
 
+// An option or field that was not given is empty text in our structs and null in JSON.
+Json text_or_null(const std::string& text) { return text.empty() ? Json(nullptr) : Json(text); }
+
 Json spec_json(const ResolvedRunSpec& s) {
   Json j;
   j["url"] = s.url;
@@ -49,18 +52,18 @@ Json spec_json(const ResolvedRunSpec& s) {
   j["concurrency"] = s.concurrency;
   j["concurrency_levels"] = s.concurrency_levels;
   j["rate"] = optional_json(s.rate);
-  j["arrival"] = s.arrival.empty() ? Json(nullptr) : Json(s.arrival);
+  j["arrival"] = text_or_null(s.arrival);
   j["burstiness"] = s.burstiness;
-  j["rate_schedule"] = s.rate_schedule.empty() ? Json(nullptr) : Json(s.rate_schedule);
-  j["trace"] = s.trace.empty() ? Json(nullptr) : Json(s.trace);
+  j["rate_schedule"] = text_or_null(s.rate_schedule);
+  j["trace"] = text_or_null(s.trace);
   j["sweep_steps"] = s.sweep_steps;
-  j["warmup"] = s.warmup.empty() ? Json(nullptr) : Json(s.warmup);
-  j["cooldown"] = s.cooldown.empty() ? Json(nullptr) : Json(s.cooldown);
+  j["warmup"] = text_or_null(s.warmup);
+  j["cooldown"] = text_or_null(s.cooldown);
   j["retries"] = s.retries;
   j["retry_backoff"] = s.retry_backoff;
   j["max_error_rate"] = optional_json(s.max_error_rate);
   j["error_window"] = s.error_window;
-  j["slo"] = s.slo.empty() ? Json(nullptr) : Json(s.slo);
+  j["slo"] = text_or_null(s.slo);
   j["window"] = s.window;
   j["request_detail"] = s.request_detail;
   j["requests"] = optional_json(s.requests);
@@ -114,7 +117,7 @@ Json record_json(const RequestRecord& r, const metrics::RequestMetrics& m, TimeP
   }
   j["native"] = std::move(native);
   if (r.native.prompt_eval_tokens) j["prompt_eval_tokens"] = *r.native.prompt_eval_tokens;
-  j["finish_reason"] = r.finish_reason.empty() ? Json(nullptr) : Json(r.finish_reason);
+  j["finish_reason"] = text_or_null(r.finish_reason);
   j["http_status"] = r.http_status == 0 ? Json(nullptr) : Json(r.http_status);
   j["retry_after"] = optional_json(r.retry_after);
   if (r.error) {
@@ -179,7 +182,7 @@ Json summary_json(const metrics::RunSummary& s) {
   summary["client"] = {{"worker_cpu", s.client.worker_cpu},
                        {"process_cpu", s.client.process_cpu},
                        {"client_bound", s.client.client_bound},
-                       {"reason", s.client.reason.empty() ? Json(nullptr) : Json(s.client.reason)}};
+                       {"reason", text_or_null(s.client.reason)}};
   summary["request_throughput"] = s.request_throughput;
   summary["output_token_throughput"] = s.output_token_throughput;
   summary["output_tokens"] = s.output_tokens;

@@ -1,12 +1,12 @@
 #include "workload/arrival.h"
 
-#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <random>
 
 #include "core/clock.h"
 #include "core/duration_text.h"
+#include "core/text.h"
 #include "workload/workload.h"
 
 namespace llmbench::workload {
@@ -19,22 +19,6 @@ constexpr std::uint64_t kArrivalStream = 0xA11A'0000'0000'0001ULL;
 
 Error invalid(std::string message) {
   return Error{ErrorCode::kInvalidArgument, std::move(message)};
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
-std::optional<double> parse_number(std::string_view text) {
-  double value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(value)) {
-    return std::nullopt;
-  }
-  return value;
 }
 
 // Seconds from "30s", "1m", "250ms" or a bare number of seconds.
@@ -107,19 +91,16 @@ std::string_view to_string(ArrivalKind kind) {
 
 Expected<std::vector<RatePoint>> parse_rate_schedule(std::string_view text) {
   std::vector<RatePoint> points;
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    const std::size_t comma = rest.find(',');
-    const std::string_view item = trim(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  for (const std::string_view piece : split(text, ',')) {
+    const std::string_view item = trim_blanks(piece);
     if (item.empty()) continue;
     const std::size_t colon = item.find(':');
     if (colon == std::string_view::npos) {
       return tl::unexpected(
           invalid("--rate-schedule: '" + std::string(item) + "' is not TIME:RATE (e.g. 30s:50)"));
     }
-    const auto at = parse_time(trim(item.substr(0, colon)));
-    const auto rate = parse_number(trim(item.substr(colon + 1)));
+    const auto at = parse_time(trim_blanks(item.substr(0, colon)));
+    const auto rate = parse_number(trim_blanks(item.substr(colon + 1)));
     if (!at || *at < 0) {
       return tl::unexpected(
           invalid("--rate-schedule: '" + std::string(item) + "': time is not a duration ≥ 0"));
@@ -205,9 +186,9 @@ Expected<std::vector<double>> load_trace(const std::filesystem::path& path) {
   double first = 0;
   while (std::getline(in, line)) {
     ++number;
-    std::string_view text = trim(line);
+    std::string_view text = trim_blanks(line);
     if (text.empty() || text.front() == '#') continue;
-    text = trim(text.substr(0, text.find(',')));
+    text = trim_blanks(text.substr(0, text.find(',')));
     const auto value = parse_number(text);
     auto where = [&] { return path.string() + ":" + std::to_string(number) + ": "; };
     if (!value) {
