@@ -62,10 +62,10 @@ Measurement measure(const std::string& response, bool stream, std::uint64_t requ
   engines::OpenAiEngine engine(engines::OpenAiOptions{});
   workload::SyntheticOptions wo;
   wo.model = "m";
-  wo.prompt_tokens = 16;
-  wo.max_tokens = stream ? 1000 : 8;
+  wo.prompt_tokens = workload::fixed_length(16);
+  wo.max_tokens = workload::fixed_length(stream ? 1000 : 8);
   wo.stream = stream;
-  workload::SyntheticWorkload workload(wo);
+  workload::SyntheticWorkload workload(wo, workload::estimated_calibration());
   CountingSink sink;
   SteadyClockSource clock;
   runner::Runner runner(options, engine, workload, sink, clock);

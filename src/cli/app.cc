@@ -22,6 +22,7 @@
 #include "report/report.h"
 #include "runner/discovery.h"
 #include "runner/runner.h"
+#include "cli/workload_setup.h"
 #include "workload/workload.h"
 
 #ifndef LLMBENCH_VERSION
@@ -375,16 +376,16 @@ int run_benchmark(const BenchmarkJob& job) {
   engine_options.headers = job.headers;
   const auto engine = engines::make_engine(engine_options);
 
-  workload::SyntheticOptions workload_options;
-  workload_options.model = spec.model;
-  workload_options.api = api->api;
-  workload_options.prompt_tokens = spec.prompt_tokens;
-  workload_options.max_tokens = spec.max_tokens;
-  workload_options.stream = spec.stream;
-  workload_options.ignore_eos = spec.ignore_eos;
-  workload_options.temperature = spec.temperature;
-  workload_options.seed = spec.seed;
-  const workload::SyntheticWorkload workload(workload_options);
+  // Prompts are made, counted and corrected before any clock starts.
+  std::uint64_t requests_to_verify = spec.requests.value_or(0);
+  if (spec.load_mode == "open_loop" && spec.rate && spec.duration && !spec.requests) {
+    requests_to_verify = static_cast<std::uint64_t>(*spec.rate * *spec.duration * 1.2) + 16;
+  }
+  if (spec.load_mode == "concurrency_steps" && spec.requests) {
+    requests_to_verify = *spec.requests * spec.concurrency_levels.size();
+  }
+  BuiltWorkload built = build_workload(job, *engine, api->api, requests_to_verify);
+  const workload::Workload& workload = *built.workload;
 
   const bool forced = spec.ignore_eos && forces_exact_length(spec.engine);
   metrics::AggregatorOptions aggregation;
@@ -407,6 +408,7 @@ int run_benchmark(const BenchmarkJob& job) {
   report.context.cpu_count = static_cast<int>(std::thread::hardware_concurrency());
   report.spec = spec;
   report.engine = job.engine_info;
+  report.workload = built.info;
 
   // Ctrl-C stops the level in progress and every level after it.
   std::mutex current_mutex;
@@ -451,9 +453,9 @@ int run_benchmark(const BenchmarkJob& job) {
         workload::ArrivalOptions arrival = job.arrival.value_or(workload::ArrivalOptions{});
         if (plan.rate) arrival.rates = {workload::RatePoint{0, *plan.rate}};
         arrival.seed = workload::mix_seed(spec.seed, 1000 + options.level);
-        auto built = workload::build_schedule(arrival, spec.requests, spec.duration);
-        if (!built) throw CommandError{kExitUsage, built.error().message};
-        offsets = std::move(*built);
+        auto schedule = workload::build_schedule(arrival, spec.requests, spec.duration);
+        if (!schedule) throw CommandError{kExitUsage, schedule.error().message};
+        offsets = std::move(*schedule);
       }
       options.schedule.reserve(offsets.size());
       for (const double t : offsets) options.schedule.push_back(seconds(t));
@@ -553,6 +555,15 @@ int run_benchmark(const BenchmarkJob& job) {
     report.warnings.push_back(spec.engine +
                               " cannot be told to ignore end-of-sequence: output "
                               "lengths are whatever it generated (see output_tokens per request)");
+  }
+  for (const std::string& warning : built.info.warnings) report.warnings.push_back(warning);
+  if (report.summary.prompt_length_mismatch_rate && *report.summary.prompt_length_mismatch_rate > 0) {
+    report.warnings.push_back(fmt::format(
+        "{:.1f}% of prompts were not their target length by the engine's count (most common "
+        "difference {:+d} tokens{})",
+        *report.summary.prompt_length_mismatch_rate * 100, report.summary.prompt_length_offset,
+        spec.api == "openai-chat" || spec.api == "native-chat" ? ": the chat template's own tokens"
+                                                               : ""));
   }
   if (report.summary.client.client_bound) {
     report.warnings.push_back("client-bound: " + report.summary.client.reason);

@@ -12,6 +12,7 @@
 #include "core/duration_text.h"
 #include "core/text.h"
 #include "engines/registry.h"
+#include "workload/lengths.h"
 
 namespace llmbench::cli {
 
@@ -42,8 +43,13 @@ struct RunArgs {
   std::string request_detail = "full";
   std::optional<std::uint64_t> requests;
   std::string duration;
-  std::int64_t prompt_tokens = 128;
-  std::int64_t max_tokens = 128;
+  std::string prompt_tokens = "128";
+  std::string max_tokens = "128";
+  std::string tokenizer;
+  std::string token_counting = "auto";
+  std::int64_t prefix_tokens = 0;
+  int prefix_groups = 1;
+  int turns = 1;
   bool stream = true;
   bool ignore_eos = true;
   int threads = 0;
@@ -115,7 +121,12 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
       "  llmbench run --url http://localhost:8000 --sweep --duration 30s   # find the max rate\n"
       "  llmbench run --url http://localhost:8000 --concurrency 1,8,32,128 --requests 200\n"
       "  llmbench run --config configs/engines --engine vllm --requests 100   # a configured "
-      "engine\n");
+      "engine\n"
+      "  llmbench run --url http://localhost:11434 --tokenizer ./Llama-3.1-8B/tokenizer.json \\\n"
+      "      --prompt-tokens uniform:100:500 --max-tokens lognormal:200:0.5:10:1000\n"
+      "  llmbench run --url http://localhost:8000 --prefix-tokens 1000 --prefix-groups 4 \\\n"
+      "      --prompt-tokens 1200 --concurrency 8      # prefix-cache scenario\n"
+      "  llmbench run --url http://localhost:8000 --api openai-chat --turns 5 --concurrency 4\n");
   cmd->add_option(
       "--url", args->url,
       "Engine base URL (http:// or https://); optional with --config and --engine NAME");
@@ -182,9 +193,29 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
                   "Stop after this many requests (default 100 when --duration is not given)");
   cmd->add_option("--duration,-d", args->duration,
                   "Stop starting requests after this long (30s, 5m)");
-  cmd->add_option("--prompt-tokens", args->prompt_tokens, "Prompt length in tokens (estimated)")
+  cmd->add_option("--prompt-tokens", args->prompt_tokens,
+                  "Prompt length in tokens: N, uniform:MIN:MAX, normal:MEAN:SD[:MIN:MAX], "
+                  "lognormal:MEDIAN:SIGMA[:MIN:MAX], short|medium|long, context-limit")
       ->capture_default_str();
-  cmd->add_option("--max-tokens", args->max_tokens, "Output tokens per request")
+  cmd->add_option("--max-tokens", args->max_tokens,
+                  "Output tokens per request: N or a distribution as for --prompt-tokens")
+      ->capture_default_str();
+  cmd->add_option("--tokenizer", args->tokenizer,
+                  "Count prompt tokens with this tokenizer.json / tokenizer.model (or a model "
+                  "directory holding one) when the engine has no /tokenize route");
+  cmd->add_option("--token-counting", args->token_counting,
+                  "How prompt lengths are made exact: auto (engine /tokenize, else --tokenizer, "
+                  "else Ollama probes, else estimate), engine, tokenizer, probe, estimate")
+      ->capture_default_str();
+  cmd->add_option("--prefix-tokens", args->prefix_tokens,
+                  "Start every prompt with one of --prefix-groups shared prefixes of this many "
+                  "tokens (prefix-cache scenarios); counted in --prompt-tokens");
+  cmd->add_option("--prefix-groups", args->prefix_groups, "Distinct shared prefixes")
+      ->capture_default_str();
+  cmd->add_option("--turns", args->turns,
+                  "Turns per conversation: each turn resends the history (earlier prompts and "
+                  "replies) plus a new prompt; a closed-loop user sends a conversation's turns "
+                  "in order")
       ->capture_default_str();
   cmd->add_flag("--stream,!--no-stream", args->stream, "Stream tokens (default) or not");
   cmd->add_flag("!--no-ignore-eos", args->ignore_eos,
@@ -271,8 +302,32 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
       throw CommandError{kExitUsage, "--max-error-rate is a fraction in [0, 1), e.g. 0.1 for 10%"};
     }
     if (a.error_window < 1) throw CommandError{kExitUsage, "--error-window must be ≥ 1"};
-    if (a.max_tokens < 1) throw CommandError{kExitUsage, "--max-tokens must be at least 1"};
-    if (a.prompt_tokens < 1) throw CommandError{kExitUsage, "--prompt-tokens must be at least 1"};
+    auto prompt_length = workload::parse_length_distribution(a.prompt_tokens, workload::LengthOf::kPrompt);
+    if (!prompt_length) throw CommandError{kExitUsage, "--prompt-tokens: " + prompt_length.error().message};
+    auto output_length = workload::parse_length_distribution(a.max_tokens, workload::LengthOf::kOutput);
+    if (!output_length) throw CommandError{kExitUsage, "--max-tokens: " + output_length.error().message};
+    const std::vector<std::string> methods{"auto", "engine", "tokenizer", "probe", "estimate"};
+    if (std::find(methods.begin(), methods.end(), a.token_counting) == methods.end()) {
+      throw CommandError{kExitUsage, "--token-counting: '" + a.token_counting +
+                                         "' is not one of auto, engine, tokenizer, probe, estimate"};
+    }
+    if (a.prefix_tokens < 0) throw CommandError{kExitUsage, "--prefix-tokens must be ≥ 0"};
+    if (a.prefix_groups < 1) throw CommandError{kExitUsage, "--prefix-groups must be ≥ 1"};
+    if (a.turns < 1) throw CommandError{kExitUsage, "--turns must be ≥ 1"};
+    if (a.prefix_tokens > 0 && prompt_length->kind != workload::LengthKind::kContextLimit &&
+        prompt_length->kind != workload::LengthKind::kEmpirical) {
+      std::mt19937_64 probe_rng(0);
+      const std::int64_t shortest = prompt_length->kind == workload::LengthKind::kUniform
+                                        ? static_cast<std::int64_t>(prompt_length->a)
+                                        : prompt_length->kind == workload::LengthKind::kFixed
+                                              ? prompt_length->sample(probe_rng)
+                                              : prompt_length->min;
+      if (a.prefix_tokens >= shortest) {
+        throw CommandError{kExitUsage, "--prefix-tokens " + std::to_string(a.prefix_tokens) +
+                                           " leaves no room for a unique part in prompts of " +
+                                           a.prompt_tokens + " tokens"};
+      }
+    }
     if (a.requests && *a.requests == 0)
       throw CommandError{kExitUsage, "--requests must be at least 1"};
 
@@ -376,6 +431,11 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
     if (!(spec.window > 0)) throw CommandError{kExitUsage, "--window must be > 0"};
     spec.prompt_tokens = a.prompt_tokens;
     spec.max_tokens = a.max_tokens;
+    spec.tokenizer = a.tokenizer;
+    spec.token_counting = a.token_counting;
+    spec.prefix_tokens = a.prefix_tokens;
+    spec.prefix_groups = a.prefix_groups;
+    spec.turns = a.turns;
     spec.stream = a.stream;
     spec.ignore_eos = a.ignore_eos;
     spec.temperature = a.temperature;

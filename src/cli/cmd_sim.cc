@@ -166,8 +166,8 @@ Action add_demo_command(CLI::App& app, const std::vector<std::string>& argv) {
     spec.concurrency = 8;
     spec.requests = 64;
     spec.threads = 1;
-    spec.prompt_tokens = 64;
-    spec.max_tokens = 64;
+    spec.prompt_tokens = "64";
+    spec.max_tokens = "64";
     spec.seed = 1;
     job.timeouts.connect = std::chrono::seconds(10);
     job.timeouts.total = std::chrono::seconds(60);

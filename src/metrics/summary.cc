@@ -160,6 +160,15 @@ void Aggregator::add(const RequestRecord& r, const RequestMetrics& m) {
     if (m.output_length_mismatch) ++counts_.output_length_mismatches;
   }
   if (r.cold_start) ++counts_.cold_starts;
+  if (r.prompt_tokens_target > 0 && r.usage.prompt_tokens) {
+    const std::int64_t difference = *r.usage.prompt_tokens - r.prompt_tokens_target;
+    ++counts_.prompt_length_checked;
+    if (difference != 0) ++counts_.prompt_length_mismatches;
+    // Bounded: differences beyond a few hundred kinds carry no further information.
+    if (prompt_differences_.size() < 512 || prompt_differences_.count(difference) > 0) {
+      ++prompt_differences_[difference];
+    }
+  }
   for (const NativeComparison& c : m.native) {
     auto found = native_.find(c.name);
     if (found == native_.end()) {
@@ -211,6 +220,17 @@ RunSummary Aggregator::finish() const {
   for (const auto& [name, series] : native_) {
     s.native[name] =
         RunSummary::NativeSummary{series[0].stats(), series[1].stats(), series[2].stats()};
+  }
+  if (s.prompt_length_checked > 0) {
+    s.prompt_length_mismatch_rate = static_cast<double>(s.prompt_length_mismatches) /
+                                    static_cast<double>(s.prompt_length_checked);
+    std::size_t most = 0;
+    for (const auto& [difference, n] : prompt_differences_) {
+      if (n > most) {
+        most = n;
+        s.prompt_length_offset = difference;
+      }
+    }
   }
   if (forced_ > 0) {
     s.output_length_accuracy =

@@ -101,6 +101,13 @@ struct RunSummary {
   std::optional<double> output_length_accuracy;
   std::size_t output_length_mismatches = 0;
   std::size_t cold_starts = 0;  // requests that loaded the model (Ollama)
+  // Prompt lengths: successful requests with a target whose engine reported a prompt count
+  // (checked), those where the count differed from the target (mismatches), and the most
+  // common difference, reported − target (a chat template's own tokens show up here).
+  std::size_t prompt_length_checked = 0;
+  std::size_t prompt_length_mismatches = 0;
+  std::optional<double> prompt_length_mismatch_rate;
+  std::int64_t prompt_length_offset = 0;
   // M19, with the SLOs given: requests meeting every per-request objective / duration.
   std::optional<double> goodput;
   std::size_t good_requests = 0;
@@ -144,6 +151,7 @@ class Aggregator {
   std::map<std::string, std::array<Distribution, 3>> native_;  // native, client, delta
   std::vector<Distribution> slo_values_;                       // one per SLO
   std::size_t forced_ = 0;
+  std::map<std::int64_t, std::size_t> prompt_differences_;  // reported − target → requests
   TimePoint first_send_ = TimePoint::max();
   TimePoint last_end_ = TimePoint::min();
   TimePoint first_done_ = TimePoint::max();

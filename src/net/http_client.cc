@@ -364,6 +364,7 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
           error_code pec;
           parser.set_arrival(arrival);
           parser.put_eof(pec);
+          last_read_ = arrival;
           if (!pec) break;
         }
         result.head_received = parser.is_header_done();
@@ -401,7 +402,10 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
     disarm();
     if (!parser.keep_alive()) close_socket();
     result.status = ExchangeStatus::kOk;
-    result.t_end = clock_.now();
+    // The response completed when its last bytes arrived (the kernel's stamp on plain TCP), not
+    // when this thread finished parsing them: a busy client would otherwise lengthen E2E and
+    // TPOT by its own scheduling delay.
+    result.t_end = last_read_;
     co_return result;
   }
 }

@@ -69,8 +69,23 @@ Json spec_json(const ResolvedRunSpec& s) {
   j["requests"] = optional_json(s.requests);
   j["duration"] = optional_json(s.duration);
   j["threads"] = s.threads;
-  j["prompt_tokens"] = s.prompt_tokens;
-  j["max_tokens"] = s.max_tokens;
+  // A fixed length stays a number (as in earlier results); a distribution is its text.
+  auto length = [](const std::string& text) {
+    return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos
+               ? Json(std::stoll(text))
+               : Json(text);
+  };
+  j["prompt_tokens"] = length(s.prompt_tokens);
+  j["max_tokens"] = length(s.max_tokens);
+  j["tokenizer"] = text_or_null(s.tokenizer);
+  j["token_counting"] = s.token_counting;
+  j["prefix_tokens"] = s.prefix_tokens;
+  j["prefix_groups"] = s.prefix_groups;
+  j["turns"] = s.turns;
+  j["dataset"] = text_or_null(s.dataset);
+  j["dataset_format"] = text_or_null(s.dataset_format);
+  j["on_bad_record"] = s.on_bad_record;
+  j["dataset_sample"] = s.dataset_sample;
   j["stream"] = s.stream;
   j["ignore_eos"] = s.ignore_eos;
   j["temperature"] = optional_json(s.temperature);
@@ -187,6 +202,10 @@ Json summary_json(const metrics::RunSummary& s) {
   summary["output_token_throughput"] = s.output_token_throughput;
   summary["output_tokens"] = s.output_tokens;
   summary["prompt_tokens"] = s.prompt_tokens;
+  summary["prompt_length_checked"] = s.prompt_length_checked;
+  summary["prompt_length_mismatches"] = s.prompt_length_mismatches;
+  summary["prompt_length_mismatch_rate"] = optional_json(s.prompt_length_mismatch_rate);
+  summary["prompt_length_offset"] = s.prompt_length_offset;
   summary["success_rate"] = s.success_rate;
   Json errors = Json::object();
   for (const auto& [category, count] : s.errors) errors[category] = count;
@@ -265,6 +284,22 @@ Json root_json(const RunReport& report) {
   context["warnings"] = report.warnings;
   if (report.engine) context["engine"] = Json::parse(engine_info_json(*report.engine));
   root["context"] = std::move(context);
+
+  const WorkloadInfo& w = report.workload;
+  Json workload;
+  workload["token_method"] = w.token_method;
+  workload["token_source"] = w.token_source;
+  workload["token_offset"] = w.token_offset;
+  workload["prompts_verified"] = w.prompts_verified;
+  workload["prompts_corrected"] = w.prompts_corrected;
+  workload["prompts_unverifiable"] = w.prompts_unverifiable;
+  workload["dataset"] = text_or_null(w.dataset);
+  workload["dataset_format"] = text_or_null(w.dataset_format);
+  workload["dataset_records"] = w.dataset_records;
+  workload["dataset_skipped"] = w.dataset_skipped;
+  workload["dataset_used"] = w.dataset_used;
+  workload["warnings"] = w.warnings;
+  root["workload"] = std::move(workload);
 
   root["summary"] = summary_json(report.summary);
   root["time_series"] = time_series_json(report.summary);

@@ -34,6 +34,7 @@ struct RunReport {
   RunContext context;
   ResolvedRunSpec spec;
   std::optional<EngineInfo> engine;  // what the engine said about itself, when asked
+  WorkloadInfo workload;             // how prompts were made and their lengths made exact
   TimePoint origin{};                // steady-clock zero for the raw timestamps written per request
   bool interrupted = false;
   // completed | interrupted | max_error_rate

@@ -95,10 +95,16 @@ Runner::Runner(RunOptions options, const engines::Engine& engine,
 
 Runner::~Runner() = default;
 
-std::optional<std::uint64_t> Runner::claim_next() {
+std::optional<std::uint64_t> Runner::claim_next(Conversation& conversation) {
   if (stop_.load(std::memory_order_relaxed)) return std::nullopt;
   if (clock_.now() >= deadline_) return std::nullopt;
-  const std::uint64_t index = next_index_.fetch_add(1, std::memory_order_relaxed);
+  if (conversation.next == conversation.end) {
+    // A whole conversation at a time, so its turns go out in order on this user.
+    const std::uint64_t turns = workload_.turns();
+    conversation.next = next_index_.fetch_add(turns, std::memory_order_relaxed);
+    conversation.end = conversation.next + turns;
+  }
+  const std::uint64_t index = conversation.next++;
   if (options_.requests && index >= *options_.requests) return std::nullopt;
   return index;
 }
@@ -248,7 +254,8 @@ Expected<RunTimes> Runner::run() {
     const auto connection = make_connection(worker);
     worker.connections.insert(connection.get());
     Execution execution(*this, worker);
-    while (auto index = claim_next()) {
+    Conversation conversation;
+    while (auto index = claim_next(conversation)) {
       // Closed loop: the request is due the moment its user is free.
       Prepared prepared = prepare(*index);
       RequestRecord record =

@@ -115,7 +115,11 @@ class Runner {
   };
   [[nodiscard]] Prepared prepare(std::uint64_t index) const;
   void stop(StopReason reason);
-  [[nodiscard]] std::optional<std::uint64_t> claim_next();
+  // A closed-loop user's place in its conversation: indices [next, end) are still its own.
+  struct Conversation {
+    std::uint64_t next = 0, end = 0;
+  };
+  [[nodiscard]] std::optional<std::uint64_t> claim_next(Conversation& conversation);
   [[nodiscard]] Phase phase_of(std::uint64_t index, TimePoint due) const;
   void finish(RequestRecord&& record);
 

@@ -84,14 +84,18 @@ Expected<Fault> parse_fault(std::string_view name) {
 }
 
 std::int64_t sim_token_count(std::string_view text) {
-  std::int64_t count = 0;
-  bool in_word = false;
+  std::int64_t count = 1;  // a BOS token, as most engines add
+  std::size_t run = 0;
   for (const char c : text) {
     const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-    if (!space && !in_word) ++count;
-    in_word = !space;
+    if (space) {
+      count += static_cast<std::int64_t>((run + 4) / 5);
+      run = 0;
+    } else {
+      ++run;
+    }
   }
-  return count;
+  return count + static_cast<std::int64_t>((run + 4) / 5);
 }
 
 class SimServer::Impl : public std::enable_shared_from_this<Impl> {

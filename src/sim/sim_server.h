@@ -81,7 +81,9 @@ class SimServer {
   std::shared_ptr<Impl> impl_;
 };
 
-// Tokens as the simulator counts them: whitespace-separated words.
+// Tokens as the simulator counts them — deliberately not words, so that a client assuming
+// one word per token is caught: a BOS token, then one token per started 5 bytes of each
+// whitespace-separated word ("time" 1, "government" 2).
 std::int64_t sim_token_count(std::string_view text);
 
 }  // namespace llmbench::sim

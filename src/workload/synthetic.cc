@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <random>
 #include <string_view>
 
@@ -7,17 +9,38 @@
 namespace llmbench::workload {
 
 namespace {
-constexpr std::array<std::string_view, 64> kWords = {
-    "time",     "year",    "people",   "way",    "day",        "man",    "thing",   "woman",
-    "life",     "child",   "world",    "school", "state",      "family", "student", "group",
-    "country",  "problem", "hand",     "part",   "place",      "case",   "week",    "company",
-    "system",   "program", "question", "work",   "government", "number", "night",   "point",
-    "home",     "water",   "room",     "mother", "area",       "money",  "story",   "fact",
-    "month",    "lot",     "right",    "study",  "book",       "eye",    "job",     "word",
-    "business", "issue",   "side",     "kind",   "head",       "house",  "service", "friend",
-    "father",   "power",   "hour",     "game",   "line",       "end",    "member",  "law",
-};
+// Common English words; calibration keeps those its tokenizer counts as one token after a
+// space (nearly all of them for BPE vocabularies of 32k+ tokens).
+constexpr std::array<std::string_view, 96> kWords = {
+    "time",   "year",   "people", "way",    "day",    "man",    "thing",  "woman",  "life",
+    "child",  "world",  "school", "state",  "family", "group",  "country", "problem", "hand",
+    "part",   "place",  "case",   "week",   "company", "system", "program", "question", "work",
+    "number", "night",  "point",  "home",   "water",  "room",   "mother", "area",   "money",
+    "story",  "fact",   "month",  "lot",    "right",  "study",  "book",   "eye",    "job",
+    "word",   "business", "issue", "side",  "kind",   "head",   "house",  "service", "friend",
+    "father", "power",  "hour",   "game",   "line",   "end",    "member", "law",    "car",
+    "city",   "name",   "team",   "minute", "idea",   "kid",    "body",   "back",   "parent",
+    "face",   "others", "level",  "office", "door",   "health", "person", "art",    "war",
+    "history", "party", "result", "change", "morning", "reason", "research", "girl", "guy",
+    "moment", "air",    "teacher", "force", "order",  "table"};
+constexpr std::size_t kMinWords = 16;
+constexpr std::uint64_t kLengthSalt = 0x6C656E6774687321ULL;  // "lengths!"
+constexpr std::uint64_t kPrefixSalt = 0x7072656669787321ULL;  // "prefixs!"
 }  // namespace
+
+std::string_view to_string(TokenMethod method) {
+  switch (method) {
+    case TokenMethod::kEngineTokenize:
+      return "engine_tokenize";
+    case TokenMethod::kLocalTokenizer:
+      return "local_tokenizer";
+    case TokenMethod::kProbeCalibration:
+      return "probe_calibration";
+    case TokenMethod::kEstimate:
+      return "estimate";
+  }
+  return "estimate";
+}
 
 std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t stream) {
   std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
@@ -26,32 +49,207 @@ std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t stream) {
   return z ^ (z >> 31);
 }
 
+PromptCalibration estimated_calibration() {
+  PromptCalibration c;
+  c.method = TokenMethod::kEstimate;
+  c.source = "estimate: one common English word per token, not verified";
+  c.words.assign(kWords.begin(), kWords.end());
+  return c;
+}
+
+Expected<PromptCalibration> calibrate(TokenCounter& counter, TokenMethod method,
+                                      std::string source) {
+  PromptCalibration c;
+  c.method = method;
+  c.source = std::move(source);
+  // A word's cost is what it adds after a space to a fixed lead word.
+  const std::string lead = "time";
+  auto base = counter.count(lead);
+  if (!base) return tl::unexpected(base.error());
+  for (const std::string_view word : kWords) {
+    auto n = counter.count(lead + " " + std::string(word));
+    if (!n) return tl::unexpected(n.error());
+    if (*n - *base == 1) c.words.emplace_back(word);
+  }
+  if (c.words.size() < kMinWords) {
+    return make_error(ErrorCode::kProtocol,
+                      c.source + " splits most common English words into several tokens (" +
+                          std::to_string(c.words.size()) + " of " +
+                          std::to_string(kWords.size()) + " are one token): cannot build exact "
+                          "prompts from them");
+  }
+  // The constant: a text of n single-token words counts n + offset.
+  std::string text;
+  const std::size_t n = c.words.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0) text += ' ';
+    text += c.words[(i * 7) % n];
+  }
+  auto total = counter.count(text);
+  if (!total) return tl::unexpected(total.error());
+  c.offset = std::max<std::int64_t>(0, *total - static_cast<std::int64_t>(n));
+  return c;
+}
+
+PromptCalibration probe_calibration(std::int64_t n1, std::int64_t c1, std::int64_t n2,
+                                    std::int64_t c2, std::string source) {
+  PromptCalibration c = estimated_calibration();
+  c.method = TokenMethod::kProbeCalibration;
+  c.source = std::move(source);
+  if (n2 != n1 && c2 > c1) {
+    c.tokens_per_word = static_cast<double>(c2 - c1) / static_cast<double>(n2 - n1);
+  }
+  c.offset = std::max<std::int64_t>(
+      0, static_cast<std::int64_t>(std::llround(static_cast<double>(c1) -
+                                                c.tokens_per_word * static_cast<double>(n1))));
+  return c;
+}
+
+SyntheticWorkload::SyntheticWorkload(SyntheticOptions options, PromptCalibration calibration)
+    : options_(std::move(options)), calibration_(std::move(calibration)) {
+  if (calibration_.words.empty()) calibration_.words = estimated_calibration().words;
+  options_.turns = std::max<std::uint32_t>(1, options_.turns);
+  options_.prefix_groups = std::max<std::uint32_t>(1, options_.prefix_groups);
+}
+
+SyntheticWorkload::Turn SyntheticWorkload::turn_lengths(std::uint64_t conversation,
+                                                        std::uint32_t turn) const {
+  std::mt19937_64 rng(mix_seed(options_.seed ^ kLengthSalt, conversation * options_.turns + turn));
+  Turn t{};
+  t.user_tokens = options_.prompt_tokens.sample(rng);
+  t.assistant_tokens = std::max<std::int64_t>(1, options_.max_tokens.sample(rng));
+  return t;
+}
+
+// Words that make `target` tokens once the engine's constant is added.
+std::int64_t SyntheticWorkload::words_for(std::uint64_t index, std::int64_t target) const {
+  if (const auto it = corrections_.find(index); it != corrections_.end()) return it->second;
+  const double words = static_cast<double>(target - calibration_.offset) / calibration_.tokens_per_word;
+  return std::max<std::int64_t>(1, std::llround(words));
+}
+
+void SyntheticWorkload::append_words(std::string& out, std::uint64_t stream, std::int64_t n) const {
+  std::mt19937_64 rng(stream);
+  const auto& words = calibration_.words;
+  std::uniform_int_distribution<std::size_t> pick(0, words.size() - 1);
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (!out.empty()) out.push_back(' ');
+    out.append(words[pick(rng)]);
+  }
+}
+
+std::string SyntheticWorkload::user_text(std::uint64_t conversation, std::uint32_t turn,
+                                         std::int64_t words) const {
+  std::string text;
+  text.reserve(static_cast<std::size_t>(words) * 7);
+  std::int64_t own = words;
+  if (turn == 0 && options_.prefix_tokens > 0) {
+    // The shared prefix: the same words for every conversation of the group.
+    const std::uint64_t group = conversation % options_.prefix_groups;
+    const std::int64_t prefix = std::min(options_.prefix_tokens, words - 1);
+    append_words(text, mix_seed(options_.seed ^ kPrefixSalt, group), prefix);
+    own = words - prefix;
+  }
+  append_words(text, mix_seed(options_.seed, conversation * options_.turns + turn), own);
+  return text;
+}
+
 RequestSpec SyntheticWorkload::make(std::uint64_t index) const {
   RequestSpec spec;
   spec.id = index;
   spec.model = options_.model;
   spec.api = options_.api;
-  spec.prompt_tokens_target = options_.prompt_tokens;
-  spec.max_tokens = options_.max_tokens;
   spec.stream = options_.stream;
   spec.ignore_eos = options_.ignore_eos;
   spec.temperature = options_.temperature;
   spec.seed = options_.seed;
 
-  std::mt19937_64 rng(mix_seed(options_.seed, index));
-  std::uniform_int_distribution<std::size_t> pick(0, kWords.size() - 1);
-  std::string prompt;
-  prompt.reserve(static_cast<std::size_t>(options_.prompt_tokens) * 8);
-  for (std::int64_t i = 0; i < options_.prompt_tokens; ++i) {
-    if (i > 0) prompt.push_back(' ');
-    prompt.append(kWords[pick(rng)]);
+  const std::uint64_t conversation = index / options_.turns;
+  const auto turn = static_cast<std::uint32_t>(index % options_.turns);
+  const std::int64_t min_prompt = calibration_.offset + 1 + std::max<std::int64_t>(0, options_.prefix_tokens);
+
+  // History: earlier turns with the replies they asked for (synthetic words of that length).
+  std::vector<ChatMessage> messages;
+  std::int64_t history_words = 0;
+  for (std::uint32_t j = 0; j < turn; ++j) {
+    const Turn t = turn_lengths(conversation, j);
+    const std::int64_t user_words =
+        j == 0 ? words_for(conversation * options_.turns, std::max(t.user_tokens, min_prompt))
+               : std::max<std::int64_t>(1, t.user_tokens);
+    messages.push_back({"user", user_text(conversation, j, user_words)});
+    std::string reply;
+    append_words(reply, mix_seed(options_.seed ^ kLengthSalt ^ kPrefixSalt, conversation * options_.turns + j),
+                 t.assistant_tokens);
+    messages.push_back({"assistant", std::move(reply)});
+    history_words += user_words + t.assistant_tokens;
   }
-  if (spec.api == ApiKind::kChat) {
-    spec.messages.push_back(ChatMessage{"user", std::move(prompt)});
+  const Turn now = turn_lengths(conversation, turn);
+  std::int64_t words = 0;
+  if (turn == 0) {
+    const std::int64_t target = std::max(now.user_tokens, min_prompt);
+    words = words_for(index, target);
   } else {
+    words = std::max<std::int64_t>(1, now.user_tokens);
+  }
+  messages.push_back({"user", user_text(conversation, turn, words)});
+  spec.max_tokens = now.assistant_tokens;
+  spec.prompt_tokens_target =
+      calibration_.offset + std::llround(static_cast<double>(history_words + words) * calibration_.tokens_per_word);
+  if (turn == 0) spec.prompt_tokens_target = std::max(now.user_tokens, min_prompt);
+
+  if (spec.api == ApiKind::kChat) {
+    spec.messages = std::move(messages);
+  } else {
+    std::string prompt;
+    for (auto& m : messages) {
+      if (!prompt.empty()) prompt.push_back(' ');
+      prompt += m.content;
+    }
     spec.prompt = std::move(prompt);
   }
   return spec;
+}
+
+Expected<VerifyStats> SyntheticWorkload::verify(TokenCounter& counter, std::uint64_t count) {
+  // Chat contents are joined as the completions prompt would be: the template's own tokens
+  // are a constant the engine adds, which the summary's offset shows.
+  auto text_of = [](const RequestSpec& s) {
+    if (s.api != ApiKind::kChat) return s.prompt;
+    std::string joined;
+    for (const auto& m : s.messages) {
+      if (!joined.empty()) joined.push_back(' ');
+      joined += m.content;
+    }
+    return joined;
+  };
+  VerifyStats stats;
+  for (std::uint64_t index = 0; index < count; ++index) {
+    const RequestSpec spec = make(index);
+    auto n = counter.count(text_of(spec));
+    if (!n) return tl::unexpected(n.error());
+    ++stats.verified;
+    if (*n == spec.prompt_tokens_target) continue;
+    ++stats.corrected;
+    // Later turns are made of earlier ones: only a conversation's first prompt is adjusted.
+    if (index % options_.turns != 0) {
+      ++stats.missed;
+      continue;
+    }
+    // Each vocabulary word costs one token: step the word count by the miss and count again.
+    std::int64_t words = words_for(index, spec.prompt_tokens_target);
+    std::int64_t got = *n;
+    bool exact = false;
+    for (int attempt = 0; attempt < 6 && !exact; ++attempt) {
+      words = std::max<std::int64_t>(1, words + (spec.prompt_tokens_target - got));
+      corrections_[index] = words;
+      auto recount = counter.count(text_of(make(index)));
+      if (!recount) return tl::unexpected(recount.error());
+      got = *recount;
+      exact = got == spec.prompt_tokens_target;
+    }
+    if (!exact) ++stats.missed;
+  }
+  return stats;
 }
 
 }  // namespace llmbench::workload

@@ -5,8 +5,13 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
+#include "core/error.h"
 #include "core/request.h"
+#include "workload/lengths.h"
 
 namespace llmbench::workload {
 
@@ -15,30 +20,99 @@ class Workload {
   virtual ~Workload() = default;
   // Thread-safe: called concurrently from worker threads.
   [[nodiscard]] virtual RequestSpec make(std::uint64_t index) const = 0;
+  // Requests per conversation: indices k·turns … k·turns+turns−1 are the turns of one
+  // conversation, which a closed-loop user sends one after the other.
+  [[nodiscard]] virtual std::uint32_t turns() const { return 1; }
 };
+
+// How prompt lengths were made exact, best first (the result records which one was used).
+enum class TokenMethod {
+  kEngineTokenize,    // the engine's own /tokenize: calibrated, then every prompt verified
+  kLocalTokenizer,    // --tokenizer FILE: calibrated, then every prompt verified locally
+  kProbeCalibration,  // 1-token generation probes read back the engine's prompt count
+  kEstimate,          // one common English word ≈ one token; not verified
+};
+std::string_view to_string(TokenMethod method);
+
+// Counts a text's prompt tokens as the engine will see them (its BOS and template
+// included). Used before the run only; may block on I/O.
+class TokenCounter {
+ public:
+  virtual ~TokenCounter() = default;
+  virtual Expected<std::int64_t> count(std::string_view text) = 0;
+};
+
+// What calibration learned: words that each cost exactly one token after a space, and the
+// tokens the engine adds to any prompt.
+struct PromptCalibration {
+  TokenMethod method = TokenMethod::kEstimate;
+  std::string source;               // "engine /tokenize", "tokenizer.json (…)", …
+  std::vector<std::string> words;   // the prompt vocabulary
+  std::int64_t offset = 0;          // tokens added to every prompt (BOS, template)
+  double tokens_per_word = 1;       // probe calibration's measured slope
+};
+
+// The estimate: the built-in vocabulary, no offset.
+PromptCalibration estimated_calibration();
+// Keeps the built-in words that cost one token each under `counter` and measures the offset.
+// Errors when the counter fails or too few words are single tokens.
+Expected<PromptCalibration> calibrate(TokenCounter& counter, TokenMethod method, std::string source);
+// From two probe counts: a prompt of n1 words was counted c1 tokens, n2 words c2.
+PromptCalibration probe_calibration(std::int64_t n1, std::int64_t c1, std::int64_t n2,
+                                    std::int64_t c2, std::string source);
 
 struct SyntheticOptions {
   std::string model;
   ApiKind api = ApiKind::kCompletions;
-  std::int64_t prompt_tokens = 128;  // target; words are an estimate until the workloads
-                                     // issue calibrates against a tokenizer
-  std::int64_t max_tokens = 128;
+  LengthDistribution prompt_tokens = fixed_length(128);
+  LengthDistribution max_tokens = fixed_length(128);
   bool stream = true;
   bool ignore_eos = true;
   std::optional<double> temperature;
   std::uint64_t seed = 0;
+  // Shared prefixes: each prompt starts with one of `prefix_groups` prefixes of
+  // `prefix_tokens` tokens (counted in the prompt's length).
+  std::int64_t prefix_tokens = 0;
+  std::uint32_t prefix_groups = 1;
+  std::uint32_t turns = 1;  // > 1: multi-turn conversations whose history grows
 };
 
-// Prompts of `prompt_tokens` English words drawn from a fixed vocabulary with a per-request
-// random stream (seed, index), so each prompt is unique and reproducible.
+struct VerifyStats {
+  std::uint64_t verified = 0;   // prompts counted by the tokenizer before the run
+  std::uint64_t corrected = 0;  // of those, how many needed a second try
+  std::uint64_t missed = 0;     // of those, how many could not be made exact
+};
+
+// Prompts of random words from the calibrated vocabulary, drawn from a per-request random
+// stream (seed, index), so each prompt is unique and reproducible.
 class SyntheticWorkload final : public Workload {
  public:
-  explicit SyntheticWorkload(SyntheticOptions options) : options_(std::move(options)) {}
+  SyntheticWorkload(SyntheticOptions options, PromptCalibration calibration);
   [[nodiscard]] RequestSpec make(std::uint64_t index) const override;
+  [[nodiscard]] std::uint32_t turns() const override { return options_.turns; }
   [[nodiscard]] const SyntheticOptions& options() const { return options_; }
+  [[nodiscard]] const PromptCalibration& calibration() const { return calibration_; }
+
+  // Not thread-safe; call before the run. Counts the prompts of requests [0, count) with
+  // `counter` and corrects each that misses its target (completions; chat contents are
+  // counted without the template).
+  Expected<VerifyStats> verify(TokenCounter& counter, std::uint64_t count);
 
  private:
+  struct Turn {
+    std::int64_t user_tokens;       // target of the user message (prefix included)
+    std::int64_t assistant_tokens;  // the reply kept in the history (earlier turns only)
+  };
+  [[nodiscard]] Turn turn_lengths(std::uint64_t conversation, std::uint32_t turn) const;
+  [[nodiscard]] std::int64_t words_for(std::uint64_t index, std::int64_t target) const;
+  void append_words(std::string& out, std::uint64_t stream, std::int64_t n) const;
+  [[nodiscard]] std::string user_text(std::uint64_t conversation, std::uint32_t turn,
+                                      std::int64_t words) const;
+
   SyntheticOptions options_;
+  PromptCalibration calibration_;
+  // Word counts found by verify() where the calibrated count missed (index → words).
+  std::unordered_map<std::uint64_t, std::int64_t> corrections_;
 };
 
 // SplitMix64: mixes (seed, stream) into an independent 64-bit seed.

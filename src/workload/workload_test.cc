@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "workload/arrival.h"
 
@@ -15,8 +16,8 @@ namespace {
 SyntheticOptions options(std::uint64_t seed) {
   SyntheticOptions o;
   o.model = "m";
-  o.prompt_tokens = 32;
-  o.max_tokens = 8;
+  o.prompt_tokens = fixed_length(32);
+  o.max_tokens = fixed_length(8);
   o.seed = seed;
   return o;
 }
@@ -31,8 +32,34 @@ int words(const std::string& text) {
   return n;
 }
 
+SyntheticWorkload estimated(const SyntheticOptions& o) {
+  return SyntheticWorkload(o, estimated_calibration());
+}
+
+// A tokenizer of its own: BOS, then one token per 5 letters of each word (so "government"
+// is two), as a stand-in for an engine whose counts differ from words.
+class FiveLetterCounter final : public TokenCounter {
+ public:
+  Expected<std::int64_t> count(std::string_view text) override {
+    ++calls;
+    std::int64_t n = 1;
+    std::size_t run = 0;
+    for (const char c : text) {
+      if (c == ' ') {
+        n += static_cast<std::int64_t>((run + 4) / 5);
+        run = 0;
+      } else {
+        ++run;
+      }
+    }
+    return n + static_cast<std::int64_t>((run + 4) / 5);
+  }
+  int calls = 0;
+};
+
 TEST(SyntheticWorkload, SameSeedSamePromptsDifferentSeedDifferentPrompts) {
-  const SyntheticWorkload a(options(1)), b(options(1)), c(options(2));
+  const SyntheticWorkload a = estimated(options(1)), b = estimated(options(1)),
+                          c = estimated(options(2));
   for (std::uint64_t i = 0; i < 20; ++i) {
     EXPECT_EQ(a.make(i).prompt, b.make(i).prompt);
     EXPECT_NE(a.make(i).prompt, c.make(i).prompt);
@@ -40,8 +67,8 @@ TEST(SyntheticWorkload, SameSeedSamePromptsDifferentSeedDifferentPrompts) {
   EXPECT_NE(a.make(0).prompt, a.make(1).prompt) << "prompts must be unique per request";
 }
 
-TEST(SyntheticWorkload, PromptHasTheRequestedWordsAndSpecCarriesTheOptions) {
-  const RequestSpec spec = SyntheticWorkload(options(3)).make(5);
+TEST(SyntheticWorkload, EstimatePromptHasTheRequestedWordsAndSpecCarriesTheOptions) {
+  const RequestSpec spec = estimated(options(3)).make(5);
   EXPECT_EQ(spec.id, 5u);
   EXPECT_EQ(words(spec.prompt), 32);
   EXPECT_EQ(spec.prompt_tokens_target, 32);
@@ -51,10 +78,134 @@ TEST(SyntheticWorkload, PromptHasTheRequestedWordsAndSpecCarriesTheOptions) {
 TEST(SyntheticWorkload, ChatPutsThePromptInAUserMessage) {
   SyntheticOptions o = options(1);
   o.api = ApiKind::kChat;
-  const RequestSpec spec = SyntheticWorkload(o).make(0);
+  const RequestSpec spec = estimated(o).make(0);
   ASSERT_EQ(spec.messages.size(), 1u);
   EXPECT_EQ(spec.messages[0].role, "user");
-  EXPECT_EQ(spec.messages[0].content, SyntheticWorkload(options(1)).make(0).prompt);
+  EXPECT_EQ(spec.messages[0].content, estimated(options(1)).make(0).prompt);
+}
+
+TEST(SyntheticWorkload, CalibratedPromptsCountExactlyTheirTarget) {
+  FiveLetterCounter counter;
+  auto calibration = calibrate(counter, TokenMethod::kLocalTokenizer, "test");
+  ASSERT_TRUE(calibration) << calibration.error().message;
+  EXPECT_EQ(calibration->offset, 1);  // the BOS
+  EXPECT_EQ(std::count(calibration->words.begin(), calibration->words.end(), "government"), 0)
+      << "a two-token word must not be in the vocabulary";
+  for (const std::int64_t target : {2, 16, 512, 3000}) {
+    SyntheticOptions o = options(9);
+    o.prompt_tokens = fixed_length(target);
+    SyntheticWorkload w(o, *calibration);
+    for (std::uint64_t i = 0; i < 20; ++i) {
+      const RequestSpec spec = w.make(i);
+      EXPECT_EQ(spec.prompt_tokens_target, target);
+      EXPECT_EQ(*counter.count(spec.prompt), target) << "request " << i;
+    }
+  }
+}
+
+TEST(SyntheticWorkload, VerifyCorrectsPromptsThatMissAndCountsThem) {
+  FiveLetterCounter counter;
+  // A calibration that is off by two (as if the engine's constant had changed).
+  PromptCalibration wrong = *calibrate(counter, TokenMethod::kEngineTokenize, "test");
+  wrong.offset += 2;
+  SyntheticOptions o = options(4);
+  o.prompt_tokens = fixed_length(100);
+  SyntheticWorkload w(o, wrong);
+  EXPECT_NE(*counter.count(w.make(0).prompt), 100);
+  auto stats = w.verify(counter, 10);
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(stats->verified, 10u);
+  EXPECT_EQ(stats->corrected, 10u);
+  EXPECT_EQ(stats->missed, 0u);
+  for (std::uint64_t i = 0; i < 10; ++i) EXPECT_EQ(*counter.count(w.make(i).prompt), 100);
+}
+
+TEST(SyntheticWorkload, SharedPrefixGroups) {
+  SyntheticOptions o = options(5);
+  o.prompt_tokens = fixed_length(40);
+  o.prefix_tokens = 30;
+  o.prefix_groups = 2;
+  const SyntheticWorkload w = estimated(o);
+  auto first_words = [](const std::string& text, int n) {
+    std::size_t at = 0;
+    for (int i = 0; i < n; ++i) at = text.find(' ', at) + 1;
+    return text.substr(0, at);
+  };
+  const std::string p0 = w.make(0).prompt, p1 = w.make(1).prompt, p2 = w.make(2).prompt;
+  EXPECT_EQ(first_words(p0, 30), first_words(p2, 30));  // group 0
+  EXPECT_NE(first_words(p0, 30), first_words(p1, 30));  // group 1
+  EXPECT_NE(p0, p2) << "the part after the prefix is unique";
+  EXPECT_EQ(words(p0), 40);
+}
+
+TEST(SyntheticWorkload, MultiTurnHistoryGrowsTurnByTurn) {
+  SyntheticOptions o = options(6);
+  o.api = ApiKind::kChat;
+  o.turns = 3;
+  o.prompt_tokens = fixed_length(10);
+  o.max_tokens = fixed_length(5);
+  const SyntheticWorkload w = estimated(o);
+  EXPECT_EQ(w.turns(), 3u);
+  const RequestSpec t0 = w.make(3), t1 = w.make(4), t2 = w.make(5);  // conversation 1
+  ASSERT_EQ(t0.messages.size(), 1u);
+  ASSERT_EQ(t1.messages.size(), 3u);
+  ASSERT_EQ(t2.messages.size(), 5u);
+  EXPECT_EQ(t1.messages[0].content, t0.messages[0].content);
+  EXPECT_EQ(t2.messages[1].content, t1.messages[1].content);
+  EXPECT_EQ(t1.messages[1].role, "assistant");
+  EXPECT_EQ(words(t1.messages[1].content), 5);
+  EXPECT_EQ(t2.prompt_tokens_target, 10 + 5 + 10 + 5 + 10);
+  EXPECT_NE(w.make(0).messages[0].content, t0.messages[0].content);
+}
+
+TEST(SyntheticWorkload, LengthDistributionsDrawPerRequest) {
+  SyntheticOptions o = options(7);
+  o.prompt_tokens = *parse_length_distribution("uniform:10:20", LengthOf::kPrompt);
+  o.max_tokens = *parse_length_distribution("normal:50:10:40:60", LengthOf::kOutput);
+  const SyntheticWorkload w = estimated(o);
+  std::set<std::int64_t> prompts, outputs;
+  for (std::uint64_t i = 0; i < 300; ++i) {
+    const RequestSpec spec = w.make(i);
+    ASSERT_GE(spec.prompt_tokens_target, 10);
+    ASSERT_LE(spec.prompt_tokens_target, 20);
+    ASSERT_GE(spec.max_tokens, 40);
+    ASSERT_LE(spec.max_tokens, 60);
+    EXPECT_EQ(words(spec.prompt), spec.prompt_tokens_target);
+    prompts.insert(spec.prompt_tokens_target);
+    outputs.insert(spec.max_tokens);
+  }
+  EXPECT_EQ(prompts.size(), 11u);
+  EXPECT_GT(outputs.size(), 10u);
+}
+
+TEST(LengthDistribution, ParsesEveryFormAndRefusesNonsense) {
+  EXPECT_EQ(parse_length_distribution("128", LengthOf::kPrompt)->describe(), "128");
+  EXPECT_EQ(parse_length_distribution("fixed:64", LengthOf::kPrompt)->describe(), "64");
+  EXPECT_EQ(parse_length_distribution("uniform:1:9", LengthOf::kPrompt)->describe(), "uniform:1:9");
+  EXPECT_EQ(parse_length_distribution("short", LengthOf::kPrompt)->describe(), "uniform:5:20");
+  EXPECT_EQ(parse_length_distribution("short", LengthOf::kOutput)->describe(), "uniform:10:50");
+  EXPECT_EQ(parse_length_distribution("long", LengthOf::kPrompt)->describe(), "uniform:1000:4000");
+  EXPECT_EQ(parse_length_distribution("normal:300:50:100:500", LengthOf::kPrompt)->describe(),
+            "normal:300:50:100:500");
+  EXPECT_TRUE(parse_length_distribution("context-limit", LengthOf::kPrompt));
+  EXPECT_FALSE(parse_length_distribution("context-limit", LengthOf::kOutput));
+  for (const char* bad : {"", "0", "-3", "1.5", "uniform:5", "uniform:9:1", "normal:1",
+                          "lognormal:0:1", "poisson:3", "short:4", "12abc"}) {
+    auto d = parse_length_distribution(bad, LengthOf::kPrompt);
+    EXPECT_FALSE(d) << bad;
+    if (!d) {
+      EXPECT_NE(d.error().message.find(std::string("'") + bad + "'"), std::string::npos);
+    }
+  }
+}
+
+TEST(LengthDistribution, LognormalHasTheRequestedMedian) {
+  const auto d = *parse_length_distribution("lognormal:200:0.5", LengthOf::kOutput);
+  std::mt19937_64 rng(1);
+  std::vector<std::int64_t> v;
+  for (int i = 0; i < 20001; ++i) v.push_back(d.sample(rng));
+  std::nth_element(v.begin(), v.begin() + 10000, v.end());
+  EXPECT_NEAR(static_cast<double>(v[10000]), 200.0, 6.0);
 }
 
 }  // namespace

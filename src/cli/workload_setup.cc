@@ -1,0 +1,260 @@
+#include "cli/workload_setup.h"
+
+#include <algorithm>
+#include <iostream>
+
+#include "engines/registry.h"
+#include "net/http_client.h"
+#include "runner/runner.h"
+#include "workload/lengths.h"
+#include "workload/tokenizer.h"
+
+namespace llmbench::cli {
+
+namespace {
+
+// Prompts verified before the run when the run's length is not known in advance.
+constexpr std::uint64_t kVerifyUnknown = 1000;
+constexpr std::uint64_t kVerifyMost = 100'000;
+
+// The engine's own /tokenize, over a blocking connection.
+class EngineTokenCounter final : public workload::TokenCounter {
+ public:
+  EngineTokenCounter(engines::EngineKind kind, net::Url url, std::string model, net::TlsOptions tls)
+      : kind_(kind), url_(std::move(url)), model_(std::move(model)), tls_(tls) {}
+  Expected<std::int64_t> count(std::string_view text) override {
+    auto request = engines::tokenize_request(kind_, url_.base_path, text, model_);
+    if (!request) return make_error(ErrorCode::kProtocol, "engine has no tokenize route");
+    auto answer = net::fetch(url_, *request, std::chrono::seconds(30), tls_);
+    if (!answer) return tl::unexpected(answer.error());
+    return engines::parse_token_count(answer->status, answer->body);
+  }
+
+ private:
+  engines::EngineKind kind_;
+  net::Url url_;
+  std::string model_;
+  net::TlsOptions tls_;
+};
+
+// A local tokenizer file, counting what the engine's post-processor adds (BOS).
+class LocalTokenCounter final : public workload::TokenCounter {
+ public:
+  explicit LocalTokenCounter(const workload::Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
+  Expected<std::int64_t> count(std::string_view text) override {
+    return static_cast<std::int64_t>(tokenizer_.encode(text).size()) +
+           tokenizer_.special_tokens_added();
+  }
+
+ private:
+  const workload::Tokenizer& tokenizer_;
+};
+
+class FixedRequest final : public workload::Workload {
+ public:
+  explicit FixedRequest(RequestSpec spec) : spec_(std::move(spec)) {}
+  [[nodiscard]] RequestSpec make(std::uint64_t) const override { return spec_; }
+
+ private:
+  RequestSpec spec_;
+};
+
+// Ollama reports prompt_eval_count but has no tokenize route: two 1-token generations with
+// prompts of n1 and n2 vocabulary words give the engine's constant and tokens per word.
+Expected<workload::PromptCalibration> probe(const BenchmarkJob& job, const engines::Engine& engine,
+                                            const net::Url& url, ApiKind api) {
+  const workload::PromptCalibration estimate = workload::estimated_calibration();
+  std::array<std::int64_t, 2> words{16, 96};
+  std::array<std::int64_t, 2> counted{};
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    RequestSpec spec;
+    spec.model = job.spec.model;
+    spec.api = api;
+    spec.max_tokens = 1;
+    spec.stream = false;
+    spec.ignore_eos = false;
+    // A fresh random text each time, so a prompt cache cannot shorten the count.
+    std::string text = "probe" + std::to_string(::getpid() % 997) + std::to_string(i);
+    for (std::int64_t w = 1; w < words[i]; ++w) {
+      text += ' ';
+      text += estimate.words[static_cast<std::size_t>((w * 31 + static_cast<std::int64_t>(i) * 7)) %
+                             estimate.words.size()];
+    }
+    if (api == ApiKind::kChat) {
+      spec.messages.push_back({"user", text});
+    } else {
+      spec.prompt = text;
+    }
+    runner::RunOptions options;
+    options.url = url;
+    options.requests = 1;
+    options.timeouts = job.timeouts;
+    options.tls.verify = job.spec.tls_verify;
+    FixedRequest workload(spec);
+    runner::MemorySink sink;
+    SteadyClockSource clock;
+    runner::Runner runner(options, engine, workload, sink, clock);
+    if (auto ran = runner.run(); !ran) return tl::unexpected(ran.error());
+    const auto records = sink.take();
+    if (records.empty() || !records[0].ok() || !records[0].usage.prompt_tokens) {
+      return make_error(ErrorCode::kProtocol,
+                        "calibration probe got no prompt token count" +
+                            (records.empty() || records[0].ok() ? std::string()
+                                                                : ": " + records[0].error->message));
+    }
+    counted[i] = *records[0].usage.prompt_tokens;
+  }
+  return workload::probe_calibration(words[0], counted[0], words[1], counted[1],
+                                     std::string(engine.name()) + " prompt_eval_count probes");
+}
+
+workload::LengthDistribution length_option(std::string_view option, const std::string& text,
+                                           workload::LengthOf of) {
+  auto d = workload::parse_length_distribution(text, of);
+  if (!d) throw CommandError{kExitUsage, std::string(option) + ": " + d.error().message};
+  return *d;
+}
+
+}  // namespace
+
+BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& engine, ApiKind api,
+                             std::uint64_t requests_to_verify) {
+  const ResolvedRunSpec& spec = job.spec;
+  BuiltWorkload built;
+  WorkloadInfo& info = built.info;
+  auto url = net::parse_url(spec.url);
+  if (!url) throw CommandError{kExitUsage, url.error().message};
+  const auto kind = engines::parse_engine_kind(spec.engine);
+  if (!kind) throw CommandError{kExitUsage, kind.error().message};
+  net::TlsOptions tls;
+  tls.verify = spec.tls_verify;
+
+  workload::SyntheticOptions options;
+  options.model = spec.model;
+  options.api = api;
+  options.prompt_tokens = length_option("--prompt-tokens", spec.prompt_tokens, workload::LengthOf::kPrompt);
+  options.max_tokens = length_option("--max-tokens", spec.max_tokens, workload::LengthOf::kOutput);
+  options.stream = spec.stream;
+  options.ignore_eos = spec.ignore_eos;
+  options.temperature = spec.temperature;
+  options.seed = spec.seed;
+  options.prefix_tokens = spec.prefix_tokens;
+  options.prefix_groups = static_cast<std::uint32_t>(std::max(1, spec.prefix_groups));
+  options.turns = static_cast<std::uint32_t>(std::max(1, spec.turns));
+
+  // context-limit: the engine's context window minus the largest output asked for.
+  if (options.prompt_tokens.kind == workload::LengthKind::kContextLimit) {
+    std::optional<std::int64_t> context;
+    if (job.engine_info) {
+      for (const auto& m : job.engine_info->models) {
+        if (m.context_length && (m.id == spec.model || !context)) context = m.context_length;
+      }
+    }
+    if (!context) {
+      throw CommandError{kExitUsage,
+                         "--prompt-tokens context-limit: the engine did not report its context "
+                         "window; give a length instead"};
+    }
+    const std::int64_t prompt = *context - options.max_tokens.upper_bound();
+    if (prompt < 1) {
+      throw CommandError{kExitUsage, "--prompt-tokens context-limit: --max-tokens leaves no room "
+                                     "in the context window of " + std::to_string(*context)};
+    }
+    options.prompt_tokens = workload::fixed_length(prompt);
+    info.warnings.push_back("context-limit prompts: " + std::to_string(prompt) + " tokens (" +
+                            std::to_string(*context) + "-token window minus the output budget)");
+  }
+  if (options.prompt_tokens.kind == workload::LengthKind::kEmpirical ||
+      options.max_tokens.kind == workload::LengthKind::kEmpirical) {
+    throw CommandError{kExitUsage, "'empirical' lengths come from a dataset: give --dataset"};
+  }
+
+  // The token-counting method: what the user forced, or the best available.
+  const std::string& method = spec.token_counting;
+  std::unique_ptr<workload::Tokenizer> tokenizer;
+  if (!spec.tokenizer.empty()) {
+    auto loaded = workload::load_tokenizer(spec.tokenizer);
+    if (!loaded) throw CommandError{kExitUsage, "--tokenizer: " + loaded.error().message};
+    tokenizer = std::move(*loaded);
+  }
+  std::unique_ptr<workload::TokenCounter> counter;
+  workload::PromptCalibration calibration = workload::estimated_calibration();
+  std::string engine_failure;
+  if (method == "auto" || method == "engine") {
+    if (engines::tokenize_request(*kind, url->base_path, "", spec.model)) {
+      auto engine_counter = std::make_unique<EngineTokenCounter>(*kind, *url, spec.model, tls);
+      auto c = workload::calibrate(*engine_counter, workload::TokenMethod::kEngineTokenize,
+                                   spec.engine + " /tokenize");
+      if (c) {
+        calibration = std::move(*c);
+        counter = std::move(engine_counter);
+      } else {
+        engine_failure = c.error().message;
+      }
+    } else {
+      engine_failure = spec.engine + " has no tokenize route";
+    }
+    if (!counter && method == "engine") {
+      throw CommandError{kExitUsage, "--token-counting engine: " + engine_failure};
+    }
+  }
+  if (!counter && tokenizer && (method == "auto" || method == "tokenizer")) {
+    auto local = std::make_unique<LocalTokenCounter>(*tokenizer);
+    auto c = workload::calibrate(*local, workload::TokenMethod::kLocalTokenizer,
+                                 spec.tokenizer + ": " + tokenizer->description());
+    if (!c) throw CommandError{kExitUsage, "--tokenizer: " + c.error().message};
+    calibration = std::move(*c);
+    counter = std::move(local);
+  }
+  if (method == "tokenizer" && !tokenizer) {
+    throw CommandError{kExitUsage, "--token-counting tokenizer needs --tokenizer FILE"};
+  }
+  const bool probe_wanted = method == "probe" || (method == "auto" && *kind == engines::EngineKind::kOllama);
+  if (!counter && probe_wanted) {
+    auto c = probe(job, engine, *url, api);
+    if (c) {
+      calibration = std::move(*c);
+    } else if (method == "probe") {
+      throw CommandError{kExitUnreachable, "--token-counting probe: " + c.error().message};
+    } else {
+      info.warnings.push_back("calibration probes failed (" + c.error().message +
+                              "): prompt lengths are estimates");
+    }
+  }
+  if (calibration.method == workload::TokenMethod::kEstimate) {
+    info.warnings.push_back(
+        "prompt lengths are estimates (one common English word per token): the engine has no "
+        "tokenize route and no --tokenizer was given" +
+        (engine_failure.empty() ? std::string() : " (" + engine_failure + ")"));
+  }
+
+  auto synthetic = std::make_unique<workload::SyntheticWorkload>(options, calibration);
+  if (counter) {
+    const std::uint64_t n =
+        std::min(requests_to_verify > 0 ? requests_to_verify : kVerifyUnknown, kVerifyMost);
+    auto verified = synthetic->verify(*counter, n);
+    if (!verified) {
+      throw CommandError{kExitUnreachable, "verifying prompt lengths: " + verified.error().message};
+    }
+    info.prompts_verified = verified->verified;
+    info.prompts_corrected = verified->corrected;
+    info.prompts_unverifiable = verified->missed;
+    if (verified->missed > 0) {
+      info.warnings.push_back(std::to_string(verified->missed) + " of " +
+                              std::to_string(verified->verified) +
+                              " prompts could not be made exactly their target length");
+    }
+  }
+  info.token_method = std::string(workload::to_string(calibration.method));
+  info.token_source = calibration.source;
+  info.token_offset = calibration.offset;
+  if (!job.quiet) {
+    std::cerr << "prompts: " << info.token_method << " (" << info.token_source << ")";
+    if (info.prompts_verified > 0) std::cerr << ", " << info.prompts_verified << " verified";
+    std::cerr << "\n";
+  }
+  built.workload = std::move(synthetic);
+  return built;
+}
+
+}  // namespace llmbench::cli
