@@ -323,13 +323,25 @@ TEST(EndToEnd, TgiNonStreamedTimingHeadersAreMilliseconds) {
 
 TEST(EndToEnd, OllamaColdStartIsRecognised) {
   Sim sim({"--dialect", "ollama", "--ttft", "10ms", "--itl", "2ms", "--load-time", "1s"});
-  const RunOutcome r = run(sim.url(), {"--requests", "3", "--max-tokens", "5"});
+  // Without calibration probes the run's first request loads the model.
+  const RunOutcome r =
+      run(sim.url(), {"--requests", "3", "--max-tokens", "5", "--token-counting", "estimate"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.result["summary"]["cold_starts"], 1);
   const json& first = r.result["requests"][0];
   EXPECT_TRUE(first["cold_start"].get<bool>());
   EXPECT_NEAR(first["native"]["load_duration"]["native"].get<double>(), 1.0, 1e-6);
   EXPECT_FALSE(r.result["requests"][1]["cold_start"].get<bool>());
+}
+
+TEST(EndToEnd, OllamaCalibrationProbesSayTheyLoadedTheModel) {
+  Sim sim({"--dialect", "ollama", "--ttft", "10ms", "--itl", "2ms", "--load-time", "300ms"});
+  const RunOutcome r = run(sim.url(), {"--requests", "3", "--max-tokens", "5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.result["workload"]["token_method"], "probe_calibration");
+  EXPECT_EQ(r.result["summary"]["cold_starts"], 0);
+  EXPECT_NE(r.result["workload"]["warnings"].dump().find("probes loaded the model"),
+            std::string::npos);
 }
 
 struct EngineErrorCase {
@@ -424,7 +436,8 @@ TEST(Inspect, RequestCountsThePromptWithTheEnginesTokenizer) {
         command({"request", "--url", sim.url(), "--prompt", "one two three four five",
                  "--max-tokens", "3", "--format", "json"});
     ASSERT_EQ(r.exit_code, 0) << dialect << ": " << r.err;
-    EXPECT_EQ(json::parse(r.out)["prompt_tokens_tokenizer"], 5) << dialect;
+    // The simulator's tokenizer adds a BOS token.
+    EXPECT_EQ(json::parse(r.out)["prompt_tokens_tokenizer"], 6) << dialect;
   }
   Sim ollama({"--dialect", "ollama", "--ttft", "5ms", "--itl", "1ms"});
   const CommandOutcome none = command({"request", "--url", ollama.url(), "--max-tokens", "2"});

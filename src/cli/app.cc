@@ -15,6 +15,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/workload_setup.h"
 #include "engines/openai.h"
 #include "engines/registry.h"
 #include "metrics/summary.h"
@@ -22,7 +23,6 @@
 #include "report/report.h"
 #include "runner/discovery.h"
 #include "runner/runner.h"
-#include "cli/workload_setup.h"
 #include "workload/workload.h"
 
 #ifndef LLMBENCH_VERSION
@@ -557,7 +557,8 @@ int run_benchmark(const BenchmarkJob& job) {
                               "lengths are whatever it generated (see output_tokens per request)");
   }
   for (const std::string& warning : built.info.warnings) report.warnings.push_back(warning);
-  if (report.summary.prompt_length_mismatch_rate && *report.summary.prompt_length_mismatch_rate > 0) {
+  if (report.summary.prompt_length_mismatch_rate &&
+      *report.summary.prompt_length_mismatch_rate > 0) {
     report.warnings.push_back(fmt::format(
         "{:.1f}% of prompts were not their target length by the engine's count (most common "
         "difference {:+d} tokens{})",

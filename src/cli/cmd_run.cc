@@ -302,14 +302,19 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
       throw CommandError{kExitUsage, "--max-error-rate is a fraction in [0, 1), e.g. 0.1 for 10%"};
     }
     if (a.error_window < 1) throw CommandError{kExitUsage, "--error-window must be ≥ 1"};
-    auto prompt_length = workload::parse_length_distribution(a.prompt_tokens, workload::LengthOf::kPrompt);
-    if (!prompt_length) throw CommandError{kExitUsage, "--prompt-tokens: " + prompt_length.error().message};
-    auto output_length = workload::parse_length_distribution(a.max_tokens, workload::LengthOf::kOutput);
-    if (!output_length) throw CommandError{kExitUsage, "--max-tokens: " + output_length.error().message};
+    auto prompt_length =
+        workload::parse_length_distribution(a.prompt_tokens, workload::LengthOf::kPrompt);
+    if (!prompt_length)
+      throw CommandError{kExitUsage, "--prompt-tokens: " + prompt_length.error().message};
+    auto output_length =
+        workload::parse_length_distribution(a.max_tokens, workload::LengthOf::kOutput);
+    if (!output_length)
+      throw CommandError{kExitUsage, "--max-tokens: " + output_length.error().message};
     const std::vector<std::string> methods{"auto", "engine", "tokenizer", "probe", "estimate"};
     if (std::find(methods.begin(), methods.end(), a.token_counting) == methods.end()) {
-      throw CommandError{kExitUsage, "--token-counting: '" + a.token_counting +
-                                         "' is not one of auto, engine, tokenizer, probe, estimate"};
+      throw CommandError{kExitUsage,
+                         "--token-counting: '" + a.token_counting +
+                             "' is not one of auto, engine, tokenizer, probe, estimate"};
     }
     if (a.prefix_tokens < 0) throw CommandError{kExitUsage, "--prefix-tokens must be ≥ 0"};
     if (a.prefix_groups < 1) throw CommandError{kExitUsage, "--prefix-groups must be ≥ 1"};
@@ -319,9 +324,9 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
       std::mt19937_64 probe_rng(0);
       const std::int64_t shortest = prompt_length->kind == workload::LengthKind::kUniform
                                         ? static_cast<std::int64_t>(prompt_length->a)
-                                        : prompt_length->kind == workload::LengthKind::kFixed
-                                              ? prompt_length->sample(probe_rng)
-                                              : prompt_length->min;
+                                    : prompt_length->kind == workload::LengthKind::kFixed
+                                        ? prompt_length->sample(probe_rng)
+                                        : prompt_length->min;
       if (a.prefix_tokens >= shortest) {
         throw CommandError{kExitUsage, "--prefix-tokens " + std::to_string(a.prefix_tokens) +
                                            " leaves no room for a unique part in prompts of " +

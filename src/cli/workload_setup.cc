@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <random>
 
 #include "engines/registry.h"
 #include "net/http_client.h"
@@ -62,7 +63,8 @@ class FixedRequest final : public workload::Workload {
 // Ollama reports prompt_eval_count but has no tokenize route: two 1-token generations with
 // prompts of n1 and n2 vocabulary words give the engine's constant and tokens per word.
 Expected<workload::PromptCalibration> probe(const BenchmarkJob& job, const engines::Engine& engine,
-                                            const net::Url& url, ApiKind api) {
+                                            const net::Url& url, ApiKind api,
+                                            std::vector<std::string>& warnings) {
   const workload::PromptCalibration estimate = workload::estimated_calibration();
   std::array<std::int64_t, 2> words{16, 96};
   std::array<std::int64_t, 2> counted{};
@@ -73,12 +75,14 @@ Expected<workload::PromptCalibration> probe(const BenchmarkJob& job, const engin
     spec.max_tokens = 1;
     spec.stream = false;
     spec.ignore_eos = false;
-    // A fresh random text each time, so a prompt cache cannot shorten the count.
-    std::string text = "probe" + std::to_string(::getpid() % 997) + std::to_string(i);
-    for (std::int64_t w = 1; w < words[i]; ++w) {
-      text += ' ';
-      text += estimate.words[static_cast<std::size_t>((w * 31 + static_cast<std::int64_t>(i) * 7)) %
-                             estimate.words.size()];
+    // Vocabulary words in a fresh random order each time, so a prompt cache cannot shorten
+    // the count.
+    std::mt19937_64 rng(std::random_device{}());
+    std::uniform_int_distribution<std::size_t> pick(0, estimate.words.size() - 1);
+    std::string text;
+    for (std::int64_t w = 0; w < words[i]; ++w) {
+      if (w > 0) text += ' ';
+      text += estimate.words[pick(rng)];
     }
     if (api == ApiKind::kChat) {
       spec.messages.push_back({"user", text});
@@ -97,12 +101,17 @@ Expected<workload::PromptCalibration> probe(const BenchmarkJob& job, const engin
     if (auto ran = runner.run(); !ran) return tl::unexpected(ran.error());
     const auto records = sink.take();
     if (records.empty() || !records[0].ok() || !records[0].usage.prompt_tokens) {
-      return make_error(ErrorCode::kProtocol,
-                        "calibration probe got no prompt token count" +
-                            (records.empty() || records[0].ok() ? std::string()
-                                                                : ": " + records[0].error->message));
+      return make_error(ErrorCode::kProtocol, "calibration probe got no prompt token count" +
+                                                  (records.empty() || records[0].ok()
+                                                       ? std::string()
+                                                       : ": " + records[0].error->message));
     }
     counted[i] = *records[0].usage.prompt_tokens;
+    if (records[0].cold_start) {
+      warnings.push_back(
+          "the calibration probes loaded the model (a cold start before the run): no request "
+          "of the run includes the load; --token-counting estimate leaves it to the first one");
+    }
   }
   return workload::probe_calibration(words[0], counted[0], words[1], counted[1],
                                      std::string(engine.name()) + " prompt_eval_count probes");
@@ -132,7 +141,8 @@ BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& eng
   workload::SyntheticOptions options;
   options.model = spec.model;
   options.api = api;
-  options.prompt_tokens = length_option("--prompt-tokens", spec.prompt_tokens, workload::LengthOf::kPrompt);
+  options.prompt_tokens =
+      length_option("--prompt-tokens", spec.prompt_tokens, workload::LengthOf::kPrompt);
   options.max_tokens = length_option("--max-tokens", spec.max_tokens, workload::LengthOf::kOutput);
   options.stream = spec.stream;
   options.ignore_eos = spec.ignore_eos;
@@ -157,8 +167,10 @@ BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& eng
     }
     const std::int64_t prompt = *context - options.max_tokens.upper_bound();
     if (prompt < 1) {
-      throw CommandError{kExitUsage, "--prompt-tokens context-limit: --max-tokens leaves no room "
-                                     "in the context window of " + std::to_string(*context)};
+      throw CommandError{kExitUsage,
+                         "--prompt-tokens context-limit: --max-tokens leaves no room "
+                         "in the context window of " +
+                             std::to_string(*context)};
     }
     options.prompt_tokens = workload::fixed_length(prompt);
     info.warnings.push_back("context-limit prompts: " + std::to_string(prompt) + " tokens (" +
@@ -209,9 +221,10 @@ BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& eng
   if (method == "tokenizer" && !tokenizer) {
     throw CommandError{kExitUsage, "--token-counting tokenizer needs --tokenizer FILE"};
   }
-  const bool probe_wanted = method == "probe" || (method == "auto" && *kind == engines::EngineKind::kOllama);
+  const bool probe_wanted =
+      method == "probe" || (method == "auto" && *kind == engines::EngineKind::kOllama);
   if (!counter && probe_wanted) {
-    auto c = probe(job, engine, *url, api);
+    auto c = probe(job, engine, *url, api, info.warnings);
     if (c) {
       calibration = std::move(*c);
     } else if (method == "probe") {

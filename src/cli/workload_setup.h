@@ -18,7 +18,7 @@ struct BuiltWorkload {
 
 // `requests_to_verify`: how many prompts the run will send, as far as known in advance.
 // Throws CommandError for bad options or a forced method that cannot work.
-BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& engine,
-                             ApiKind api, std::uint64_t requests_to_verify);
+BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& engine, ApiKind api,
+                             std::uint64_t requests_to_verify);
 
 }  // namespace llmbench::cli

@@ -40,13 +40,13 @@ struct ResolvedRunSpec {
   int threads = 1;
   std::string prompt_tokens = "128";  // a length distribution, as given (workload/lengths.h)
   std::string max_tokens = "128";
-  std::string tokenizer;             // --tokenizer path, "" if none
+  std::string tokenizer;                // --tokenizer path, "" if none
   std::string token_counting = "auto";  // auto | engine | tokenizer | probe | estimate
-  std::int64_t prefix_tokens = 0;    // shared prefix length (0: none)
+  std::int64_t prefix_tokens = 0;       // shared prefix length (0: none)
   int prefix_groups = 1;
-  int turns = 1;                     // turns per conversation
-  std::string dataset;               // path, "" for synthetic prompts
-  std::string dataset_format;        // sharegpt | jsonl | text | text-slice
+  int turns = 1;               // turns per conversation
+  std::string dataset;         // path, "" for synthetic prompts
+  std::string dataset_format;  // sharegpt | jsonl | text | text-slice
   std::string on_bad_record = "skip";
   std::uint64_t dataset_sample = 0;  // records kept from the dataset
   bool stream = true;
@@ -63,17 +63,18 @@ struct ResolvedRunSpec {
 // How the workload was made: which token-counting method made prompt lengths exact, what
 // calibration found, what the dataset gave. Written into the result as "workload".
 struct WorkloadInfo {
-  std::string token_method = "estimate";  // engine_tokenize | local_tokenizer | probe_calibration | estimate
-  std::string token_source;               // what counted: "vllm /tokenize", a tokenizer file…
-  std::int64_t token_offset = 0;          // tokens the engine adds to every prompt
-  std::uint64_t prompts_verified = 0;     // prompts counted before the run
-  std::uint64_t prompts_corrected = 0;    // of those, adjusted after a first miss
-  std::uint64_t prompts_unverifiable = 0; // of those, still off target
-  std::string dataset;                    // path, "" for synthetic prompts
+  std::string token_method =
+      "estimate";            // engine_tokenize | local_tokenizer | probe_calibration | estimate
+  std::string token_source;  // what counted: "vllm /tokenize", a tokenizer file…
+  std::int64_t token_offset = 0;           // tokens the engine adds to every prompt
+  std::uint64_t prompts_verified = 0;      // prompts counted before the run
+  std::uint64_t prompts_corrected = 0;     // of those, adjusted after a first miss
+  std::uint64_t prompts_unverifiable = 0;  // of those, still off target
+  std::string dataset;                     // path, "" for synthetic prompts
   std::string dataset_format;
-  std::uint64_t dataset_records = 0;      // valid records read
-  std::uint64_t dataset_skipped = 0;      // malformed records skipped
-  std::uint64_t dataset_used = 0;         // records kept for the run
+  std::uint64_t dataset_records = 0;  // valid records read
+  std::uint64_t dataset_skipped = 0;  // malformed records skipped
+  std::uint64_t dataset_used = 0;     // records kept for the run
   std::vector<std::string> warnings;
 };
 

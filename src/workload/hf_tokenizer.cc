@@ -57,8 +57,8 @@ class Pcre2Regex {
     std::size_t at = 0;
     const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
     while (at <= text.size()) {
-      const int rc = pcre2_match(code_, subject, text.size(), at, PCRE2_NO_UTF_CHECK, data,
-                                 nullptr);
+      const int rc =
+          pcre2_match(code_, subject, text.size(), at, PCRE2_NO_UTF_CHECK, data, nullptr);
       if (rc < 0) break;
       const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data);
       const std::size_t begin = ovector[0];
@@ -171,17 +171,26 @@ struct Normalizer {
 };
 
 bool is_ascii(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return (static_cast<unsigned>(c) & 0x80) == 0; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (static_cast<unsigned>(c) & 0x80) == 0; });
 }
 
 std::string unicode_normalize(std::string_view s, NormKind kind) {
   if (is_ascii(s)) return std::string(s);
   int options = UTF8PROC_STABLE;
   switch (kind) {
-    case NormKind::kNfc: options |= UTF8PROC_COMPOSE; break;
-    case NormKind::kNfd: options |= UTF8PROC_DECOMPOSE; break;
-    case NormKind::kNfkc: options |= UTF8PROC_COMPOSE | UTF8PROC_COMPAT; break;
-    default: options |= UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT; break;
+    case NormKind::kNfc:
+      options |= UTF8PROC_COMPOSE;
+      break;
+    case NormKind::kNfd:
+      options |= UTF8PROC_DECOMPOSE;
+      break;
+    case NormKind::kNfkc:
+      options |= UTF8PROC_COMPOSE | UTF8PROC_COMPAT;
+      break;
+    default:
+      options |= UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT;
+      break;
   }
   utf8proc_uint8_t* out = nullptr;
   const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()),
@@ -231,8 +240,8 @@ std::string replace_all(std::string_view s, std::string_view from, std::string_v
 enum class PreKind { kSplit, kByteLevel, kMetaspace, kDigits };
 struct PreTokenizer {
   PreKind kind;
-  std::shared_ptr<Pcre2Regex> pattern;  // kSplit, kByteLevel with use_regex
-  bool add_prefix_space = false;        // kByteLevel
+  std::shared_ptr<Pcre2Regex> pattern;       // kSplit, kByteLevel with use_regex
+  bool add_prefix_space = false;             // kByteLevel
   std::string replacement = "\xE2\x96\x81";  // kMetaspace: "▁"
   enum class Prepend { kAlways, kFirst, kNever } prepend = Prepend::kAlways;
   bool split = true;  // kMetaspace
@@ -260,8 +269,9 @@ class HfBpeTokenizer final : public Tokenizer {
   [[nodiscard]] std::vector<TokenId> encode(std::string_view text) const override;
   [[nodiscard]] std::int64_t special_tokens_added() const override { return added_by_post_; }
   [[nodiscard]] std::string description() const override {
-    return "tokenizer.json (BPE, " + std::string(byte_level_ ? "byte-level" : "sentencepiece-style") +
-           ", " + std::to_string(vocab_.size() + added_.size()) + " tokens)";
+    return "tokenizer.json (BPE, " +
+           std::string(byte_level_ ? "byte-level" : "sentencepiece-style") + ", " +
+           std::to_string(vocab_.size() + added_.size()) + " tokens)";
   }
 
  private:
@@ -326,7 +336,8 @@ Expected<void> HfBpeTokenizer::load(const Json& root, const std::string& origin)
       left = merge[0].get<std::string>();
       right = merge[1].get<std::string>();
     } else {
-      return make_error(ErrorCode::kInvalidConfig, origin + ": malformed merge #" + std::to_string(rank));
+      return make_error(ErrorCode::kInvalidConfig,
+                        origin + ": malformed merge #" + std::to_string(rank));
     }
     const auto l = id_of(left), r = id_of(right), m = id_of(left + right);
     if (l && r && m) merges_.emplace((std::uint64_t{*l} << 32) | *r, (rank << 32) | *m);
@@ -339,11 +350,13 @@ Expected<void> HfBpeTokenizer::load(const Json& root, const std::string& origin)
     unk_ = id_of(model["unk_token"].get<std::string>());
   }
   for (const char* field : {"continuing_subword_prefix", "end_of_word_suffix"}) {
-    if (model.contains(field) && model[field].is_string() && !model[field].get<std::string>().empty()) {
+    if (model.contains(field) && model[field].is_string() &&
+        !model[field].get<std::string>().empty()) {
       return unsupported(origin, std::string("model.") + field);
     }
   }
-  if (model.contains("dropout") && model["dropout"].is_number() && model["dropout"].get<double>() > 0) {
+  if (model.contains("dropout") && model["dropout"].is_number() &&
+      model["dropout"].get<double>() > 0) {
     return unsupported(origin, "BPE dropout");
   }
 
@@ -358,8 +371,9 @@ Expected<void> HfBpeTokenizer::load(const Json& root, const std::string& origin)
     added_.push_back(std::move(a));
   }
   // Longest first, so "<|a|>b" wins over "<|a|>" at the same position.
-  std::stable_sort(added_.begin(), added_.end(),
-                   [](const AddedToken& a, const AddedToken& b) { return a.content.size() > b.content.size(); });
+  std::stable_sort(added_.begin(), added_.end(), [](const AddedToken& a, const AddedToken& b) {
+    return a.content.size() > b.content.size();
+  });
 
   // Normalisers.
   std::vector<Json> norm_list;
@@ -374,11 +388,16 @@ Expected<void> HfBpeTokenizer::load(const Json& root, const std::string& origin)
   for (const Json& n : norm_list) {
     const std::string type = n.value("type", std::string());
     Normalizer out{NormKind::kNfc, {}, nullptr, {}};
-    if (type == "NFC") out.kind = NormKind::kNfc;
-    else if (type == "NFD") out.kind = NormKind::kNfd;
-    else if (type == "NFKC") out.kind = NormKind::kNfkc;
-    else if (type == "NFKD") out.kind = NormKind::kNfkd;
-    else if (type == "Lowercase") out.kind = NormKind::kLowercase;
+    if (type == "NFC")
+      out.kind = NormKind::kNfc;
+    else if (type == "NFD")
+      out.kind = NormKind::kNfd;
+    else if (type == "NFKC")
+      out.kind = NormKind::kNfkc;
+    else if (type == "NFKD")
+      out.kind = NormKind::kNfkd;
+    else if (type == "Lowercase")
+      out.kind = NormKind::kLowercase;
     else if (type == "Prepend") {
       out.kind = NormKind::kPrepend;
       out.to = n.value("prepend", std::string());
@@ -390,7 +409,9 @@ Expected<void> HfBpeTokenizer::load(const Json& root, const std::string& origin)
         out.from = p["String"].get<std::string>();
       } else if (p.contains("Regex")) {
         auto re = Pcre2Regex::compile(p["Regex"].get<std::string>());
-        if (!re) return make_error(ErrorCode::kInvalidConfig, origin + ": normalizer " + re.error().message);
+        if (!re)
+          return make_error(ErrorCode::kInvalidConfig,
+                            origin + ": normalizer " + re.error().message);
         out.pattern = *re;
       }
     } else {
@@ -415,7 +436,8 @@ Expected<void> HfBpeTokenizer::load(const Json& root, const std::string& origin)
     if (type == "Split") {
       const std::string behavior = p.value("behavior", std::string("Isolated"));
       if (behavior != "Isolated" || p.value("invert", false)) {
-        return unsupported(origin, "Split behavior '" + behavior + "'" + (p.value("invert", false) ? " inverted" : ""));
+        return unsupported(origin, "Split behavior '" + behavior + "'" +
+                                       (p.value("invert", false) ? " inverted" : ""));
       }
       const Json& pattern = p.value("pattern", Json::object());
       std::string regex;
@@ -426,7 +448,9 @@ Expected<void> HfBpeTokenizer::load(const Json& root, const std::string& origin)
         regex = "\\Q" + pattern["String"].get<std::string>() + "\\E";
       }
       auto re = Pcre2Regex::compile(regex);
-      if (!re) return make_error(ErrorCode::kInvalidConfig, origin + ": pre_tokenizer " + re.error().message);
+      if (!re)
+        return make_error(ErrorCode::kInvalidConfig,
+                          origin + ": pre_tokenizer " + re.error().message);
       out.pattern = *re;
     } else if (type == "ByteLevel") {
       out.kind = PreKind::kByteLevel;
@@ -440,7 +464,8 @@ Expected<void> HfBpeTokenizer::load(const Json& root, const std::string& origin)
     } else if (type == "Metaspace") {
       out.kind = PreKind::kMetaspace;
       out.replacement = p.value("replacement", std::string("\xE2\x96\x81"));
-      const std::string scheme = p.value("prepend_scheme", std::string(p.value("add_prefix_space", true) ? "always" : "never"));
+      const std::string scheme = p.value(
+          "prepend_scheme", std::string(p.value("add_prefix_space", true) ? "always" : "never"));
       out.prepend = scheme == "first"   ? PreTokenizer::Prepend::kFirst
                     : scheme == "never" ? PreTokenizer::Prepend::kNever
                                         : PreTokenizer::Prepend::kAlways;
@@ -466,8 +491,9 @@ Expected<void> HfBpeTokenizer::load(const Json& root, const std::string& origin)
     for (std::size_t b = 0; b < 256; ++b) {
       const auto id = id_of(alphabet_[b]);
       if (!id) {
-        return make_error(ErrorCode::kInvalidConfig,
-                          origin + ": byte-level vocabulary lacks the symbol for byte " + std::to_string(b));
+        return make_error(
+            ErrorCode::kInvalidConfig,
+            origin + ": byte-level vocabulary lacks the symbol for byte " + std::to_string(b));
       }
       byte_ids_[b] = *id;
     }
@@ -477,7 +503,9 @@ Expected<void> HfBpeTokenizer::load(const Json& root, const std::string& origin)
       std::array<char, 8> name{};
       std::snprintf(name.data(), name.size(), "<0x%02X>", static_cast<unsigned>(b));
       const auto id = id_of(name.data());
-      if (!id) return make_error(ErrorCode::kInvalidConfig, origin + ": byte_fallback without token " + name.data());
+      if (!id)
+        return make_error(ErrorCode::kInvalidConfig,
+                          origin + ": byte_fallback without token " + name.data());
       fallback_ids_[b] = *id;
     }
   }
@@ -532,7 +560,9 @@ std::vector<TokenId> HfBpeTokenizer::encode(std::string_view raw) const {
     }
     std::size_t before_end = at;
     if (hit->lstrip) {
-      while (before_end > section_start && std::isspace(static_cast<unsigned char>(text[before_end - 1]))) --before_end;
+      while (before_end > section_start &&
+             std::isspace(static_cast<unsigned char>(text[before_end - 1])))
+        --before_end;
     }
     if (before_end > section_start) {
       encode_section(text.substr(section_start, before_end - section_start), first_section, out);
@@ -564,8 +594,10 @@ void HfBpeTokenizer::encode_section(std::string_view raw, bool first_section,
         if (n.pattern) {
           std::string replaced;
           n.pattern->split(text, [&](std::size_t b, std::size_t e, bool matched) {
-            if (matched) replaced += n.to;
-            else replaced.append(text, b, e - b);
+            if (matched)
+              replaced += n.to;
+            else
+              replaced.append(text, b, e - b);
           });
           text = std::move(replaced);
         } else {
@@ -586,20 +618,25 @@ void HfBpeTokenizer::encode_section(std::string_view raw, bool first_section,
       switch (p.kind) {
         case PreKind::kSplit:
         case PreKind::kDigits:
-          p.pattern->split(piece, [&](std::size_t b, std::size_t e, bool) { next.emplace_back(piece, b, e - b); });
+          p.pattern->split(piece, [&](std::size_t b, std::size_t e, bool) {
+            next.emplace_back(piece, b, e - b);
+          });
           break;
         case PreKind::kByteLevel:
           if (p.add_prefix_space && !piece.empty() && piece[0] != ' ') piece.insert(0, " ");
           if (p.pattern) {
-            p.pattern->split(piece, [&](std::size_t b, std::size_t e, bool) { next.emplace_back(piece, b, e - b); });
+            p.pattern->split(piece, [&](std::size_t b, std::size_t e, bool) {
+              next.emplace_back(piece, b, e - b);
+            });
           } else {
             next.push_back(std::move(piece));
           }
           break;
         case PreKind::kMetaspace: {
           std::string replaced = replace_all(piece, " ", p.replacement);
-          const bool prepend = p.prepend == PreTokenizer::Prepend::kAlways ||
-                               (p.prepend == PreTokenizer::Prepend::kFirst && first_section && i == 0);
+          const bool prepend =
+              p.prepend == PreTokenizer::Prepend::kAlways ||
+              (p.prepend == PreTokenizer::Prepend::kFirst && first_section && i == 0);
           if (prepend && replaced.compare(0, p.replacement.size(), p.replacement) != 0) {
             replaced.insert(0, p.replacement);
           }
@@ -634,13 +671,15 @@ void HfBpeTokenizer::initial_symbols(std::string_view piece, std::vector<TokenId
   }
   bool last_unk = false;
   for (std::size_t i = 0; i < piece.size();) {
-    const std::size_t n = std::min(utf8_length(static_cast<unsigned char>(piece[i])), piece.size() - i);
+    const std::size_t n =
+        std::min(utf8_length(static_cast<unsigned char>(piece[i])), piece.size() - i);
     const auto it = vocab_.find(std::string(piece.substr(i, n)));
     if (it != vocab_.end()) {
       symbols.push_back(it->second);
       last_unk = false;
     } else if (byte_fallback_) {
-      for (std::size_t k = 0; k < n; ++k) symbols.push_back(fallback_ids_[static_cast<unsigned char>(piece[i + k])]);
+      for (std::size_t k = 0; k < n; ++k)
+        symbols.push_back(fallback_ids_[static_cast<unsigned char>(piece[i + k])]);
       last_unk = false;
     } else if (unk_ && !(fuse_unk_ && last_unk)) {
       symbols.push_back(*unk_);
@@ -698,7 +737,9 @@ void HfBpeTokenizer::bpe(std::vector<TokenId>& symbols) const {
     std::uint64_t rank;
     std::size_t left;
     TokenId left_id, right_id, merged;
-    bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : left > o.left; }
+    bool operator>(const Candidate& o) const {
+      return rank != o.rank ? rank > o.rank : left > o.left;
+    }
   };
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> heap;
   auto push = [&](std::size_t left) {
@@ -720,13 +761,15 @@ void HfBpeTokenizer::bpe(std::vector<TokenId>& symbols) const {
     symbols[c.left] = c.merged;
     alive[right] = false;
     next[c.left] = next[right];
-    if (next[right] >= 0) prev[static_cast<std::size_t>(next[right])] = static_cast<std::int64_t>(c.left);
+    if (next[right] >= 0)
+      prev[static_cast<std::size_t>(next[right])] = static_cast<std::int64_t>(c.left);
     if (prev[c.left] >= 0) push(static_cast<std::size_t>(prev[c.left]));
     push(c.left);
   }
   std::vector<TokenId> merged;
   merged.reserve(n);
-  for (std::int64_t i = 0; i >= 0; i = next[static_cast<std::size_t>(i)]) merged.push_back(symbols[static_cast<std::size_t>(i)]);
+  for (std::int64_t i = 0; i >= 0; i = next[static_cast<std::size_t>(i)])
+    merged.push_back(symbols[static_cast<std::size_t>(i)]);
   symbols.swap(merged);
 }
 

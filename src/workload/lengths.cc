@@ -113,7 +113,8 @@ Expected<LengthDistribution> parse_length_distribution(std::string_view text, Le
     return d;
   };
   if (parse_number(kind) || kind == "fixed") {
-    if (values.size() != 1 || !whole_positive(values[0])) return bad("a fixed length is a whole number ≥ 1");
+    if (values.size() != 1 || !whole_positive(values[0]))
+      return bad("a fixed length is a whole number ≥ 1");
     d.a = values[0];
     return d;
   }
@@ -150,19 +151,22 @@ Expected<LengthDistribution> parse_length_distribution(std::string_view text, Le
       return bad(std::string(kind) + ":" + (kind == "normal" ? "MEAN:STDDEV" : "MEDIAN:SIGMA") +
                  "[:MIN:MAX]");
     }
-    if (!(values[0] > 0) || !(values[1] >= 0)) return bad("the centre must be > 0 and the spread ≥ 0");
+    if (!(values[0] > 0) || !(values[1] >= 0))
+      return bad("the centre must be > 0 and the spread ≥ 0");
     d.kind = kind == "normal" ? LengthKind::kNormal : LengthKind::kLognormal;
     d.a = values[0];
     d.b = values[1];
     if (values.size() == 4) {
-      if (!whole_positive(values[2]) || values[3] < values[2]) return bad("MIN:MAX with 1 ≤ MIN ≤ MAX");
+      if (!whole_positive(values[2]) || values[3] < values[2])
+        return bad("MIN:MAX with 1 ≤ MIN ≤ MAX");
       d.min = static_cast<std::int64_t>(values[2]);
       d.max = values[3] >= 9e18 ? INT64_MAX : static_cast<std::int64_t>(values[3]);
     }
     return d;
   }
-  return bad("expected N, uniform:MIN:MAX, normal:MEAN:SD, lognormal:MEDIAN:SIGMA, empirical, "
-             "short, medium, long or context-limit");
+  return bad(
+      "expected N, uniform:MIN:MAX, normal:MEAN:SD, lognormal:MEDIAN:SIGMA, empirical, "
+      "short, medium, long or context-limit");
 }
 
 }  // namespace llmbench::workload

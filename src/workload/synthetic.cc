@@ -12,17 +12,18 @@ namespace {
 // Common English words; calibration keeps those its tokenizer counts as one token after a
 // space (nearly all of them for BPE vocabularies of 32k+ tokens).
 constexpr std::array<std::string_view, 96> kWords = {
-    "time",   "year",   "people", "way",    "day",    "man",    "thing",  "woman",  "life",
-    "child",  "world",  "school", "state",  "family", "group",  "country", "problem", "hand",
-    "part",   "place",  "case",   "week",   "company", "system", "program", "question", "work",
-    "number", "night",  "point",  "home",   "water",  "room",   "mother", "area",   "money",
-    "story",  "fact",   "month",  "lot",    "right",  "study",  "book",   "eye",    "job",
-    "word",   "business", "issue", "side",  "kind",   "head",   "house",  "service", "friend",
-    "father", "power",  "hour",   "game",   "line",   "end",    "member", "law",    "car",
-    "city",   "name",   "team",   "minute", "idea",   "kid",    "body",   "back",   "parent",
-    "face",   "others", "level",  "office", "door",   "health", "person", "art",    "war",
-    "history", "party", "result", "change", "morning", "reason", "research", "girl", "guy",
-    "moment", "air",    "teacher", "force", "order",  "table"};
+    "time",    "year",     "people", "way",    "day",     "man",     "thing",    "woman",
+    "life",    "child",    "world",  "school", "state",   "family",  "group",    "country",
+    "problem", "hand",     "part",   "place",  "case",    "week",    "company",  "system",
+    "program", "question", "work",   "number", "night",   "point",   "home",     "water",
+    "room",    "mother",   "area",   "money",  "story",   "fact",    "month",    "lot",
+    "right",   "study",    "book",   "eye",    "job",     "word",    "business", "issue",
+    "side",    "kind",     "head",   "house",  "service", "friend",  "father",   "power",
+    "hour",    "game",     "line",   "end",    "member",  "law",     "car",      "city",
+    "name",    "team",     "minute", "idea",   "kid",     "body",    "back",     "parent",
+    "face",    "others",   "level",  "office", "door",    "health",  "person",   "art",
+    "war",     "history",  "party",  "result", "change",  "morning", "reason",   "research",
+    "girl",    "guy",      "moment", "air",    "teacher", "force",   "order",    "table"};
 constexpr std::size_t kMinWords = 16;
 constexpr std::uint64_t kLengthSalt = 0x6C656E6774687321ULL;  // "lengths!"
 constexpr std::uint64_t kPrefixSalt = 0x7072656669787321ULL;  // "prefixs!"
@@ -53,7 +54,10 @@ PromptCalibration estimated_calibration() {
   PromptCalibration c;
   c.method = TokenMethod::kEstimate;
   c.source = "estimate: one common English word per token, not verified";
-  c.words.assign(kWords.begin(), kWords.end());
+  // Unverified, so only short words: those are single tokens in every vocabulary we know.
+  for (const std::string_view word : kWords) {
+    if (word.size() <= 5) c.words.emplace_back(word);
+  }
   return c;
 }
 
@@ -74,8 +78,8 @@ Expected<PromptCalibration> calibrate(TokenCounter& counter, TokenMethod method,
   if (c.words.size() < kMinWords) {
     return make_error(ErrorCode::kProtocol,
                       c.source + " splits most common English words into several tokens (" +
-                          std::to_string(c.words.size()) + " of " +
-                          std::to_string(kWords.size()) + " are one token): cannot build exact "
+                          std::to_string(c.words.size()) + " of " + std::to_string(kWords.size()) +
+                          " are one token): cannot build exact "
                           "prompts from them");
   }
   // The constant: a text of n single-token words counts n + offset.
@@ -100,8 +104,8 @@ PromptCalibration probe_calibration(std::int64_t n1, std::int64_t c1, std::int64
     c.tokens_per_word = static_cast<double>(c2 - c1) / static_cast<double>(n2 - n1);
   }
   c.offset = std::max<std::int64_t>(
-      0, static_cast<std::int64_t>(std::llround(static_cast<double>(c1) -
-                                                c.tokens_per_word * static_cast<double>(n1))));
+      0, static_cast<std::int64_t>(
+             std::llround(static_cast<double>(c1) - c.tokens_per_word * static_cast<double>(n1))));
   return c;
 }
 
@@ -124,7 +128,8 @@ SyntheticWorkload::Turn SyntheticWorkload::turn_lengths(std::uint64_t conversati
 // Words that make `target` tokens once the engine's constant is added.
 std::int64_t SyntheticWorkload::words_for(std::uint64_t index, std::int64_t target) const {
   if (const auto it = corrections_.find(index); it != corrections_.end()) return it->second;
-  const double words = static_cast<double>(target - calibration_.offset) / calibration_.tokens_per_word;
+  const double words =
+      static_cast<double>(target - calibration_.offset) / calibration_.tokens_per_word;
   return std::max<std::int64_t>(1, std::llround(words));
 }
 
@@ -166,7 +171,8 @@ RequestSpec SyntheticWorkload::make(std::uint64_t index) const {
 
   const std::uint64_t conversation = index / options_.turns;
   const auto turn = static_cast<std::uint32_t>(index % options_.turns);
-  const std::int64_t min_prompt = calibration_.offset + 1 + std::max<std::int64_t>(0, options_.prefix_tokens);
+  const std::int64_t min_prompt =
+      calibration_.offset + 1 + std::max<std::int64_t>(0, options_.prefix_tokens);
 
   // History: earlier turns with the replies they asked for (synthetic words of that length).
   std::vector<ChatMessage> messages;
@@ -178,8 +184,10 @@ RequestSpec SyntheticWorkload::make(std::uint64_t index) const {
                : std::max<std::int64_t>(1, t.user_tokens);
     messages.push_back({"user", user_text(conversation, j, user_words)});
     std::string reply;
-    append_words(reply, mix_seed(options_.seed ^ kLengthSalt ^ kPrefixSalt, conversation * options_.turns + j),
-                 t.assistant_tokens);
+    append_words(
+        reply,
+        mix_seed(options_.seed ^ kLengthSalt ^ kPrefixSalt, conversation * options_.turns + j),
+        t.assistant_tokens);
     messages.push_back({"assistant", std::move(reply)});
     history_words += user_words + t.assistant_tokens;
   }
@@ -194,7 +202,8 @@ RequestSpec SyntheticWorkload::make(std::uint64_t index) const {
   messages.push_back({"user", user_text(conversation, turn, words)});
   spec.max_tokens = now.assistant_tokens;
   spec.prompt_tokens_target =
-      calibration_.offset + std::llround(static_cast<double>(history_words + words) * calibration_.tokens_per_word);
+      calibration_.offset +
+      std::llround(static_cast<double>(history_words + words) * calibration_.tokens_per_word);
   if (turn == 0) spec.prompt_tokens_target = std::max(now.user_tokens, min_prompt);
 
   if (spec.api == ApiKind::kChat) {

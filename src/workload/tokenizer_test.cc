@@ -34,8 +34,7 @@ Json byte_level_tokenizer() {
   return Json{
       {"added_tokens", Json::array({Json{{"id", 900}, {"content", "<|end|>"}, {"special", true}}})},
       {"normalizer", nullptr},
-      {"pre_tokenizer",
-       {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}},
+      {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}},
       {"post_processor",
        {{"type", "TemplateProcessing"},
         {"single", Json::array({Json{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
@@ -85,7 +84,13 @@ TEST(HfTokenizer, LongWhitespaceRunsAreFast) {
 }
 
 TEST(HfTokenizer, SentencePieceStyleWithByteFallback) {
-  Json vocab = {{"<unk>", 0}, {"\xE2\x96\x81", 1}, {"a", 2}, {"b", 3}, {"\xE2\x96\x81" "a", 4}};
+  Json vocab = {{"<unk>", 0},
+                {"\xE2\x96\x81", 1},
+                {"a", 2},
+                {"b", 3},
+                {"\xE2\x96\x81"
+                 "a",
+                 4}};
   for (int b = 0; b < 256; ++b) {
     char name[8];
     std::snprintf(name, sizeof name, "<0x%02X>", b);

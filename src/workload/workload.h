@@ -46,17 +46,18 @@ class TokenCounter {
 // tokens the engine adds to any prompt.
 struct PromptCalibration {
   TokenMethod method = TokenMethod::kEstimate;
-  std::string source;               // "engine /tokenize", "tokenizer.json (…)", …
-  std::vector<std::string> words;   // the prompt vocabulary
-  std::int64_t offset = 0;          // tokens added to every prompt (BOS, template)
-  double tokens_per_word = 1;       // probe calibration's measured slope
+  std::string source;              // "engine /tokenize", "tokenizer.json (…)", …
+  std::vector<std::string> words;  // the prompt vocabulary
+  std::int64_t offset = 0;         // tokens added to every prompt (BOS, template)
+  double tokens_per_word = 1;      // probe calibration's measured slope
 };
 
 // The estimate: the built-in vocabulary, no offset.
 PromptCalibration estimated_calibration();
 // Keeps the built-in words that cost one token each under `counter` and measures the offset.
 // Errors when the counter fails or too few words are single tokens.
-Expected<PromptCalibration> calibrate(TokenCounter& counter, TokenMethod method, std::string source);
+Expected<PromptCalibration> calibrate(TokenCounter& counter, TokenMethod method,
+                                      std::string source);
 // From two probe counts: a prompt of n1 words was counted c1 tokens, n2 words c2.
 PromptCalibration probe_calibration(std::int64_t n1, std::int64_t c1, std::int64_t n2,
                                     std::int64_t c2, std::string source);

@@ -18,13 +18,13 @@ namespace llmbench::testing {
 
 inline std::vector<std::string> mixed_corpus(std::size_t min_bytes, std::uint64_t seed = 7) {
   static constexpr std::array<std::string_view, 48> kWords = {
-      "the",     "model",   "tokenizer", "benchmark", "latency", "throughput", "server",
-      "request", "stream",  "token",     "engine",    "GPU",     "memory",     "batch",
-      "prefix",  "cache",   "quickly",   "measured",  "between", "although",   "it's",
-      "don't",   "they're", "we've",     "I'm",       "you'll",  "she'd",      "John's",
-      "HTTP/1.1", "JSON",   "naïve",     "café",      "résumé",  "Zürich",     "Ångström",
-      "co-operate", "e.g.", "U.S.A.",    "x86_64",    "llama.cpp", "vLLM",     "p99",
-      "3.14159", "1,234,567", "2026-11-30", "50%",    "$1.99",   "#42"};
+      "the",        "model",     "tokenizer",  "benchmark", "latency",   "throughput", "server",
+      "request",    "stream",    "token",      "engine",    "GPU",       "memory",     "batch",
+      "prefix",     "cache",     "quickly",    "measured",  "between",   "although",   "it's",
+      "don't",      "they're",   "we've",      "I'm",       "you'll",    "she'd",      "John's",
+      "HTTP/1.1",   "JSON",      "naïve",      "café",      "résumé",    "Zürich",     "Ångström",
+      "co-operate", "e.g.",      "U.S.A.",     "x86_64",    "llama.cpp", "vLLM",       "p99",
+      "3.14159",    "1,234,567", "2026-11-30", "50%",       "$1.99",     "#42"};
   static constexpr std::array<std::string_view, 14> kCode = {
       "int main(int argc, char** argv) {\n",
       "    for (std::size_t i = 0; i < n; ++i) sum += v[i] * 2;\n",
@@ -50,17 +50,26 @@ inline std::vector<std::string> mixed_corpus(std::size_t min_bytes, std::uint64_
       "नमस्ते दुनिया, यह परीक्षण है।",
       "สวัสดีชาวโลก",
       "😀 🚀🔥 👍🏽 👨‍👩‍👧‍👦 🇩🇪🇯🇵",
-      "e\xCC\x81t\xC3\xA9 cafe\xCC\x81 A\xCC\x8A" "ngstro\xCC\x88m",  // decomposed accents
+      "e\xCC\x81t\xC3\xA9 cafe\xCC\x81 A\xCC\x8A"
+      "ngstro\xCC\x88m",  // decomposed accents
       "∑ᵢ xᵢ² ≤ ∞, ∀ε>0 ∃δ: |x−y|<δ ⇒ ‖f(x)−f(y)‖<ε",
       "ＦＵＬＬＷＩＤＴＨ　ｔｅｘｔ　１２３",
       "“quoted” ‘single’ — en–dash … ellipsis",
       "Straße Œuvre Ærøskøbing ǅemal ﬁnance",
-      "\xC2\xA0" "non\xC2\xA0" "breaking\xE2\x80\x83" "em\xE2\x80\x83" "space\xE3\x80\x80" "ideographic",
+      "\xC2\xA0"
+      "non\xC2\xA0"
+      "breaking\xE2\x80\x83"
+      "em\xE2\x80\x83"
+      "space\xE3\x80\x80"
+      "ideographic",
       "ʻokina ʼapostrophe ˈstress",
       "١٢٣ ٤٥٦ ໑໒໓ ①②③ Ⅻ",
       "Ελληνικά and English mixed 中文 text",
       "tab\tseparated\tvalues\t1\t2\t3",
-      "zero\xE2\x80\x8B" "width\xE2\x80\x8C" "joiner\xE2\x80\x8D" "test",
+      "zero\xE2\x80\x8B"
+      "width\xE2\x80\x8C"
+      "joiner\xE2\x80\x8D"
+      "test",
       "א ב ג עברית",
       "ፊደል ᏣᎳᎩ ᚠᚢᚦ"};
   static constexpr std::array<std::string_view, 10> kSpaces = {
@@ -81,7 +90,8 @@ inline std::vector<std::string> mixed_corpus(std::size_t min_bytes, std::uint64_
           const std::size_t n = 4 + pick(14);
           for (std::size_t i = 0; i < n; ++i) {
             std::string word(kWords[pick(kWords.size())]);
-            if (i == 0 && word[0] >= 'a' && word[0] <= 'z') word[0] = static_cast<char>(word[0] - 32);
+            if (i == 0 && word[0] >= 'a' && word[0] <= 'z')
+              word[0] = static_cast<char>(word[0] - 32);
             doc += word;
             doc += i + 1 == n ? (pick(3) == 0 ? "? " : ". ") : (pick(8) == 0 ? ", " : " ");
           }

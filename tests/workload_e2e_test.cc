@@ -1,0 +1,143 @@
+// End-to-end workloads: prompts of exact token length against the simulator's own tokenizer
+// (BOS + one token per started 5 bytes of a word: not words), flagged estimates, Ollama-style
+// probes, multi-turn conversations and shared prefixes.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/process.h"
+#include "support/run_llmbench.h"
+
+namespace llmbench {
+namespace {
+
+using nlohmann::json;
+using testing::run;
+using testing::RunOutcome;
+using testing::Sim;
+
+// Acceptance: 100 % exact at 16, 512 and 3000 tokens, by the engine's own count.
+TEST(Workloads, PromptsHitTheTargetExactlyByTheEnginesTokenizer) {
+  Sim sim({"--dialect", "vllm", "--ttft", "1ms", "--itl", "1ms"});
+  for (const int target : {16, 512, 3000}) {
+    const RunOutcome r = run(sim.url(), {"--requests", "30", "--concurrency", "4",
+                                         "--prompt-tokens", std::to_string(target),
+                                         "--max-tokens", "2", "--seed", "11"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.result["workload"]["token_method"], "engine_tokenize");
+    EXPECT_EQ(r.result["workload"]["token_offset"], 1);  // the simulator's BOS
+    EXPECT_EQ(r.result["workload"]["prompts_verified"], 30);
+    EXPECT_EQ(r.result["workload"]["prompts_unverifiable"], 0);
+    const json& s = r.result["summary"];
+    EXPECT_EQ(s["prompt_length_checked"], 30);
+    EXPECT_EQ(s["prompt_length_mismatches"], 0) << target;
+    EXPECT_EQ(s["prompt_length_mismatch_rate"], 0.0);
+    for (const json& req : r.result["requests"]) {
+      EXPECT_EQ(req["prompt_tokens"], target);
+      EXPECT_EQ(req["prompt_tokens_target"], target);
+    }
+  }
+}
+
+TEST(Workloads, AnEstimateIsFlaggedAndItsMismatchesCounted) {
+  // The generic OpenAI dialect has no /tokenize: words are sent as tokens, and the engine's
+  // count (BOS included) shows the miss.
+  Sim sim({"--ttft", "1ms", "--itl", "1ms"});
+  const RunOutcome r =
+      run(sim.url(), {"--requests", "10", "--prompt-tokens", "64", "--max-tokens", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.result["workload"]["token_method"], "estimate");
+  EXPECT_NE(r.result["context"]["warnings"].dump().find("prompt lengths are estimates"),
+            std::string::npos);
+  EXPECT_EQ(r.result["summary"]["prompt_length_mismatch_rate"], 1.0);
+  EXPECT_EQ(r.result["summary"]["prompt_length_offset"], 1);
+  EXPECT_NE(r.out.find("estimates"), std::string::npos) << r.out;
+}
+
+TEST(Workloads, OllamaProbesCalibrateTheLengths) {
+  Sim sim({"--dialect", "ollama", "--ttft", "1ms", "--itl", "1ms"});
+  const RunOutcome r =
+      run(sim.url(), {"--requests", "10", "--prompt-tokens", "200", "--max-tokens", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.result["workload"]["token_method"], "probe_calibration");
+  EXPECT_EQ(r.result["summary"]["prompt_length_mismatches"], 0);
+  for (const json& req : r.result["requests"]) EXPECT_EQ(req["prompt_tokens"], 200);
+}
+
+TEST(Workloads, LengthDistributionsAreDrawnPerRequest) {
+  Sim sim({"--dialect", "vllm", "--ttft", "1ms", "--itl", "1ms"});
+  const RunOutcome r = run(sim.url(), {"--requests", "40", "--concurrency", "4",
+                                       "--prompt-tokens", "uniform:20:60", "--max-tokens",
+                                       "uniform:2:9"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<int> prompts, outputs;
+  for (const json& req : r.result["requests"]) {
+    const int target = req["prompt_tokens_target"];
+    EXPECT_GE(target, 20);
+    EXPECT_LE(target, 60);
+    EXPECT_EQ(req["prompt_tokens"], target);
+    EXPECT_EQ(req["output_tokens"], req["max_tokens"]);
+    prompts.insert(target);
+    outputs.insert(req["max_tokens"].get<int>());
+  }
+  EXPECT_GT(prompts.size(), 15u);
+  EXPECT_GT(outputs.size(), 5u);
+  EXPECT_EQ(r.result["context"]["config"]["prompt_tokens"], "uniform:20:60");
+}
+
+TEST(Workloads, ConversationTurnsGoInOrderWithAGrowingHistory) {
+  Sim sim({"--dialect", "vllm", "--ttft", "2ms", "--itl", "1ms"});
+  const RunOutcome r = run(sim.url(), {"--api", "openai-chat", "--turns", "3", "--concurrency",
+                                       "2", "--requests", "12", "--prompt-tokens", "20",
+                                       "--max-tokens", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<int, json> by_id;
+  for (const json& req : r.result["requests"]) by_id[req["id"].get<int>()] = req;
+  ASSERT_EQ(by_id.size(), 12u);
+  for (int conversation = 0; conversation < 4; ++conversation) {
+    const json& t0 = by_id[conversation * 3];
+    const json& t1 = by_id[conversation * 3 + 1];
+    const json& t2 = by_id[conversation * 3 + 2];
+    EXPECT_LT(t0["prompt_tokens"].get<int>(), t1["prompt_tokens"].get<int>());
+    EXPECT_LT(t1["prompt_tokens"].get<int>(), t2["prompt_tokens"].get<int>());
+    // A turn is sent after the previous one ended.
+    EXPECT_GE(t1["timestamps"]["send"].get<double>(), t0["timestamps"]["end"].get<double>());
+    EXPECT_GE(t2["timestamps"]["send"].get<double>(), t1["timestamps"]["end"].get<double>());
+  }
+}
+
+TEST(Workloads, ContextLimitFillsTheEnginesWindowMinusTheOutputBudget) {
+  Sim sim({"--dialect", "vllm", "--ttft", "1ms", "--itl", "1ms"});
+  const RunOutcome r = run(sim.url(), {"--requests", "2", "--prompt-tokens", "context-limit",
+                                       "--max-tokens", "uniform:2:8"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The simulator reports a 32,768-token window; the largest output asked for is 8.
+  for (const json& req : r.result["requests"]) EXPECT_EQ(req["prompt_tokens"], 32768 - 8);
+  EXPECT_NE(r.result["workload"]["warnings"].dump().find("context-limit prompts: 32760"),
+            std::string::npos);
+}
+
+TEST(Workloads, OptionErrorsNameTheOption) {
+  Sim sim({"--ttft", "1ms", "--itl", "1ms"});
+  struct Case {
+    std::vector<std::string> options;
+    std::string says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"--prompt-tokens", "uniform:9:1"}, "--prompt-tokens: 'uniform:9:1'"},
+           {{"--max-tokens", "lots"}, "--max-tokens: 'lots'"},
+           {{"--max-tokens", "context-limit"}, "prompts only"},
+           {{"--token-counting", "magic"}, "--token-counting: 'magic'"},
+           {{"--token-counting", "engine"}, "no tokenize route"},
+           {{"--tokenizer", "/nonexistent/tokenizer.json"}, "/nonexistent/tokenizer.json"},
+           {{"--prefix-tokens", "200", "--prompt-tokens", "100"}, "no room"},
+           {{"--prompt-tokens", "context-limit", "--max-tokens", "40000"}, "no room"}}) {
+    const RunOutcome r = run(sim.url(), c.options);
+    EXPECT_EQ(r.exit_code, 2) << c.says;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace llmbench
