@@ -29,6 +29,7 @@ bench: build
 	./build/release/bench/client_ceiling
 	./build/release/bench/million_requests
 	./build/release/bench/load_accuracy
+	./build/release/bench/tokenizer_speed
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
