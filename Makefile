@@ -30,6 +30,7 @@ bench: build
 	./build/release/bench/million_requests
 	./build/release/bench/load_accuracy
 	./build/release/bench/tokenizer_speed
+	./build/release/bench/dataset_load
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

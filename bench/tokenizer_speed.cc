@@ -38,14 +38,16 @@ int main(int argc, char** argv) {
       tokens = 0;
       const auto start = std::chrono::steady_clock::now();
       for (const auto& doc : corpus) tokens += (*tokenizer)->encode(doc).size();
-      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       rates.push_back(static_cast<double>(bytes) / s / 1e6);
     }
     const double cold = rates.front();
     rates.erase(rates.begin());
     std::sort(rates.begin(), rates.end());
-    fmt::print("{:<26} {:.1f} MB of mixed text, {} tokens: {:.1f} MB/s median (cold cache {:.1f} MB/s)\n",
-               package, static_cast<double>(bytes) / 1e6, tokens, rates[rates.size() / 2], cold);
+    fmt::print(
+        "{:<26} {:.1f} MB of mixed text, {} tokens: {:.1f} MB/s median (cold cache {:.1f} MB/s)\n",
+        package, static_cast<double>(bytes) / 1e6, tokens, rates[rates.size() / 2], cold);
   }
   return 0;
 }

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "support/process.h"
 #include "support/run_llmbench.h"
@@ -21,9 +24,9 @@ using testing::Sim;
 TEST(Workloads, PromptsHitTheTargetExactlyByTheEnginesTokenizer) {
   Sim sim({"--dialect", "vllm", "--ttft", "1ms", "--itl", "1ms"});
   for (const int target : {16, 512, 3000}) {
-    const RunOutcome r = run(sim.url(), {"--requests", "30", "--concurrency", "4",
-                                         "--prompt-tokens", std::to_string(target),
-                                         "--max-tokens", "2", "--seed", "11"});
+    const RunOutcome r =
+        run(sim.url(), {"--requests", "30", "--concurrency", "4", "--prompt-tokens",
+                        std::to_string(target), "--max-tokens", "2", "--seed", "11"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.result["workload"]["token_method"], "engine_tokenize");
     EXPECT_EQ(r.result["workload"]["token_offset"], 1);  // the simulator's BOS
@@ -67,9 +70,8 @@ TEST(Workloads, OllamaProbesCalibrateTheLengths) {
 
 TEST(Workloads, LengthDistributionsAreDrawnPerRequest) {
   Sim sim({"--dialect", "vllm", "--ttft", "1ms", "--itl", "1ms"});
-  const RunOutcome r = run(sim.url(), {"--requests", "40", "--concurrency", "4",
-                                       "--prompt-tokens", "uniform:20:60", "--max-tokens",
-                                       "uniform:2:9"});
+  const RunOutcome r = run(sim.url(), {"--requests", "40", "--concurrency", "4", "--prompt-tokens",
+                                       "uniform:20:60", "--max-tokens", "uniform:2:9"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::set<int> prompts, outputs;
   for (const json& req : r.result["requests"]) {
@@ -88,9 +90,9 @@ TEST(Workloads, LengthDistributionsAreDrawnPerRequest) {
 
 TEST(Workloads, ConversationTurnsGoInOrderWithAGrowingHistory) {
   Sim sim({"--dialect", "vllm", "--ttft", "2ms", "--itl", "1ms"});
-  const RunOutcome r = run(sim.url(), {"--api", "openai-chat", "--turns", "3", "--concurrency",
-                                       "2", "--requests", "12", "--prompt-tokens", "20",
-                                       "--max-tokens", "4"});
+  const RunOutcome r =
+      run(sim.url(), {"--api", "openai-chat", "--turns", "3", "--concurrency", "2", "--requests",
+                      "12", "--prompt-tokens", "20", "--max-tokens", "4"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::map<int, json> by_id;
   for (const json& req : r.result["requests"]) by_id[req["id"].get<int>()] = req;
@@ -116,6 +118,36 @@ TEST(Workloads, ContextLimitFillsTheEnginesWindowMinusTheOutputBudget) {
   for (const json& req : r.result["requests"]) EXPECT_EQ(req["prompt_tokens"], 32768 - 8);
   EXPECT_NE(r.result["workload"]["warnings"].dump().find("context-limit prompts: 32760"),
             std::string::npos);
+}
+
+TEST(Workloads, DatasetPromptsAreSentAndBadRecordsCountedOrFatal) {
+  Sim sim({"--dialect", "vllm", "--ttft", "1ms", "--itl", "1ms"});
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("llmbench-e2e-" + std::to_string(::getpid()) + ".jsonl");
+  std::ofstream(path) << "{\"prompt\": \"one two three\", \"max_tokens\": 3}\n"
+                      << "{broken\n"
+                      << "{\"messages\": [{\"role\": \"user\", \"content\": \"a b c d e\"}], "
+                         "\"max_tokens\": 5}\n";
+  const RunOutcome r = run(sim.url(), {"--dataset", path.string(), "--max-tokens", "empirical",
+                                       "--requests", "6", "--api", "openai-chat"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& w = r.result["workload"];
+  EXPECT_EQ(w["dataset_format"], "jsonl");
+  EXPECT_EQ(w["dataset_records"], 2);
+  EXPECT_EQ(w["dataset_skipped"], 1);
+  EXPECT_NE(w["warnings"].dump().find(".jsonl:2: not a JSON object"), std::string::npos)
+      << w.dump();
+  std::set<int> prompt_counts;
+  for (const json& req : r.result["requests"]) {
+    prompt_counts.insert(req["prompt_tokens"].get<int>());
+    EXPECT_EQ(req["output_tokens"], req["prompt_tokens"].get<int>() == 4 ? 3 : 5);
+  }
+  EXPECT_EQ(prompt_counts, (std::set<int>{4, 6}));  // BOS + words, by the simulator
+
+  const RunOutcome fail = run(sim.url(), {"--dataset", path.string(), "--on-bad-record", "fail"});
+  EXPECT_EQ(fail.exit_code, 2);
+  EXPECT_NE(fail.err.find(path.string() + ":2: not a JSON object"), std::string::npos) << fail.err;
+  std::filesystem::remove(path);
 }
 
 TEST(Workloads, OptionErrorsNameTheOption) {

@@ -12,6 +12,7 @@
 #include "core/duration_text.h"
 #include "core/text.h"
 #include "engines/registry.h"
+#include "workload/dataset.h"
 #include "workload/lengths.h"
 
 namespace llmbench::cli {
@@ -50,6 +51,10 @@ struct RunArgs {
   std::int64_t prefix_tokens = 0;
   int prefix_groups = 1;
   int turns = 1;
+  std::string dataset;
+  std::string dataset_format;
+  std::string on_bad_record = "skip";
+  std::uint64_t dataset_sample = 10'000;
   bool stream = true;
   bool ignore_eos = true;
   int threads = 0;
@@ -206,6 +211,19 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
   cmd->add_option("--token-counting", args->token_counting,
                   "How prompt lengths are made exact: auto (engine /tokenize, else --tokenizer, "
                   "else Ollama probes, else estimate), engine, tokenizer, probe, estimate")
+      ->capture_default_str();
+  cmd->add_option("--dataset", args->dataset,
+                  "Prompts from a file instead of synthetic ones: ShareGPT JSON, JSONL "
+                  "({\"prompt\":…,\"max_tokens\":…} or {\"messages\":[…]}) or text (a prompt "
+                  "per line); read as a stream");
+  cmd->add_option("--dataset-format", args->dataset_format,
+                  "sharegpt, jsonl or text (default: from the file name)");
+  cmd->add_option("--on-bad-record", args->on_bad_record,
+                  "A malformed dataset record: skip (counted, first ones named with their line) "
+                  "or fail")
+      ->capture_default_str();
+  cmd->add_option("--dataset-sample", args->dataset_sample,
+                  "Records kept from the dataset, chosen uniformly by --seed (bounds memory)")
       ->capture_default_str();
   cmd->add_option("--prefix-tokens", args->prefix_tokens,
                   "Start every prompt with one of --prefix-groups shared prefixes of this many "
@@ -441,6 +459,27 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
     spec.prefix_tokens = a.prefix_tokens;
     spec.prefix_groups = a.prefix_groups;
     spec.turns = a.turns;
+    if (!a.dataset.empty()) {
+      auto format =
+          a.dataset_format.empty()
+              ? Expected<workload::DatasetFormat>(workload::guess_dataset_format(a.dataset))
+              : workload::parse_dataset_format(a.dataset_format);
+      if (!format) throw CommandError{kExitUsage, "--dataset-format: " + format.error().message};
+      if (a.on_bad_record != "skip" && a.on_bad_record != "fail") {
+        throw CommandError{kExitUsage,
+                           "--on-bad-record: '" + a.on_bad_record + "' is not skip or fail"};
+      }
+      if (a.dataset_sample < 1) throw CommandError{kExitUsage, "--dataset-sample must be ≥ 1"};
+      if (a.turns > 1 || a.prefix_tokens > 0) {
+        throw CommandError{kExitUsage,
+                           "--turns and --prefix-tokens shape synthetic prompts; "
+                           "they do not apply to --dataset"};
+      }
+      spec.dataset = a.dataset;
+      spec.dataset_format = std::string(workload::to_string(*format));
+      spec.on_bad_record = a.on_bad_record;
+      spec.dataset_sample = a.dataset_sample;
+    }
     spec.stream = a.stream;
     spec.ignore_eos = a.ignore_eos;
     spec.temperature = a.temperature;

@@ -7,6 +7,7 @@
 #include "engines/registry.h"
 #include "net/http_client.h"
 #include "runner/runner.h"
+#include "workload/dataset.h"
 #include "workload/lengths.h"
 #include "workload/tokenizer.h"
 
@@ -175,6 +176,42 @@ BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& eng
     options.prompt_tokens = workload::fixed_length(prompt);
     info.warnings.push_back("context-limit prompts: " + std::to_string(prompt) + " tokens (" +
                             std::to_string(*context) + "-token window minus the output budget)");
+  }
+  if (!spec.dataset.empty()) {
+    workload::DatasetOptions dataset_options;
+    dataset_options.path = spec.dataset;
+    dataset_options.format = *workload::parse_dataset_format(spec.dataset_format);
+    dataset_options.on_bad_record =
+        spec.on_bad_record == "fail" ? workload::OnBadRecord::kFail : workload::OnBadRecord::kSkip;
+    dataset_options.sample = spec.dataset_sample;
+    dataset_options.seed = spec.seed;
+    auto dataset = workload::load_dataset(dataset_options);
+    if (!dataset) throw CommandError{kExitUsage, "--dataset: " + dataset.error().message};
+    if (dataset->records.empty()) {
+      throw CommandError{
+          kExitUsage,
+          "--dataset: " + spec.dataset + " has no usable record" +
+              (dataset->problems.empty() ? std::string() : " (" + dataset->problems.front() + ")")};
+    }
+    info.dataset = spec.dataset;
+    info.dataset_format = spec.dataset_format;
+    info.dataset_records = dataset->read;
+    info.dataset_skipped = dataset->skipped;
+    info.dataset_used = dataset->records.size();
+    info.token_method = "dataset";
+    info.token_source = "prompts as written in the dataset (no length target)";
+    for (const std::string& problem : dataset->problems)
+      info.warnings.push_back("skipped " + problem);
+    if (dataset->skipped > dataset->problems.size()) {
+      info.warnings.push_back("skipped " + std::to_string(dataset->skipped) +
+                              " malformed records in all");
+    }
+    if (!job.quiet) {
+      std::cerr << "dataset: " << dataset->read << " records read, " << dataset->skipped
+                << " skipped, " << dataset->records.size() << " used\n";
+    }
+    built.workload = std::make_unique<workload::DatasetWorkload>(std::move(*dataset), options);
+    return built;
   }
   if (options.prompt_tokens.kind == workload::LengthKind::kEmpirical ||
       options.max_tokens.kind == workload::LengthKind::kEmpirical) {

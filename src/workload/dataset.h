@@ -1,0 +1,66 @@
+#pragma once
+// Prompt datasets, read as a stream (a 100 MB file never sits in memory): ShareGPT JSON (an
+// array of {"conversations":[{"from":"human"|"gpt","value":…}]}), JSONL ({"prompt":…,
+// "max_tokens":…} or {"messages":[{"role":…,"content":…}]} per line) and plain text (one
+// prompt per line). At most `sample` records are kept, chosen uniformly by a seeded
+// reservoir, so memory is bounded by the sample, not the file.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/request.h"
+#include "workload/workload.h"
+
+namespace llmbench::workload {
+
+enum class DatasetFormat { kShareGpt, kJsonl, kText };
+Expected<DatasetFormat> parse_dataset_format(std::string_view name);
+std::string_view to_string(DatasetFormat format);
+// From the file name: .jsonl → jsonl, .json → sharegpt, anything else → text.
+DatasetFormat guess_dataset_format(const std::string& path);
+
+enum class OnBadRecord { kSkip, kFail };
+
+struct DatasetOptions {
+  std::string path;
+  DatasetFormat format = DatasetFormat::kText;
+  OnBadRecord on_bad_record = OnBadRecord::kSkip;
+  std::size_t sample = 10'000;  // records kept at most
+  std::uint64_t seed = 0;
+  std::size_t read_chunk = 1 << 20;  // bytes per read (tests split the input everywhere)
+};
+
+struct DatasetRecord {
+  std::vector<ChatMessage> messages;  // ends with the user turn to send
+  std::optional<std::int64_t> max_tokens;   // JSONL max_tokens
+  std::optional<std::int64_t> reply_words;  // ShareGPT: words of the recorded reply
+};
+
+struct Dataset {
+  std::vector<DatasetRecord> records;  // the sample, in file order
+  std::uint64_t read = 0;              // valid records in the file
+  std::uint64_t skipped = 0;           // malformed records skipped
+  std::vector<std::string> problems;   // the first few "file:line: why"
+};
+
+// Errors: the file cannot be read, or (with kFail) the first malformed record, named by
+// file and line.
+Expected<Dataset> load_dataset(const DatasetOptions& options);
+
+// Requests from a dataset's records, one record per request in a seeded order (cycling when
+// the run is longer than the sample).
+class DatasetWorkload final : public Workload {
+ public:
+  DatasetWorkload(Dataset dataset, SyntheticOptions options);
+  [[nodiscard]] RequestSpec make(std::uint64_t index) const override;
+
+ private:
+  Dataset dataset_;
+  SyntheticOptions options_;
+  std::vector<std::size_t> order_;
+};
+
+}  // namespace llmbench::workload

@@ -1,0 +1,154 @@
+#include "workload/dataset.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace llmbench::workload {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path write(const std::string& name, const std::string& text) {
+  const fs::path path = fs::temp_directory_path() / ("llmbench-ds-" + std::to_string(::getpid()) + "-" + name);
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+const std::string kShareGpt = R"([
+  {"id": "a", "conversations": [
+     {"from": "system", "value": "Be brief."},
+     {"from": "human", "value": "What is \"TTFT\"? [not a bracket] {nor a brace}"},
+     {"from": "gpt", "value": "Time to first token, in short."}]},
+  {"id": "b", "conversations": [{"from": "gpt", "value": "no human here"}]},
+  {"id": "c", "conversations": [{"from": "human", "value": "Second\nline é"},
+                                {"from": "gpt", "value": "ok"}]},
+  "not an object",
+  {"id": "d", "conversations": "broken"}
+]
+)";
+
+TEST(Dataset, ShareGptStreamsAtEveryChunkSizeWithLineNumbers) {
+  const fs::path path = write("share.json", kShareGpt);
+  for (std::size_t chunk = 1; chunk <= kShareGpt.size(); ++chunk) {
+    DatasetOptions o;
+    o.path = path.string();
+    o.format = DatasetFormat::kShareGpt;
+    o.read_chunk = chunk;
+    auto d = load_dataset(o);
+    ASSERT_TRUE(d) << d.error().message;
+    ASSERT_EQ(d->read, 2u) << "chunk " << chunk;
+    EXPECT_EQ(d->skipped, 3u);
+    ASSERT_EQ(d->records[0].messages.size(), 2u);
+    EXPECT_EQ(d->records[0].messages[0].role, "system");
+    EXPECT_EQ(d->records[0].messages[1].content, "What is \"TTFT\"? [not a bracket] {nor a brace}");
+    EXPECT_EQ(d->records[0].reply_words, 6);
+    EXPECT_EQ(d->records[1].messages[0].content, "Second\nline \xC3\xA9");
+    ASSERT_EQ(d->problems.size(), 3u);
+    EXPECT_NE(d->problems[0].find(":6: no human turn"), std::string::npos) << d->problems[0];
+    EXPECT_NE(d->problems[1].find(":9: an element must be an object"), std::string::npos);
+    EXPECT_NE(d->problems[2].find(":10: no \"conversations\" array"), std::string::npos);
+  }
+  fs::remove(path);
+}
+
+TEST(Dataset, FailPolicyStopsAtTheFirstBadRecordNamingFileAndLine) {
+  const fs::path path = write("fail.json", kShareGpt);
+  DatasetOptions o;
+  o.path = path.string();
+  o.format = DatasetFormat::kShareGpt;
+  o.on_bad_record = OnBadRecord::kFail;
+  auto d = load_dataset(o);
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find(path.string() + ":6: no human turn"), std::string::npos)
+      << d.error().message;
+  fs::remove(path);
+}
+
+TEST(Dataset, TruncatedShareGptIsAnError) {
+  const fs::path path = write("cut.json", kShareGpt.substr(0, 120));
+  DatasetOptions o;
+  o.path = path.string();
+  o.format = DatasetFormat::kShareGpt;
+  auto d = load_dataset(o);
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find("not closed"), std::string::npos) << d.error().message;
+  fs::remove(path);
+}
+
+TEST(Dataset, JsonlPromptsMessagesAndBadLines) {
+  const fs::path path = write("d.jsonl",
+                              "{\"prompt\": \"hello there\", \"max_tokens\": 12}\n"
+                              "\n"
+                              "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}\r\n"
+                              "{\"prompt\": 5}\n"
+                              "not json at all\n"
+                              "{\"prompt\": \"x\", \"max_tokens\": 0}\n"
+                              "{\"other\": 1}\n");
+  DatasetOptions o;
+  o.path = path.string();
+  o.format = DatasetFormat::kJsonl;
+  auto d = load_dataset(o);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->read, 2u);
+  EXPECT_EQ(d->skipped, 4u);
+  EXPECT_EQ(d->records[0].max_tokens, 12);
+  EXPECT_EQ(d->records[1].messages[0].content, "hi");
+  ASSERT_EQ(d->problems.size(), 4u);
+  EXPECT_NE(d->problems[0].find(":4: \"prompt\" must be a string"), std::string::npos) << d->problems[0];
+  EXPECT_NE(d->problems[1].find(":5: "), std::string::npos);
+  EXPECT_NE(d->problems[2].find(":6: \"max_tokens\""), std::string::npos);
+  EXPECT_NE(d->problems[3].find(":7: neither"), std::string::npos);
+  fs::remove(path);
+}
+
+TEST(Dataset, SampleIsBoundedUniformAndSeeded) {
+  std::string text;
+  for (int i = 0; i < 1000; ++i) text += "prompt number " + std::to_string(i) + "\n";
+  const fs::path path = write("t.txt", text);
+  DatasetOptions o;
+  o.path = path.string();
+  o.format = DatasetFormat::kText;
+  o.sample = 50;
+  o.seed = 1;
+  auto a = load_dataset(o), b = load_dataset(o);
+  o.seed = 2;
+  auto c = load_dataset(o);
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(a->read, 1000u);
+  ASSERT_EQ(a->records.size(), 50u);
+  EXPECT_EQ(a->records[7].messages[0].content, b->records[7].messages[0].content);
+  bool differs = false;
+  for (std::size_t i = 0; i < 50; ++i) differs |= a->records[i].messages[0].content != c->records[i].messages[0].content;
+  EXPECT_TRUE(differs);
+  // Uniform: the sample reaches the second half of the file.
+  int late = 0;
+  for (const auto& r : a->records) late += std::stoi(r.messages[0].content.substr(14)) >= 500;
+  EXPECT_GT(late, 10);
+  fs::remove(path);
+}
+
+TEST(Dataset, WorkloadCyclesTheRecordsInASeededOrder) {
+  Dataset d;
+  for (int i = 0; i < 5; ++i) d.records.push_back({{{"user", "p" + std::to_string(i)}}, 7, std::nullopt});
+  SyntheticOptions o;
+  o.max_tokens = *parse_length_distribution("empirical", LengthOf::kOutput);
+  o.seed = 3;
+  const DatasetWorkload w(d, o);
+  std::set<std::string> seen;
+  for (std::uint64_t i = 0; i < 5; ++i) seen.insert(w.make(i).prompt);
+  EXPECT_EQ(seen.size(), 5u);
+  EXPECT_EQ(w.make(0).prompt, w.make(5).prompt);
+  EXPECT_EQ(w.make(2).max_tokens, 7);
+}
+
+TEST(Dataset, FormatNamesAndGuesses) {
+  EXPECT_EQ(guess_dataset_format("a/ShareGPT_V3.json"), DatasetFormat::kShareGpt);
+  EXPECT_EQ(guess_dataset_format("x.jsonl"), DatasetFormat::kJsonl);
+  EXPECT_EQ(guess_dataset_format("corpus.txt"), DatasetFormat::kText);
+  EXPECT_FALSE(parse_dataset_format("csv"));
+}
+
+}  // namespace
+}  // namespace llmbench::workload
