@@ -28,8 +28,9 @@ int main() {
   {
     std::ofstream out(path);
     std::mt19937_64 rng(1);
-    const char* words[] = {"the", "latency", "of", "a", "model", "server", "is", "measured",
-                           "\\\"quoted\\\"", "token", "stream", "benchmark", "é", "{", "]"};
+    const char* words[] = {
+        "the",   "latency", "of",        "a", "model", "server", "is", "measured", "\\\"quoted\\\"",
+        "token", "stream",  "benchmark", "é", "{",     "]"};
     auto sentence = [&](int n) {
       std::string s;
       for (int i = 0; i < n; ++i) s += std::string(i ? " " : "") + words[rng() % 15];
@@ -39,8 +40,10 @@ int main() {
     for (int c = 0; c < 100'000; ++c) {
       out << (c ? ",\n" : "") << "{\"id\": \"c" << c << "\", \"conversations\": [";
       for (int t = 0; t < 4; ++t) {
-        out << (t ? ", " : "") << "{\"from\": \"human\", \"value\": \"" << sentence(20 + static_cast<int>(rng() % 40))
-            << "\"}, {\"from\": \"gpt\", \"value\": \"" << sentence(30 + static_cast<int>(rng() % 60)) << "\"}";
+        out << (t ? ", " : "") << "{\"from\": \"human\", \"value\": \""
+            << sentence(20 + static_cast<int>(rng() % 40))
+            << "\"}, {\"from\": \"gpt\", \"value\": \""
+            << sentence(30 + static_cast<int>(rng() % 60)) << "\"}";
       }
       out << "]}";
     }
@@ -56,7 +59,8 @@ int main() {
   for (int pass = 0; pass < 3; ++pass) {
     const auto start = std::chrono::steady_clock::now();
     auto dataset = llmbench::workload::load_dataset(options);
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    seconds.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (!dataset) {
       fmt::print(stderr, "{}\n", dataset.error().message);
       return 1;
@@ -64,9 +68,10 @@ int main() {
     read = dataset->read;
   }
   std::sort(seconds.begin(), seconds.end());
-  fmt::print("ShareGPT {:.0f} MB, {} conversations: load {:.2f} s (median of 3), peak RSS {} MB "
-             "(before loading {} MB)\n",
-             mb, read, seconds[1], peak_rss_mb(), rss_before);
+  fmt::print(
+      "ShareGPT {:.0f} MB, {} conversations: load {:.2f} s (median of 3), peak RSS {} MB "
+      "(before loading {} MB)\n",
+      mb, read, seconds[1], peak_rss_mb(), rss_before);
   fs::remove(path);
   return 0;
 }

@@ -163,6 +163,13 @@ void print_summary(std::ostream& out, const RunReport& report) {
     }
     fmt::print(out, "errors: {}\n", list);
   }
+  if (s.prompt_length_mismatch_rate) {
+    fmt::print(
+        out,
+        "prompt length: {:.1f}% of {} requests exactly their target by the engine's count ({})\n",
+        (1 - *s.prompt_length_mismatch_rate) * 100, s.prompt_length_checked,
+        report.workload.token_method);
+  }
   if (s.output_length_accuracy) {
     fmt::print(out, "output length: {:.1f}% of requests got exactly the tokens asked for\n",
                *s.output_length_accuracy * 100);

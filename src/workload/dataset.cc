@@ -116,8 +116,7 @@ std::optional<std::string> sharegpt_record(simdjson::padded_string_view json,
 }
 
 std::optional<std::string> jsonl_record(simdjson::padded_string_view json,
-                                        simdjson::ondemand::parser& parser,
-                                        DatasetRecord& record) {
+                                        simdjson::ondemand::parser& parser, DatasetRecord& record) {
   simdjson::ondemand::document doc;
   if (parser.iterate(json).get(doc)) return "not JSON";
   simdjson::ondemand::object object;
@@ -141,7 +140,8 @@ std::optional<std::string> jsonl_record(simdjson::padded_string_view json,
         simdjson::ondemand::object m;
         if (m_result.get_object().get(m)) return "a message must be an object";
         std::string_view role, content;
-        if (m.find_field_unordered("role").get_string().get(role)) return "a message without \"role\"";
+        if (m.find_field_unordered("role").get_string().get(role))
+          return "a message without \"role\"";
         if (m.find_field_unordered("content").get_string().get(content)) {
           return "a message's \"content\" must be a string";
         }
@@ -151,7 +151,8 @@ std::optional<std::string> jsonl_record(simdjson::padded_string_view json,
       found = true;
     } else if (key == "max_tokens") {
       std::int64_t n = 0;
-      if (field.value().get_int64().get(n) || n < 1) return "\"max_tokens\" must be a whole number ≥ 1";
+      if (field.value().get_int64().get(n) || n < 1)
+        return "\"max_tokens\" must be a whole number ≥ 1";
       record.max_tokens = n;
     }
   }
@@ -267,7 +268,8 @@ std::string_view to_string(DatasetFormat format) {
 
 DatasetFormat guess_dataset_format(const std::string& path) {
   auto ends_with = [&](std::string_view suffix) {
-    return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return path.size() >= suffix.size() &&
+           path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
   if (ends_with(".jsonl") || ends_with(".ndjson")) return DatasetFormat::kJsonl;
   if (ends_with(".json")) return DatasetFormat::kShareGpt;
@@ -299,7 +301,8 @@ Expected<Dataset> load_dataset(const DatasetOptions& options) {
       }
       const simdjson::padded_string padded(line);
       if (auto why = jsonl_record(padded, parser, record)) {
-        if (!collector.bad(number, *why)) return make_error(ErrorCode::kInvalidConfig, collector.error());
+        if (!collector.bad(number, *why))
+          return make_error(ErrorCode::kInvalidConfig, collector.error());
       } else {
         collector.keep(std::move(record));
       }

@@ -34,7 +34,7 @@ struct DatasetOptions {
 };
 
 struct DatasetRecord {
-  std::vector<ChatMessage> messages;  // ends with the user turn to send
+  std::vector<ChatMessage> messages;        // ends with the user turn to send
   std::optional<std::int64_t> max_tokens;   // JSONL max_tokens
   std::optional<std::int64_t> reply_words;  // ShareGPT: words of the recorded reply
 };

@@ -11,7 +11,8 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path write(const std::string& name, const std::string& text) {
-  const fs::path path = fs::temp_directory_path() / ("llmbench-ds-" + std::to_string(::getpid()) + "-" + name);
+  const fs::path path =
+      fs::temp_directory_path() / ("llmbench-ds-" + std::to_string(::getpid()) + "-" + name);
   std::ofstream(path, std::ios::binary) << text;
   return path;
 }
@@ -96,7 +97,8 @@ TEST(Dataset, JsonlPromptsMessagesAndBadLines) {
   EXPECT_EQ(d->records[0].max_tokens, 12);
   EXPECT_EQ(d->records[1].messages[0].content, "hi");
   ASSERT_EQ(d->problems.size(), 4u);
-  EXPECT_NE(d->problems[0].find(":4: \"prompt\" must be a string"), std::string::npos) << d->problems[0];
+  EXPECT_NE(d->problems[0].find(":4: \"prompt\" must be a string"), std::string::npos)
+      << d->problems[0];
   EXPECT_NE(d->problems[1].find(":5: "), std::string::npos);
   EXPECT_NE(d->problems[2].find(":6: \"max_tokens\""), std::string::npos);
   EXPECT_NE(d->problems[3].find(":7: neither"), std::string::npos);
@@ -120,7 +122,8 @@ TEST(Dataset, SampleIsBoundedUniformAndSeeded) {
   ASSERT_EQ(a->records.size(), 50u);
   EXPECT_EQ(a->records[7].messages[0].content, b->records[7].messages[0].content);
   bool differs = false;
-  for (std::size_t i = 0; i < 50; ++i) differs |= a->records[i].messages[0].content != c->records[i].messages[0].content;
+  for (std::size_t i = 0; i < 50; ++i)
+    differs |= a->records[i].messages[0].content != c->records[i].messages[0].content;
   EXPECT_TRUE(differs);
   // Uniform: the sample reaches the second half of the file.
   int late = 0;
@@ -131,7 +134,8 @@ TEST(Dataset, SampleIsBoundedUniformAndSeeded) {
 
 TEST(Dataset, WorkloadCyclesTheRecordsInASeededOrder) {
   Dataset d;
-  for (int i = 0; i < 5; ++i) d.records.push_back({{{"user", "p" + std::to_string(i)}}, 7, std::nullopt});
+  for (int i = 0; i < 5; ++i)
+    d.records.push_back({{{"user", "p" + std::to_string(i)}}, 7, std::nullopt});
   SyntheticOptions o;
   o.max_tokens = *parse_length_distribution("empirical", LengthOf::kOutput);
   o.seed = 3;
