@@ -173,3 +173,57 @@ TEST(Workloads, OptionErrorsNameTheOption) {
 
 }  // namespace
 }  // namespace llmbench
+
+namespace llmbench {
+namespace {
+
+using nlohmann::json;
+using testing::Child;
+using testing::Sim;
+
+// A suite from the catalog, shortened by the user's own options, against the simulator.
+TEST(Suites, QuickTestRunsEveryVariantAndWritesAnIndex) {
+  Sim sim({"--dialect", "vllm", "--ttft", "1ms", "--itl", "1ms"});
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("llmbench-suite-" + std::to_string(::getpid()));
+  Child child({LLMBENCH_BINARY, "suite",
+               std::string(LLMBENCH_SOURCE_DIR) + "/configs/scenarios/quick_test.yaml", "--url",
+               sim.url(), "--requests", "6", "--max-tokens", "4", "--output-dir", dir.string()});
+  ASSERT_EQ(child.wait(), 0) << child.err();
+  const json index = json::parse(testing::slurp(dir / "suite.json"));
+  EXPECT_EQ(index["suite"], "Quick Performance Test");
+  ASSERT_EQ(index["runs"].size(), 7u);
+  for (const json& run : index["runs"]) {
+    EXPECT_EQ(run["exit_code"], 0) << run.dump();
+    EXPECT_EQ(run["summary"]["succeeded"], 6) << run.dump();
+    const json result = json::parse(testing::slurp(run["result"].get<std::string>()));
+    EXPECT_EQ(result["context"]["config"]["max_tokens"], 4);  // the user's option beat the default
+  }
+  const json& short_prompts = index["runs"][0];
+  EXPECT_EQ(short_prompts["variant"], "short");
+  const json first = json::parse(testing::slurp(short_prompts["result"].get<std::string>()));
+  for (const json& req : first["requests"]) {
+    EXPECT_GE(req["prompt_tokens"].get<int>(), 5);
+    EXPECT_LE(req["prompt_tokens"].get<int>(), 20);
+  }
+  const json non_streaming =
+      json::parse(testing::slurp(index["runs"][6]["result"].get<std::string>()));
+  EXPECT_EQ(non_streaming["context"]["config"]["stream"], false);
+  EXPECT_NE(child.out().find("users=10"), std::string::npos) << child.out();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Suites, ABadSuiteFileIsAUsageErrorNamingFileLineAndField) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("llmbench-bad-suite-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << "name: X\nscenarios:\n  - type: prompt_length\n    variants: [tiny]\n";
+  Child child({LLMBENCH_BINARY, "suite", path.string(), "--url", "http://127.0.0.1:1"});
+  EXPECT_EQ(child.wait(), 2);
+  EXPECT_NE(child.err().find(path.string() + ":4: scenarios[0].variants: 'tiny'"),
+            std::string::npos)
+      << child.err();
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace llmbench

@@ -75,13 +75,17 @@ std::string hostname() {
   return buffer;
 }
 
-std::string default_output_path(std::string_view engine) {
+std::string timestamp_for_files() {
   const std::time_t now = std::time(nullptr);
   std::tm utc{};
   gmtime_r(&now, &utc);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
-  return fmt::format("results/{}-{}.json", stamp, engine);
+  return stamp;
+}
+
+std::string default_output_path(std::string_view engine) {
+  return fmt::format("results/{}-{}.json", timestamp_for_files(), engine);
 }
 
 namespace {

@@ -91,6 +91,8 @@ ResolvedEngine resolve_engine(const std::string& url, const std::string& request
 bool forces_exact_length(std::string_view engine);
 
 std::string default_output_path(std::string_view engine);
+// UTC now as 20261130T051500Z, for file names.
+std::string timestamp_for_files();
 std::string iso8601_now();
 std::string hostname();
 

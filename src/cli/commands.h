@@ -18,5 +18,6 @@ Action add_request_command(CLI::App& app);
 Action add_models_command(CLI::App& app);
 Action add_engines_command(CLI::App& app);
 Action add_metrics_command(CLI::App& app);
+Action add_suite_command(CLI::App& app);
 
 }  // namespace llmbench::cli

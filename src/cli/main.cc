@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
       "  llmbench engines health                                   # configs/engines/*.yaml\n"
       "  llmbench models list --url http://localhost:11434\n"
       "  llmbench metrics show                                     # the last result\n"
+      "  llmbench suite configs/scenarios/quick_test.yaml --url http://localhost:8000\n"
       "\nExit codes: 0 ok, 1 check failed, 2 bad usage, 3 engine unreachable, 130 interrupted.");
   app.require_subcommand(1);
   app.set_version_flag("--version", LLMBENCH_VERSION);
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
   const Action models = add_models_command(app);
   const Action engines = add_engines_command(app);
   const Action metrics = add_metrics_command(app);
+  const Action suite = add_suite_command(app);
 
   try {
     app.parse(argc, argv);
@@ -64,6 +66,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("models")) return models();
     if (app.got_subcommand("engines")) return engines();
     if (app.got_subcommand("metrics")) return metrics();
+    if (app.got_subcommand("suite")) return suite();
   } catch (const CommandError& e) {
     std::cerr << "llmbench: " << e.message << "\n";
     return e.code;

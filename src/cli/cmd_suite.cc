@@ -1,0 +1,207 @@
+// `llmbench suite FILE`: a scenario suite (configs/scenarios/*.yaml), one `llmbench run` per
+// variant, each with its own result file, and a suite summary beside them.
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/app.h"
+#include "cli/commands.h"
+#include "config/scenario.h"
+
+namespace llmbench::cli {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Options that take no value; every other "--name" is followed by its value.
+bool is_flag(const std::string& option) {
+  return option == "--stream" || option == "--no-stream" || option == "--no-ignore-eos" ||
+         option == "--insecure" || option == "--quiet" || option == "-q" ||
+         option == "--no-progress" || option == "--sweep";
+}
+
+// Appends `options` to `merged`, a later option replacing an earlier one of the same name
+// (--stream and --no-stream count as one).
+void merge(std::vector<std::pair<std::string, std::string>>& merged,
+           const std::vector<std::string>& options) {
+  auto key = [](const std::string& name) {
+    return name == "--no-stream" ? std::string("--stream") : name;
+  };
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    const std::string& name = options[i];
+    std::string value;
+    if (!is_flag(name) && i + 1 < options.size()) value = options[++i];
+    std::erase_if(merged, [&](const auto& kv) { return key(kv.first) == key(name); });
+    merged.emplace_back(name, value);
+  }
+}
+
+std::string file_part(std::string text) {
+  for (char& c : text) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') c = '_';
+  }
+  return text;
+}
+
+// Runs `llmbench run` in this process with `args` (argv[0] included).
+int run_once(const std::vector<std::string>& args) {
+  CLI::App app{"llmbench"};
+  app.require_subcommand(1);
+  const Action run = add_run_command(app, args);
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "llmbench: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  try {
+    return run();
+  } catch (const CommandError& e) {
+    std::cerr << "llmbench: " << e.message << "\n";
+    return e.code;
+  }
+}
+
+Json stat(const Json& summary, const char* metric, const char* which) {
+  if (!summary.contains(metric) || !summary[metric].is_object() ||
+      !summary[metric].contains(which)) {
+    return nullptr;
+  }
+  return summary[metric][which];
+}
+
+}  // namespace
+
+Action add_suite_command(CLI::App& app) {
+  auto file = std::make_shared<std::string>();
+  auto output_dir = std::make_shared<std::string>();
+  auto dry_run = std::make_shared<bool>(false);
+  auto verbose = std::make_shared<bool>(false);
+  CLI::App* cmd = app.add_subcommand(
+      "suite", "Run a scenario suite (configs/scenarios/*.yaml): one run per variant");
+  cmd->footer(
+      "Every option of `llmbench run` not listed here is passed to each run (a scenario's own "
+      "settings win over them, a suite's defaults do not).\n"
+      "Examples:\n"
+      "  llmbench suite configs/scenarios/quick_test.yaml --url http://localhost:8000\n"
+      "  llmbench suite configs/scenarios/comprehensive.yaml --url http://localhost:11434 \\\n"
+      "      --model llama3.2:3b --output-dir results/llama3.2\n"
+      "  llmbench suite configs/scenarios/stress_test.yaml --dry-run   # the runs it would do\n");
+  cmd->add_option("file", *file, "Suite file (YAML)")->required();
+  cmd->add_option("--output-dir", *output_dir,
+                  "Where the result of each run and suite.json go (default "
+                  "results/suite-<timestamp>)");
+  cmd->add_flag("--dry-run", *dry_run, "Validate the file and print the runs, run nothing");
+  cmd->add_flag("--verbose", *verbose, "Print each run's full summary");
+  cmd->allow_extras();
+  return [cmd, file, output_dir, dry_run, verbose]() -> int {
+    auto suite = config::load_suite(*file);
+    if (!suite) throw CommandError{kExitUsage, suite.error().message};
+    const std::vector<std::string> extras = cmd->remaining();
+
+    std::vector<std::vector<std::string>> runs;
+    for (const config::SuiteRun& r : suite->runs) {
+      std::vector<std::pair<std::string, std::string>> merged;
+      merge(merged, r.defaults);
+      merge(merged, extras);
+      merge(merged, r.options);
+      std::vector<std::string> options;
+      for (const auto& [name, value] : merged) {
+        options.push_back(name);
+        if (!value.empty()) options.push_back(value);
+      }
+      runs.push_back(std::move(options));
+    }
+    std::cout << suite->name << " (" << *file << "): " << suite->runs.size() << " runs\n";
+    if (*dry_run) {
+      for (std::size_t i = 0; i < runs.size(); ++i) {
+        std::cout << fmt::format("  {:>2}. {:<18} {:<16} llmbench run {}\n", i + 1,
+                                 suite->runs[i].scenario, suite->runs[i].variant,
+                                 fmt::join(runs[i], " "));
+      }
+      return kExitOk;
+    }
+
+    const std::filesystem::path dir =
+        output_dir->empty() ? std::filesystem::path("results") / ("suite-" + timestamp_for_files())
+                            : std::filesystem::path(*output_dir);
+    std::filesystem::create_directories(dir);
+    Json index;
+    index["suite"] = suite->name;
+    index["description"] = suite->description;
+    index["file"] = *file;
+    index["runs"] = Json::array();
+    int exit_code = kExitOk;
+    std::cout << fmt::format("{:<4}{:<18}{:<16}{:>8}{:>11}{:>11}{:>11}{:>11}{:>12}\n", "#",
+                             "scenario", "variant", "ok", "TTFT p50", "ITL p50", "E2E p50",
+                             "req/s", "out tok/s");
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      const config::SuiteRun& r = suite->runs[i];
+      const std::filesystem::path result =
+          dir / fmt::format("{:02}-{}-{}.json", i + 1, file_part(r.scenario), file_part(r.variant));
+      std::vector<std::string> args{"llmbench", "run"};
+      args.insert(args.end(), runs[i].begin(), runs[i].end());
+      args.insert(args.end(), {"--output", result.string(), "--no-progress"});
+      if (!*verbose) args.push_back("--quiet");
+      const int code = run_once(args);
+      Json entry;
+      entry["scenario"] = r.scenario;
+      entry["variant"] = r.variant;
+      entry["source"] = r.source;
+      entry["options"] = runs[i];
+      entry["exit_code"] = code;
+      entry["result"] = std::filesystem::exists(result) ? Json(result.string()) : Json(nullptr);
+      Json summary;
+      if (std::filesystem::exists(result)) {
+        std::ifstream in(result);
+        const Json j = Json::parse(in, nullptr, false);
+        if (!j.is_discarded() && j.contains("summary")) summary = j["summary"];
+      }
+      auto ms = [&](const char* metric) {
+        const Json v = stat(summary, metric, "p50");
+        return v.is_number() ? fmt::format("{:.1f}", v.get<double>() * 1e3) : std::string("-");
+      };
+      auto number = [&](const char* field, const char* format) {
+        return summary.contains(field) && summary[field].is_number()
+                   ? fmt::format(fmt::runtime(format), summary[field].get<double>())
+                   : std::string("-");
+      };
+      entry["summary"] = {{"requests", summary.value("requests", Json(nullptr))},
+                          {"succeeded", summary.value("succeeded", Json(nullptr))},
+                          {"ttft_p50", stat(summary, "ttft", "p50")},
+                          {"itl_p50", stat(summary, "itl", "p50")},
+                          {"e2e_p50", stat(summary, "e2e_latency", "p50")},
+                          {"request_throughput", summary.value("request_throughput", Json(nullptr))},
+                          {"output_token_throughput",
+                           summary.value("output_token_throughput", Json(nullptr))},
+                          {"prompt_length_mismatch_rate",
+                           summary.value("prompt_length_mismatch_rate", Json(nullptr))}};
+      const std::string ok = summary.contains("succeeded")
+                                 ? fmt::format("{}/{}", summary["succeeded"].dump(),
+                                               summary["requests"].dump())
+                                 : "exit " + std::to_string(code);
+      std::cout << fmt::format("{:<4}{:<18}{:<16}{:>8}{:>11}{:>11}{:>11}{:>11}{:>12}\n", i + 1,
+                               r.scenario, r.variant, ok, ms("ttft"), ms("itl"), ms("e2e_latency"),
+                               number("request_throughput", "{:.2f}"),
+                               number("output_token_throughput", "{:.1f}"))
+                << std::flush;
+      index["runs"].push_back(std::move(entry));
+      if (code != kExitOk && exit_code == kExitOk) exit_code = code;
+      if (code == kExitInterrupted) break;  // Ctrl-C stops the suite, not just one run
+    }
+    const std::filesystem::path index_path = dir / "suite.json";
+    std::ofstream(index_path) << index.dump(2) << "\n";
+    std::cout << "wrote " << index_path.string() << " and " << index["runs"].size()
+              << " result files\n";
+    return exit_code;
+  };
+}
+
+}  // namespace llmbench::cli
