@@ -150,6 +150,26 @@ TEST(Workloads, DatasetPromptsAreSentAndBadRecordsCountedOrFatal) {
   std::filesystem::remove(path);
 }
 
+TEST(Workloads, ATextCorpusIsSlicedToExactLengths) {
+  Sim sim({"--dialect", "vllm", "--ttft", "1ms", "--itl", "1ms"});
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("llmbench-corpus-" + std::to_string(::getpid()) + ".txt");
+  {
+    std::ofstream out(path);
+    for (int i = 0; i < 200; ++i) out << "It was a good day, and it was a bad one too\n";
+  }
+  const RunOutcome r =
+      run(sim.url(), {"--dataset", path.string(), "--dataset-format", "text-slice",
+                      "--prompt-tokens", "300", "--requests", "20", "--max-tokens", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.result["workload"]["dataset_format"], "text-slice");
+  EXPECT_EQ(r.result["workload"]["token_method"], "engine_tokenize");
+  // Every word here is at most 5 bytes, one simulator token: every slice can be exact.
+  EXPECT_EQ(r.result["summary"]["prompt_length_mismatches"], 0);
+  for (const json& req : r.result["requests"]) EXPECT_EQ(req["prompt_tokens"], 300);
+  std::filesystem::remove(path);
+}
+
 TEST(Workloads, OptionErrorsNameTheOption) {
   Sim sim({"--ttft", "1ms", "--itl", "1ms"});
   struct Case {

@@ -217,7 +217,8 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
                   "({\"prompt\":…,\"max_tokens\":…} or {\"messages\":[…]}) or text (a prompt "
                   "per line); read as a stream");
   cmd->add_option("--dataset-format", args->dataset_format,
-                  "sharegpt, jsonl or text (default: from the file name)");
+                  "sharegpt, jsonl, text (a prompt per line) or text-slice (the corpus cut into "
+                  "prompts of --prompt-tokens tokens); default: from the file name");
   cmd->add_option("--on-bad-record", args->on_bad_record,
                   "A malformed dataset record: skip (counted, first ones named with their line) "
                   "or fail")

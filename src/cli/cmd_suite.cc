@@ -140,8 +140,8 @@ Action add_suite_command(CLI::App& app) {
     index["runs"] = Json::array();
     int exit_code = kExitOk;
     std::cout << fmt::format("{:<4}{:<18}{:<16}{:>8}{:>11}{:>11}{:>11}{:>11}{:>12}\n", "#",
-                             "scenario", "variant", "ok", "TTFT p50", "ITL p50", "E2E p50",
-                             "req/s", "out tok/s");
+                             "scenario", "variant", "ok", "TTFT p50", "ITL p50", "E2E p50", "req/s",
+                             "out tok/s");
     for (std::size_t i = 0; i < runs.size(); ++i) {
       const config::SuiteRun& r = suite->runs[i];
       const std::filesystem::path result =
@@ -173,20 +173,20 @@ Action add_suite_command(CLI::App& app) {
                    ? fmt::format(fmt::runtime(format), summary[field].get<double>())
                    : std::string("-");
       };
-      entry["summary"] = {{"requests", summary.value("requests", Json(nullptr))},
-                          {"succeeded", summary.value("succeeded", Json(nullptr))},
-                          {"ttft_p50", stat(summary, "ttft", "p50")},
-                          {"itl_p50", stat(summary, "itl", "p50")},
-                          {"e2e_p50", stat(summary, "e2e_latency", "p50")},
-                          {"request_throughput", summary.value("request_throughput", Json(nullptr))},
-                          {"output_token_throughput",
-                           summary.value("output_token_throughput", Json(nullptr))},
-                          {"prompt_length_mismatch_rate",
-                           summary.value("prompt_length_mismatch_rate", Json(nullptr))}};
-      const std::string ok = summary.contains("succeeded")
-                                 ? fmt::format("{}/{}", summary["succeeded"].dump(),
-                                               summary["requests"].dump())
-                                 : "exit " + std::to_string(code);
+      entry["summary"] = {
+          {"requests", summary.value("requests", Json(nullptr))},
+          {"succeeded", summary.value("succeeded", Json(nullptr))},
+          {"ttft_p50", stat(summary, "ttft", "p50")},
+          {"itl_p50", stat(summary, "itl", "p50")},
+          {"e2e_p50", stat(summary, "e2e_latency", "p50")},
+          {"request_throughput", summary.value("request_throughput", Json(nullptr))},
+          {"output_token_throughput", summary.value("output_token_throughput", Json(nullptr))},
+          {"prompt_length_mismatch_rate",
+           summary.value("prompt_length_mismatch_rate", Json(nullptr))}};
+      const std::string ok =
+          summary.contains("succeeded")
+              ? fmt::format("{}/{}", summary["succeeded"].dump(), summary["requests"].dump())
+              : "exit " + std::to_string(code);
       std::cout << fmt::format("{:<4}{:<18}{:<16}{:>8}{:>11}{:>11}{:>11}{:>11}{:>12}\n", i + 1,
                                r.scenario, r.variant, ok, ms("ttft"), ms("itl"), ms("e2e_latency"),
                                number("request_throughput", "{:.2f}"),

@@ -177,7 +177,8 @@ BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& eng
     info.warnings.push_back("context-limit prompts: " + std::to_string(prompt) + " tokens (" +
                             std::to_string(*context) + "-token window minus the output budget)");
   }
-  if (!spec.dataset.empty()) {
+  const bool slice_corpus = spec.dataset_format == "text-slice";
+  if (!spec.dataset.empty() && !slice_corpus) {
     workload::DatasetOptions dataset_options;
     dataset_options.path = spec.dataset;
     dataset_options.format = *workload::parse_dataset_format(spec.dataset_format);
@@ -278,7 +279,38 @@ BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& eng
         (engine_failure.empty() ? std::string() : " (" + engine_failure + ")"));
   }
 
-  auto synthetic = std::make_unique<workload::SyntheticWorkload>(options, calibration);
+  std::unique_ptr<workload::WordPromptWorkload> synthetic;
+  if (slice_corpus) {
+    // Keep enough words for the sample's prompts, never the whole of a huge file.
+    const std::size_t max_words =
+        std::clamp<std::size_t>(spec.dataset_sample * 200, 100'000, 5'000'000);
+    auto corpus = workload::load_corpus(spec.dataset, max_words);
+    if (!corpus) throw CommandError{kExitUsage, "--dataset: " + corpus.error().message};
+    // Natural words are often several tokens: measure how many on the corpus itself.
+    calibration.tokens_per_word = 1.3;  // typical of English under BPE, when nothing can count
+    if (counter) {
+      const std::size_t n = std::min<std::size_t>(corpus->words.size(), 4000);
+      std::string sample;
+      for (std::size_t i = 0; i < n; ++i) sample += (i ? " " : "") + corpus->words[i];
+      auto counted = counter->count(sample);
+      if (!counted)
+        throw CommandError{kExitUnreachable, "counting corpus tokens: " + counted.error().message};
+      calibration.tokens_per_word = std::max(
+          0.1, static_cast<double>(*counted - calibration.offset) / static_cast<double>(n));
+    }
+    info.dataset = spec.dataset;
+    info.dataset_format = spec.dataset_format;
+    info.dataset_records = corpus->lines;
+    info.dataset_used = corpus->words.size();
+    if (corpus->truncated) {
+      info.warnings.push_back("text-slice: kept the first " + std::to_string(corpus->words.size()) +
+                              " words of " + spec.dataset);
+    }
+    synthetic =
+        std::make_unique<workload::CorpusWorkload>(std::move(*corpus), options, calibration);
+  } else {
+    synthetic = std::make_unique<workload::SyntheticWorkload>(options, calibration);
+  }
   if (counter) {
     const std::uint64_t n =
         std::min(requests_to_verify > 0 ? requests_to_verify : kVerifyUnknown, kVerifyMost);

@@ -66,11 +66,14 @@ std::string length(const std::string& file, const YAML::Node& node, const std::s
 }
 
 // Fields every scenario (and `defaults`) may set, as `llmbench run` options.
-const std::map<std::string, std::string> kCommon = {
-    {"requests", "--requests"},       {"duration", "--duration"},
-    {"prompt_tokens", "--prompt-tokens"}, {"max_tokens", "--max-tokens"},
-    {"concurrency", "--concurrency"}, {"api", "--api"},
-    {"warmup", "--warmup"},           {"seed", "--seed"}};
+const std::map<std::string, std::string> kCommon = {{"requests", "--requests"},
+                                                    {"duration", "--duration"},
+                                                    {"prompt_tokens", "--prompt-tokens"},
+                                                    {"max_tokens", "--max-tokens"},
+                                                    {"concurrency", "--concurrency"},
+                                                    {"api", "--api"},
+                                                    {"warmup", "--warmup"},
+                                                    {"seed", "--seed"}};
 
 // The options of the common fields set in `node` (a scenario or the defaults).
 std::vector<std::string> common_options(const std::string& file, const YAML::Node& node,
@@ -171,8 +174,8 @@ void expand(const std::string& file, const YAML::Node& node, const std::string& 
     const bool prompt = type == "prompt_length";
     const std::string field = where + ".variants";
     for (const YAML::Node& v : list(file, required("variants"), field)) {
-      const std::string text = length(file, v, field, prompt ? workload::LengthOf::kPrompt
-                                                             : workload::LengthOf::kOutput);
+      const std::string text = length(
+          file, v, field, prompt ? workload::LengthOf::kPrompt : workload::LengthOf::kOutput);
       add(text, {prompt ? "--prompt-tokens" : "--max-tokens", text});
     }
   } else if (type == "load_test") {
@@ -191,7 +194,8 @@ void expand(const std::string& file, const YAML::Node& node, const std::string& 
       if (node["arrival"]) {
         const std::string a = scalar(file, node["arrival"], where + ".arrival");
         if (a != "constant" && a != "poisson" && a != "gamma") {
-          fail(file, node["arrival"], where + ".arrival", "'" + a + "' is not constant, poisson or gamma");
+          fail(file, node["arrival"], where + ".arrival",
+               "'" + a + "' is not constant, poisson or gamma");
         }
         arrival = {"--arrival", a};
       }
@@ -217,8 +221,9 @@ void expand(const std::string& file, const YAML::Node& node, const std::string& 
     const std::string tokens =
         std::to_string(whole(file, required("prefix_tokens"), where + ".prefix_tokens", 1));
     const YAML::Node groups = required("prefix_groups");
-    std::vector<YAML::Node> items = groups.IsSequence() ? list(file, groups, where + ".prefix_groups")
-                                                        : std::vector<YAML::Node>{groups};
+    std::vector<YAML::Node> items = groups.IsSequence()
+                                        ? list(file, groups, where + ".prefix_groups")
+                                        : std::vector<YAML::Node>{groups};
     for (const YAML::Node& v : items) {
       const std::string g = std::to_string(whole(file, v, where + ".prefix_groups", 1));
       add("groups=" + g, {"--prefix-tokens", tokens, "--prefix-groups", g});
@@ -250,7 +255,8 @@ Expected<Suite> load_suite(const std::filesystem::path& path) {
     for (const auto& entry : root) {
       const std::string key = entry.first.as<std::string>();
       if (key != "name" && key != "description" && key != "defaults" && key != "scenarios") {
-        fail(file, entry.first, key, "unknown field (expected name, description, defaults, scenarios)");
+        fail(file, entry.first, key,
+             "unknown field (expected name, description, defaults, scenarios)");
       }
     }
     Suite suite;

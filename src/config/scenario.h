@@ -26,8 +26,8 @@ namespace llmbench::config {
 
 // One run of a suite: `llmbench run` options (without --url/--output), and where it came from.
 struct SuiteRun {
-  std::string scenario;  // the scenario's name (its type unless named)
-  std::string variant;   // "short", "users=5", "non_streaming"…
+  std::string scenario;               // the scenario's name (its type unless named)
+  std::string variant;                // "short", "users=5", "non_streaming"…
   std::vector<std::string> defaults;  // from the suite's `defaults` (the user's options win)
   std::vector<std::string> options;   // the scenario's fields and the variant (win over all)
   std::string source;                 // "file:line" of the scenario

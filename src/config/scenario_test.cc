@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 namespace llmbench::config {
@@ -16,15 +16,15 @@ const fs::path kCatalog = fs::path(LLMBENCH_TEST_DATA) / ".." / ".." / "configs"
 fs::path write(const std::string& text) {
   static int n = 0;
   const fs::path path =
-      fs::temp_directory_path() / ("llmbench-suite-" + std::to_string(::getpid()) + "-" +
-                                   std::to_string(n++) + ".yaml");
+      fs::temp_directory_path() /
+      ("llmbench-suite-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".yaml");
   std::ofstream(path) << text;
   return path;
 }
 
 TEST(Suite, TheCatalogLoadsAndExpands) {
-  for (const char* name : {"quick_test.yaml", "comprehensive.yaml", "stress_test.yaml",
-                           "length_classes.yaml"}) {
+  for (const char* name :
+       {"quick_test.yaml", "comprehensive.yaml", "stress_test.yaml", "length_classes.yaml"}) {
     auto suite = load_suite(kCatalog / name);
     ASSERT_TRUE(suite) << suite.error().message;
     EXPECT_FALSE(suite->runs.empty()) << name;

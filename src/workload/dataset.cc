@@ -250,8 +250,9 @@ Expected<DatasetFormat> parse_dataset_format(std::string_view name) {
   if (name == "sharegpt") return DatasetFormat::kShareGpt;
   if (name == "jsonl") return DatasetFormat::kJsonl;
   if (name == "text") return DatasetFormat::kText;
+  if (name == "text-slice") return DatasetFormat::kTextSlice;
   return make_error(ErrorCode::kInvalidArgument,
-                    "'" + std::string(name) + "' is not one of sharegpt, jsonl, text");
+                    "'" + std::string(name) + "' is not one of sharegpt, jsonl, text, text-slice");
 }
 
 std::string_view to_string(DatasetFormat format) {
@@ -262,6 +263,8 @@ std::string_view to_string(DatasetFormat format) {
       return "jsonl";
     case DatasetFormat::kText:
       return "text";
+    case DatasetFormat::kTextSlice:
+      return "text-slice";
   }
   return "text";
 }
@@ -346,6 +349,64 @@ RequestSpec DatasetWorkload::make(std::uint64_t index) const {
       if (!spec.prompt.empty()) spec.prompt += "\n";
       spec.prompt += m.content;
     }
+  }
+  return spec;
+}
+
+Expected<Corpus> load_corpus(const std::string& path, std::size_t max_words) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(ErrorCode::kIo, path + ": cannot be read");
+  Corpus corpus;
+  std::string line;
+  while (std::getline(in, line)) {
+    ++corpus.lines;
+    std::size_t at = 0;
+    while (at < line.size()) {
+      const std::size_t begin = line.find_first_not_of(" \t\r", at);
+      if (begin == std::string::npos) break;
+      const std::size_t end = std::min(line.find_first_of(" \t\r", begin), line.size());
+      if (corpus.words.size() == max_words) {
+        corpus.truncated = true;
+        return corpus;
+      }
+      corpus.words.push_back(line.substr(begin, end - begin));
+      at = end;
+    }
+  }
+  if (corpus.words.empty())
+    return make_error(ErrorCode::kInvalidConfig, path + ": no words to slice");
+  return corpus;
+}
+
+CorpusWorkload::CorpusWorkload(Corpus corpus, SyntheticOptions options,
+                               PromptCalibration calibration)
+    : WordPromptWorkload(std::move(calibration)),
+      corpus_(std::move(corpus)),
+      options_(std::move(options)) {}
+
+RequestSpec CorpusWorkload::make(std::uint64_t index) const {
+  RequestSpec spec;
+  spec.id = index;
+  spec.model = options_.model;
+  spec.api = options_.api;
+  spec.stream = options_.stream;
+  spec.ignore_eos = options_.ignore_eos;
+  spec.temperature = options_.temperature;
+  spec.seed = options_.seed;
+  std::mt19937_64 rng(mix_seed(options_.seed ^ kDatasetSalt, index));
+  spec.prompt_tokens_target = std::max(options_.prompt_tokens.sample(rng), calibration_.offset + 1);
+  spec.max_tokens = std::max<std::int64_t>(1, options_.max_tokens.sample(rng));
+  const std::size_t start = static_cast<std::size_t>(rng() % corpus_.words.size());
+  const std::int64_t words = words_for(index, spec.prompt_tokens_target);
+  std::string text;
+  for (std::int64_t i = 0; i < words; ++i) {
+    if (i > 0) text.push_back(' ');
+    text += corpus_.words[(start + static_cast<std::size_t>(i)) % corpus_.words.size()];
+  }
+  if (spec.api == ApiKind::kChat) {
+    spec.messages.push_back({"user", std::move(text)});
+  } else {
+    spec.prompt = std::move(text);
   }
   return spec;
 }

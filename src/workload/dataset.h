@@ -16,7 +16,8 @@
 
 namespace llmbench::workload {
 
-enum class DatasetFormat { kShareGpt, kJsonl, kText };
+// kTextSlice: a text corpus cut into prompts of the requested lengths (CorpusWorkload).
+enum class DatasetFormat { kShareGpt, kJsonl, kText, kTextSlice };
 Expected<DatasetFormat> parse_dataset_format(std::string_view name);
 std::string_view to_string(DatasetFormat format);
 // From the file name: .jsonl → jsonl, .json → sharegpt, anything else → text.
@@ -61,6 +62,28 @@ class DatasetWorkload final : public Workload {
   Dataset dataset_;
   SyntheticOptions options_;
   std::vector<std::size_t> order_;
+};
+
+// A text corpus as words, for slicing. At most `max_words` are kept (the file is streamed).
+struct Corpus {
+  std::vector<std::string> words;
+  std::uint64_t lines = 0;
+  bool truncated = false;  // the file had more words than were kept
+};
+Expected<Corpus> load_corpus(const std::string& path, std::size_t max_words);
+
+// Prompts sliced from a corpus: request i's prompt is the corpus's words from a position drawn
+// by (seed, i), as many as its --prompt-tokens target needs (wrapping at the end). Sized and
+// verified like synthetic prompts; natural words are often several tokens, so a target may
+// fall between two word counts (verify() then reports it as unverifiable).
+class CorpusWorkload final : public WordPromptWorkload {
+ public:
+  CorpusWorkload(Corpus corpus, SyntheticOptions options, PromptCalibration calibration);
+  [[nodiscard]] RequestSpec make(std::uint64_t index) const override;
+
+ private:
+  Corpus corpus_;
+  SyntheticOptions options_;
 };
 
 }  // namespace llmbench::workload

@@ -147,7 +147,62 @@ TEST(Dataset, WorkloadCyclesTheRecordsInASeededOrder) {
   EXPECT_EQ(w.make(2).max_tokens, 7);
 }
 
+// The simulator's rule: BOS, then a token per started 5 bytes of each word.
+class FiveByteCounter final : public TokenCounter {
+ public:
+  Expected<std::int64_t> count(std::string_view text) override {
+    std::int64_t n = 1;
+    std::size_t run = 0;
+    for (const char c : text) {
+      if (c == ' ') {
+        n += static_cast<std::int64_t>((run + 4) / 5);
+        run = 0;
+      } else {
+        ++run;
+      }
+    }
+    return n + static_cast<std::int64_t>((run + 4) / 5);
+  }
+};
+
+TEST(Dataset, CorpusSlicesAreVerifiedToTheirTargetLength) {
+  std::string text;
+  for (int i = 0; i < 300; ++i)
+    text += "a short line of text\nthen some extraordinarily long words\n";
+  const fs::path path = write("corpus.txt", text);
+  auto corpus = load_corpus(path.string(), 1'000'000);
+  ASSERT_TRUE(corpus) << corpus.error().message;
+  EXPECT_EQ(corpus->lines, 600u);
+  EXPECT_FALSE(corpus->truncated);
+  auto capped = load_corpus(path.string(), 10);
+  ASSERT_TRUE(capped);
+  EXPECT_EQ(capped->words.size(), 10u);
+  EXPECT_TRUE(capped->truncated);
+
+  FiveByteCounter counter;
+  PromptCalibration calibration = *calibrate(counter, TokenMethod::kLocalTokenizer, "test");
+  calibration.tokens_per_word = 1.4;
+  SyntheticOptions o;
+  o.prompt_tokens = *parse_length_distribution("uniform:40:400", LengthOf::kPrompt);
+  o.seed = 5;
+  CorpusWorkload w(*corpus, o, calibration);
+  auto stats = w.verify(counter, 50);
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(stats->verified, 50u);
+  std::uint64_t exact = 0;
+  for (std::uint64_t i = 0; i < 50; ++i) {
+    const RequestSpec spec = w.make(i);
+    exact += *counter.count(spec.prompt) == spec.prompt_tokens_target;
+  }
+  // Words here are 1–3 tokens: most targets are reachable, and verify() counts the others.
+  EXPECT_EQ(exact, 50u - stats->missed);
+  EXPECT_GT(exact, 35u);
+  EXPECT_NE(w.make(0).prompt, w.make(1).prompt);
+  fs::remove(path);
+}
+
 TEST(Dataset, FormatNamesAndGuesses) {
+  EXPECT_EQ(parse_dataset_format("text-slice"), DatasetFormat::kTextSlice);
   EXPECT_EQ(guess_dataset_format("a/ShareGPT_V3.json"), DatasetFormat::kShareGpt);
   EXPECT_EQ(guess_dataset_format("x.jsonl"), DatasetFormat::kJsonl);
   EXPECT_EQ(guess_dataset_format("corpus.txt"), DatasetFormat::kText);

@@ -109,9 +109,14 @@ PromptCalibration probe_calibration(std::int64_t n1, std::int64_t c1, std::int64
   return c;
 }
 
-SyntheticWorkload::SyntheticWorkload(SyntheticOptions options, PromptCalibration calibration)
-    : options_(std::move(options)), calibration_(std::move(calibration)) {
+WordPromptWorkload::WordPromptWorkload(PromptCalibration calibration)
+    : calibration_(std::move(calibration)) {
   if (calibration_.words.empty()) calibration_.words = estimated_calibration().words;
+  if (!(calibration_.tokens_per_word > 0)) calibration_.tokens_per_word = 1;
+}
+
+SyntheticWorkload::SyntheticWorkload(SyntheticOptions options, PromptCalibration calibration)
+    : WordPromptWorkload(std::move(calibration)), options_(std::move(options)) {
   options_.turns = std::max<std::uint32_t>(1, options_.turns);
   options_.prefix_groups = std::max<std::uint32_t>(1, options_.prefix_groups);
 }
@@ -126,7 +131,7 @@ SyntheticWorkload::Turn SyntheticWorkload::turn_lengths(std::uint64_t conversati
 }
 
 // Words that make `target` tokens once the engine's constant is added.
-std::int64_t SyntheticWorkload::words_for(std::uint64_t index, std::int64_t target) const {
+std::int64_t WordPromptWorkload::words_for(std::uint64_t index, std::int64_t target) const {
   if (const auto it = corrections_.find(index); it != corrections_.end()) return it->second;
   const double words =
       static_cast<double>(target - calibration_.offset) / calibration_.tokens_per_word;
@@ -219,9 +224,7 @@ RequestSpec SyntheticWorkload::make(std::uint64_t index) const {
   return spec;
 }
 
-Expected<VerifyStats> SyntheticWorkload::verify(TokenCounter& counter, std::uint64_t count) {
-  // Chat contents are joined as the completions prompt would be: the template's own tokens
-  // are a constant the engine adds, which the summary's offset shows.
+Expected<VerifyStats> WordPromptWorkload::verify(TokenCounter& counter, std::uint64_t count) {
   auto text_of = [](const RequestSpec& s) {
     if (s.api != ApiKind::kChat) return s.prompt;
     std::string joined;
@@ -239,17 +242,20 @@ Expected<VerifyStats> SyntheticWorkload::verify(TokenCounter& counter, std::uint
     ++stats.verified;
     if (*n == spec.prompt_tokens_target) continue;
     ++stats.corrected;
-    // Later turns are made of earlier ones: only a conversation's first prompt is adjusted.
-    if (index % options_.turns != 0) {
+    if (!resizable(index)) {
       ++stats.missed;
       continue;
     }
-    // Each vocabulary word costs one token: step the word count by the miss and count again.
+    // Step the word count by the miss in words and count again; words of natural text may
+    // be several tokens, so a few tries may be needed (or the target may fall between two).
     std::int64_t words = words_for(index, spec.prompt_tokens_target);
     std::int64_t got = *n;
     bool exact = false;
-    for (int attempt = 0; attempt < 6 && !exact; ++attempt) {
-      words = std::max<std::int64_t>(1, words + (spec.prompt_tokens_target - got));
+    for (int attempt = 0; attempt < 8 && !exact; ++attempt) {
+      const double miss = static_cast<double>(spec.prompt_tokens_target - got);
+      std::int64_t step = std::llround(miss / calibration_.tokens_per_word);
+      if (step == 0) step = miss > 0 ? 1 : -1;
+      words = std::max<std::int64_t>(1, words + step);
       corrections_[index] = words;
       auto recount = counter.count(text_of(make(index)));
       if (!recount) return tl::unexpected(recount.error());

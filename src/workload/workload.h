@@ -84,20 +84,46 @@ struct VerifyStats {
   std::uint64_t missed = 0;     // of those, how many could not be made exact
 };
 
+// A workload whose prompts are whole words sized to a token target. verify() counts them
+// with the engine's (or a local) tokenizer before the run and corrects the word count of each
+// prompt that misses.
+class WordPromptWorkload : public Workload {
+ public:
+  [[nodiscard]] const PromptCalibration& calibration() const { return calibration_; }
+
+  // Not thread-safe; call before the run. Counts the prompts of requests [0, count) with
+  // `counter` and corrects each that misses its target (chat contents are counted joined,
+  // without the template).
+  Expected<VerifyStats> verify(TokenCounter& counter, std::uint64_t count);
+
+ protected:
+  explicit WordPromptWorkload(PromptCalibration calibration);
+  // Words that make `target` tokens once the engine's constant is added (or the count
+  // verify() found for this request).
+  [[nodiscard]] std::int64_t words_for(std::uint64_t index, std::int64_t target) const;
+  // Whether the newest prompt of request `index` may be resized (later turns of a
+  // conversation are made of earlier ones and may not).
+  [[nodiscard]] virtual bool resizable(std::uint64_t /*index*/) const { return true; }
+
+  PromptCalibration calibration_;
+
+ private:
+  std::unordered_map<std::uint64_t, std::int64_t> corrections_;  // index → words
+};
+
 // Prompts of random words from the calibrated vocabulary, drawn from a per-request random
 // stream (seed, index), so each prompt is unique and reproducible.
-class SyntheticWorkload final : public Workload {
+class SyntheticWorkload final : public WordPromptWorkload {
  public:
   SyntheticWorkload(SyntheticOptions options, PromptCalibration calibration);
   [[nodiscard]] RequestSpec make(std::uint64_t index) const override;
   [[nodiscard]] std::uint32_t turns() const override { return options_.turns; }
   [[nodiscard]] const SyntheticOptions& options() const { return options_; }
-  [[nodiscard]] const PromptCalibration& calibration() const { return calibration_; }
 
-  // Not thread-safe; call before the run. Counts the prompts of requests [0, count) with
-  // `counter` and corrects each that misses its target (completions; chat contents are
-  // counted without the template).
-  Expected<VerifyStats> verify(TokenCounter& counter, std::uint64_t count);
+ protected:
+  [[nodiscard]] bool resizable(std::uint64_t index) const override {
+    return index % options_.turns == 0;
+  }
 
  private:
   struct Turn {
@@ -105,15 +131,11 @@ class SyntheticWorkload final : public Workload {
     std::int64_t assistant_tokens;  // the reply kept in the history (earlier turns only)
   };
   [[nodiscard]] Turn turn_lengths(std::uint64_t conversation, std::uint32_t turn) const;
-  [[nodiscard]] std::int64_t words_for(std::uint64_t index, std::int64_t target) const;
   void append_words(std::string& out, std::uint64_t stream, std::int64_t n) const;
   [[nodiscard]] std::string user_text(std::uint64_t conversation, std::uint32_t turn,
                                       std::int64_t words) const;
 
   SyntheticOptions options_;
-  PromptCalibration calibration_;
-  // Word counts found by verify() where the calibrated count missed (index → words).
-  std::unordered_map<std::uint64_t, std::int64_t> corrections_;
 };
 
 // SplitMix64: mixes (seed, stream) into an independent 64-bit seed.

@@ -67,6 +67,38 @@ TEST(SyntheticWorkload, SameSeedSamePromptsDifferentSeedDifferentPrompts) {
   EXPECT_NE(a.make(0).prompt, a.make(1).prompt) << "prompts must be unique per request";
 }
 
+// Acceptance: the same seed gives a byte-identical workload (every field of every request,
+// with distributions, prefixes and conversations), another seed other prompts.
+TEST(SyntheticWorkload, SameSeedIsByteIdenticalWithEveryShape) {
+  auto serialize = [](const RequestSpec& s) {
+    std::string out = std::to_string(s.id) + "|" + s.model + "|" + s.prompt + "|" +
+                      std::to_string(s.prompt_tokens_target) + "|" + std::to_string(s.max_tokens);
+    for (const auto& m : s.messages) out += "|" + m.role + ":" + m.content;
+    return out;
+  };
+  auto workload = [](std::uint64_t seed, ApiKind api) {
+    SyntheticOptions o = options(seed);
+    o.api = api;
+    o.prompt_tokens = *parse_length_distribution("lognormal:60:0.4:20:200", LengthOf::kPrompt);
+    o.max_tokens = *parse_length_distribution("uniform:5:50", LengthOf::kOutput);
+    o.prefix_tokens = 10;
+    o.prefix_groups = 3;
+    o.turns = 3;
+    return SyntheticWorkload(o, estimated_calibration());
+  };
+  for (const ApiKind api : {ApiKind::kCompletions, ApiKind::kChat}) {
+    const SyntheticWorkload a = workload(42, api), b = workload(42, api), c = workload(43, api);
+    std::string all_a, all_b, all_c;
+    // Built in different orders: a request does not depend on which were made before it.
+    for (std::uint64_t i = 0; i < 300; ++i) all_a += serialize(a.make(i)) + "\n";
+    for (std::uint64_t i = 300; i-- > 0;) all_b = serialize(b.make(i)) + "\n" + all_b;
+    for (std::uint64_t i = 0; i < 300; ++i) all_c += serialize(c.make(i)) + "\n";
+    EXPECT_EQ(all_a, all_b);
+    EXPECT_NE(all_a, all_c);
+    for (std::uint64_t i = 0; i < 300; ++i) EXPECT_NE(serialize(a.make(i)), serialize(c.make(i)));
+  }
+}
+
 TEST(SyntheticWorkload, EstimatePromptHasTheRequestedWordsAndSpecCarriesTheOptions) {
   const RequestSpec spec = estimated(options(3)).make(5);
   EXPECT_EQ(spec.id, 5u);
