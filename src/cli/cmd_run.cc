@@ -471,10 +471,16 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
                            "--on-bad-record: '" + a.on_bad_record + "' is not skip or fail"};
       }
       if (a.dataset_sample < 1) throw CommandError{kExitUsage, "--dataset-sample must be ≥ 1"};
-      if (a.turns > 1 || a.prefix_tokens > 0) {
+      if (a.prefix_tokens > 0) {
         throw CommandError{kExitUsage,
-                           "--turns and --prefix-tokens shape synthetic prompts; "
-                           "they do not apply to --dataset"};
+                           "--prefix-tokens shapes synthetic prompts; it does not apply to "
+                           "--dataset"};
+      }
+      if (a.turns > 1 && (*format == workload::DatasetFormat::kText ||
+                          *format == workload::DatasetFormat::kTextSlice)) {
+        throw CommandError{kExitUsage,
+                           "--turns needs conversations: a sharegpt or jsonl "
+                           "(\"messages\") dataset, or synthetic prompts"};
       }
       spec.dataset = a.dataset;
       spec.dataset_format = std::string(workload::to_string(*format));

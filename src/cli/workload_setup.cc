@@ -186,6 +186,7 @@ BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& eng
         spec.on_bad_record == "fail" ? workload::OnBadRecord::kFail : workload::OnBadRecord::kSkip;
     dataset_options.sample = spec.dataset_sample;
     dataset_options.seed = spec.seed;
+    dataset_options.turns = options.turns;
     auto dataset = workload::load_dataset(dataset_options);
     if (!dataset) throw CommandError{kExitUsage, "--dataset: " + dataset.error().message};
     if (dataset->records.empty()) {
@@ -203,6 +204,11 @@ BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& eng
     info.token_source = "prompts as written in the dataset (no length target)";
     for (const std::string& problem : dataset->problems)
       info.warnings.push_back("skipped " + problem);
+    if (dataset->too_short > 0) {
+      info.warnings.push_back(std::to_string(dataset->too_short) + " conversations of " +
+                              spec.dataset + " have fewer than " + std::to_string(spec.turns) +
+                              " user turns and were left out");
+    }
     if (dataset->skipped > dataset->problems.size()) {
       info.warnings.push_back("skipped " + std::to_string(dataset->skipped) +
                               " malformed records in all");

@@ -33,6 +33,13 @@ class Collector {
       : options_(options), out_(out), rng_(mix_seed(options.seed, kDatasetSalt)) {}
 
   void keep(DatasetRecord record) {
+    const auto users = static_cast<std::uint32_t>(
+        std::count_if(record.messages.begin(), record.messages.end(),
+                      [](const ChatMessage& m) { return m.role == "user"; }));
+    if (users < options_.turns) {
+      ++out_.too_short;
+      return;
+    }
     const std::uint64_t k = out_.read++;
     if (kept_.size() < options_.sample) {
       kept_.emplace_back(k, std::move(record));
@@ -79,7 +86,7 @@ std::string get_string(simdjson::ondemand::value value, bool& ok) {
 // One ShareGPT conversation → the first user turn (after any system turn) and its reply.
 std::optional<std::string> sharegpt_record(simdjson::padded_string_view json,
                                            simdjson::ondemand::parser& parser,
-                                           DatasetRecord& record) {
+                                           std::uint32_t turns_wanted, DatasetRecord& record) {
   simdjson::ondemand::document doc;
   if (parser.iterate(json).get(doc)) return "not JSON";
   simdjson::ondemand::object object;
@@ -88,7 +95,7 @@ std::optional<std::string> sharegpt_record(simdjson::padded_string_view json,
   if (object.find_field_unordered("conversations").get_array().get(turns)) {
     return "no \"conversations\" array";
   }
-  bool have_user = false;
+  std::uint32_t users = 0;
   for (auto turn_result : turns) {
     simdjson::ondemand::object turn;
     if (turn_result.get_object().get(turn)) return "a turn must be an object";
@@ -99,18 +106,29 @@ std::optional<std::string> sharegpt_record(simdjson::padded_string_view json,
     if (turn.find_field_unordered("value").get(value)) return "a turn without \"value\"";
     std::string text = get_string(value, ok);
     if (!ok) return "a turn's \"value\" must be a string";
-    if (!have_user) {
-      if (from == "system") {
-        record.messages.push_back({"system", std::move(text)});
-      } else if (from == "human" || from == "user") {
+    const bool user = from == "human" || from == "user";
+    const bool reply = from == "gpt" || from == "assistant" || from == "chatgpt" || from == "bard";
+    if (from == "system" && users == 0) {
+      record.messages.push_back({"system", std::move(text)});
+    } else if (user) {
+      if (users == turns_wanted) break;  // every turn needed is in, with its reply
+      if (!record.messages.empty() && record.messages.back().role == "user") {
+        record.messages.back().content += "\n" + text;  // two human turns in a row
+      } else {
         record.messages.push_back({"user", std::move(text)});
-        have_user = true;
+        record.reply_words.push_back(0);
+        ++users;
       }
-    } else if (from == "gpt" || from == "assistant" || from == "chatgpt" || from == "bard") {
-      record.reply_words = count_words(text);
-      break;
+    } else if (reply && users > 0) {
+      if (record.messages.back().role == "assistant") {
+        record.messages.back().content += "\n" + text;
+      } else {
+        record.messages.push_back({"assistant", std::move(text)});
+      }
+      record.reply_words.back() = count_words(record.messages.back().content);
     }
   }
+  const bool have_user = users > 0;
   if (!have_user) return "no human turn";
   return std::nullopt;
 }
@@ -215,7 +233,7 @@ Expected<void> stream_array(std::istream& in, const DatasetOptions& options, Col
           if (depth == 1) {
             DatasetRecord record;
             const simdjson::padded_string padded(element);
-            auto why = sharegpt_record(padded, parser, record);
+            auto why = sharegpt_record(padded, parser, options.turns, record);
             if (why) {
               if (!collector.bad(element_line, *why)) {
                 return make_error(ErrorCode::kInvalidConfig, collector.error());
@@ -335,17 +353,32 @@ RequestSpec DatasetWorkload::make(std::uint64_t index) const {
   spec.ignore_eos = options_.ignore_eos;
   spec.temperature = options_.temperature;
   spec.seed = options_.seed;
-  const DatasetRecord& record = dataset_.records[order_[index % order_.size()]];
+  const std::uint32_t turns = std::max<std::uint32_t>(1, options_.turns);
+  const std::uint64_t conversation = index / turns;
+  const auto turn = static_cast<std::uint32_t>(index % turns);
+  const DatasetRecord& record = dataset_.records[order_[conversation % order_.size()]];
+  // The conversation up to and including user turn `turn` (0-based).
+  // Single-turn runs send a record whole (a JSONL "messages" context may hold several turns).
+  std::vector<ChatMessage> messages;
+  std::uint32_t users_seen = 0;
+  for (const ChatMessage& m : record.messages) {
+    if (turns > 1 && m.role == "user" && users_seen++ == turn + 1) break;
+    messages.push_back(m);
+  }
+  // The recorded reply to the turn being sent is what the engine is to produce.
+  while (!messages.empty() && messages.back().role != "user") messages.pop_back();
+  const std::int64_t reply =
+      turn < record.reply_words.size() ? record.reply_words[turn] : std::int64_t{0};
   if (options_.max_tokens.kind == LengthKind::kEmpirical) {
-    spec.max_tokens = record.max_tokens.value_or(record.reply_words.value_or(128));
+    spec.max_tokens = record.max_tokens.value_or(reply > 0 ? reply : 128);
   } else {
     std::mt19937_64 rng(mix_seed(options_.seed ^ kDatasetSalt, index));
     spec.max_tokens = options_.max_tokens.sample(rng);
   }
   if (spec.api == ApiKind::kChat) {
-    spec.messages = record.messages;
+    spec.messages = std::move(messages);
   } else {
-    for (const ChatMessage& m : record.messages) {
+    for (const ChatMessage& m : messages) {
       if (!spec.prompt.empty()) spec.prompt += "\n";
       spec.prompt += m.content;
     }

@@ -32,18 +32,24 @@ struct DatasetOptions {
   std::size_t sample = 10'000;  // records kept at most
   std::uint64_t seed = 0;
   std::size_t read_chunk = 1 << 20;  // bytes per read (tests split the input everywhere)
+  // Turns per conversation: conversations with fewer user turns are left out (counted in
+  // Dataset::too_short, not as malformed).
+  std::uint32_t turns = 1;
 };
 
 struct DatasetRecord {
-  std::vector<ChatMessage> messages;        // ends with the user turn to send
-  std::optional<std::int64_t> max_tokens;   // JSONL max_tokens
-  std::optional<std::int64_t> reply_words;  // ShareGPT: words of the recorded reply
+  // The conversation as far as needed: an optional system message, then user turns, each
+  // followed by its recorded reply where the dataset has one.
+  std::vector<ChatMessage> messages;
+  std::optional<std::int64_t> max_tokens;  // JSONL max_tokens
+  std::vector<std::int64_t> reply_words;  // words of the recorded reply to each user turn (0: none)
 };
 
 struct Dataset {
   std::vector<DatasetRecord> records;  // the sample, in file order
   std::uint64_t read = 0;              // valid records in the file
   std::uint64_t skipped = 0;           // malformed records skipped
+  std::uint64_t too_short = 0;         // valid, but fewer user turns than asked for
   std::vector<std::string> problems;   // the first few "file:line: why"
 };
 
@@ -51,12 +57,14 @@ struct Dataset {
 // file and line.
 Expected<Dataset> load_dataset(const DatasetOptions& options);
 
-// Requests from a dataset's records, one record per request in a seeded order (cycling when
-// the run is longer than the sample).
+// Requests from a dataset's records, one record (conversation) after another in a seeded
+// order, cycling when the run is longer than the sample. With options.turns > 1, turn t of a
+// conversation sends its first t user turns with their recorded replies, then turn t + 1.
 class DatasetWorkload final : public Workload {
  public:
   DatasetWorkload(Dataset dataset, SyntheticOptions options);
   [[nodiscard]] RequestSpec make(std::uint64_t index) const override;
+  [[nodiscard]] std::uint32_t turns() const override { return options_.turns; }
 
  private:
   Dataset dataset_;

@@ -41,16 +41,52 @@ TEST(Dataset, ShareGptStreamsAtEveryChunkSizeWithLineNumbers) {
     ASSERT_TRUE(d) << d.error().message;
     ASSERT_EQ(d->read, 2u) << "chunk " << chunk;
     EXPECT_EQ(d->skipped, 3u);
-    ASSERT_EQ(d->records[0].messages.size(), 2u);
+    ASSERT_EQ(d->records[0].messages.size(), 3u);  // system, user, the recorded reply
     EXPECT_EQ(d->records[0].messages[0].role, "system");
     EXPECT_EQ(d->records[0].messages[1].content, "What is \"TTFT\"? [not a bracket] {nor a brace}");
-    EXPECT_EQ(d->records[0].reply_words, 6);
+    EXPECT_EQ(d->records[0].reply_words, std::vector<std::int64_t>{6});
     EXPECT_EQ(d->records[1].messages[0].content, "Second\nline \xC3\xA9");
     ASSERT_EQ(d->problems.size(), 3u);
     EXPECT_NE(d->problems[0].find(":6: no human turn"), std::string::npos) << d->problems[0];
     EXPECT_NE(d->problems[1].find(":9: an element must be an object"), std::string::npos);
     EXPECT_NE(d->problems[2].find(":10: no \"conversations\" array"), std::string::npos);
   }
+  fs::remove(path);
+}
+
+TEST(Dataset, ShareGptConversationsGrowTurnByTurn) {
+  const fs::path path = write(
+      "turns.json",
+      R"([{"conversations": [{"from": "human", "value": "u1"}, {"from": "gpt", "value": "a1 a1"},
+                             {"from": "human", "value": "u2"}, {"from": "human", "value": "u2b"},
+                             {"from": "gpt", "value": "a2 a2 a2"},
+                             {"from": "human", "value": "u3"}, {"from": "gpt", "value": "a3"}]},
+          {"conversations": [{"from": "human", "value": "short"}, {"from": "gpt", "value": "x"}]}])");
+  DatasetOptions o;
+  o.path = path.string();
+  o.format = DatasetFormat::kShareGpt;
+  o.turns = 3;
+  auto d = load_dataset(o);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->read, 1u);
+  EXPECT_EQ(d->too_short, 1u);
+  EXPECT_EQ(d->skipped, 0u);
+  SyntheticOptions w;
+  w.api = ApiKind::kChat;
+  w.turns = 3;
+  w.max_tokens = *parse_length_distribution("empirical", LengthOf::kOutput);
+  const DatasetWorkload workload(std::move(*d), w);
+  EXPECT_EQ(workload.turns(), 3u);
+  const RequestSpec t0 = workload.make(0), t1 = workload.make(1), t2 = workload.make(2);
+  ASSERT_EQ(t0.messages.size(), 1u);
+  EXPECT_EQ(t0.max_tokens, 2);
+  ASSERT_EQ(t1.messages.size(), 3u);
+  EXPECT_EQ(t1.messages[1].content, "a1 a1");
+  EXPECT_EQ(t1.messages[2].content, "u2\nu2b");
+  EXPECT_EQ(t1.max_tokens, 3);
+  ASSERT_EQ(t2.messages.size(), 5u);
+  EXPECT_EQ(t2.messages[4].content, "u3");
+  EXPECT_EQ(workload.make(3).messages.size(), 1u);  // the next conversation (cycled)
   fs::remove(path);
 }
 
@@ -134,8 +170,7 @@ TEST(Dataset, SampleIsBoundedUniformAndSeeded) {
 
 TEST(Dataset, WorkloadCyclesTheRecordsInASeededOrder) {
   Dataset d;
-  for (int i = 0; i < 5; ++i)
-    d.records.push_back({{{"user", "p" + std::to_string(i)}}, 7, std::nullopt});
+  for (int i = 0; i < 5; ++i) d.records.push_back({{{"user", "p" + std::to_string(i)}}, 7, {}});
   SyntheticOptions o;
   o.max_tokens = *parse_length_distribution("empirical", LengthOf::kOutput);
   o.seed = 3;
