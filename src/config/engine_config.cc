@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "config/yaml_errors.h"
 #include "core/duration_text.h"
 
 namespace llmbench::config {
@@ -15,20 +16,9 @@ constexpr const char* kTypes[] = {"ollama", "vllm", "tgi", "llamacpp", "sglang",
 const std::set<std::string> kKeys = {"name",    "type",    "base_url", "model",
                                      "timeout", "retries", "headers",  "auth"};
 
-struct Failure {
-  std::string message;
-};
-
-[[noreturn]] void fail(const std::string& file, const YAML::Node& node, const std::string& field,
-                       const std::string& what) {
-  const int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
-  throw Failure{file + ":" + std::to_string(line) + ": " + field + ": " + what};
-}
-
-std::string scalar(const std::string& file, const YAML::Node& node, const std::string& field) {
-  if (!node.IsScalar()) fail(file, node, field, "must be a single value");
-  return node.as<std::string>();
-}
+using yaml::fail;
+using yaml::Failure;
+using yaml::scalar;
 
 EngineConfig parse_engine(const std::string& file, const YAML::Node& node,
                           const std::string& where) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "config/yaml_errors.h"
 #include "core/duration_text.h"
 #include "workload/lengths.h"
 
@@ -12,20 +13,9 @@ namespace llmbench::config {
 
 namespace {
 
-struct Failure {
-  std::string message;
-};
-
-[[noreturn]] void fail(const std::string& file, const YAML::Node& node, const std::string& field,
-                       const std::string& what) {
-  const int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
-  throw Failure{file + ":" + std::to_string(line) + ": " + field + ": " + what};
-}
-
-std::string scalar(const std::string& file, const YAML::Node& node, const std::string& field) {
-  if (!node.IsScalar()) fail(file, node, field, "must be a single value");
-  return node.as<std::string>();
-}
+using yaml::fail;
+using yaml::Failure;
+using yaml::scalar;
 
 std::int64_t whole(const std::string& file, const YAML::Node& node, const std::string& field,
                    std::int64_t least) {

@@ -345,14 +345,7 @@ DatasetWorkload::DatasetWorkload(Dataset dataset, SyntheticOptions options)
 }
 
 RequestSpec DatasetWorkload::make(std::uint64_t index) const {
-  RequestSpec spec;
-  spec.id = index;
-  spec.model = options_.model;
-  spec.api = options_.api;
-  spec.stream = options_.stream;
-  spec.ignore_eos = options_.ignore_eos;
-  spec.temperature = options_.temperature;
-  spec.seed = options_.seed;
+  RequestSpec spec = options_.request(index);
   const std::uint32_t turns = std::max<std::uint32_t>(1, options_.turns);
   const std::uint64_t conversation = index / turns;
   const auto turn = static_cast<std::uint32_t>(index % turns);
@@ -418,14 +411,7 @@ CorpusWorkload::CorpusWorkload(Corpus corpus, SyntheticOptions options,
       options_(std::move(options)) {}
 
 RequestSpec CorpusWorkload::make(std::uint64_t index) const {
-  RequestSpec spec;
-  spec.id = index;
-  spec.model = options_.model;
-  spec.api = options_.api;
-  spec.stream = options_.stream;
-  spec.ignore_eos = options_.ignore_eos;
-  spec.temperature = options_.temperature;
-  spec.seed = options_.seed;
+  RequestSpec spec = options_.request(index);
   std::mt19937_64 rng(mix_seed(options_.seed ^ kDatasetSalt, index));
   spec.prompt_tokens_target = std::max(options_.prompt_tokens.sample(rng), calibration_.offset + 1);
   spec.max_tokens = std::max<std::int64_t>(1, options_.max_tokens.sample(rng));

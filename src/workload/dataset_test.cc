@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "workload/five_byte_counter.h"
+
 namespace llmbench::workload {
 namespace {
 
@@ -181,24 +183,6 @@ TEST(Dataset, WorkloadCyclesTheRecordsInASeededOrder) {
   EXPECT_EQ(w.make(0).prompt, w.make(5).prompt);
   EXPECT_EQ(w.make(2).max_tokens, 7);
 }
-
-// The simulator's rule: BOS, then a token per started 5 bytes of each word.
-class FiveByteCounter final : public TokenCounter {
- public:
-  Expected<std::int64_t> count(std::string_view text) override {
-    std::int64_t n = 1;
-    std::size_t run = 0;
-    for (const char c : text) {
-      if (c == ' ') {
-        n += static_cast<std::int64_t>((run + 4) / 5);
-        run = 0;
-      } else {
-        ++run;
-      }
-    }
-    return n + static_cast<std::int64_t>((run + 4) / 5);
-  }
-};
 
 TEST(Dataset, CorpusSlicesAreVerifiedToTheirTargetLength) {
   std::string text;

@@ -303,6 +303,16 @@ class HfBpeTokenizer final : public Tokenizer {
   static constexpr std::size_t kCacheLimit = 200'000;
 };
 
+// The steps of a normaliser or pre-tokenizer: a "Sequence" lists them under `list_key`,
+// anything else is one step; null is none.
+std::vector<Json> steps(const Json& root, const char* key, const char* list_key) {
+  const Json node = root.value(key, Json());
+  if (!node.is_object()) return {};
+  if (node.value("type", std::string()) != "Sequence") return {node};
+  const Json list = node.value(list_key, Json::array());
+  return {list.begin(), list.end()};
+}
+
 Expected<void> unsupported(const std::string& origin, const std::string& what) {
   return make_error(ErrorCode::kInvalidConfig,
                     origin + ": " + what + " is not supported (llmbench reads BPE tokenizers)");
@@ -376,16 +386,7 @@ Expected<void> HfBpeTokenizer::load(const Json& root, const std::string& origin)
   });
 
   // Normalisers.
-  std::vector<Json> norm_list;
-  const Json normalizer = root.value("normalizer", Json());
-  if (normalizer.is_object()) {
-    if (normalizer.value("type", std::string()) == "Sequence") {
-      for (const Json& n : normalizer.value("normalizers", Json::array())) norm_list.push_back(n);
-    } else {
-      norm_list.push_back(normalizer);
-    }
-  }
-  for (const Json& n : norm_list) {
+  for (const Json& n : steps(root, "normalizer", "normalizers")) {
     const std::string type = n.value("type", std::string());
     Normalizer out{NormKind::kNfc, {}, nullptr, {}};
     if (type == "NFC")
@@ -421,16 +422,7 @@ Expected<void> HfBpeTokenizer::load(const Json& root, const std::string& origin)
   }
 
   // Pre-tokenizers.
-  std::vector<Json> pre_list;
-  const Json pre = root.value("pre_tokenizer", Json());
-  if (pre.is_object()) {
-    if (pre.value("type", std::string()) == "Sequence") {
-      for (const Json& p : pre.value("pretokenizers", Json::array())) pre_list.push_back(p);
-    } else {
-      pre_list.push_back(pre);
-    }
-  }
-  for (const Json& p : pre_list) {
+  for (const Json& p : steps(root, "pre_tokenizer", "pretokenizers")) {
     const std::string type = p.value("type", std::string());
     PreTokenizer out{PreKind::kSplit, nullptr};
     if (type == "Split") {

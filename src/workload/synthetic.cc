@@ -109,6 +109,18 @@ PromptCalibration probe_calibration(std::int64_t n1, std::int64_t c1, std::int64
   return c;
 }
 
+RequestSpec SyntheticOptions::request(std::uint64_t index) const {
+  RequestSpec spec;
+  spec.id = index;
+  spec.model = model;
+  spec.api = api;
+  spec.stream = stream;
+  spec.ignore_eos = ignore_eos;
+  spec.temperature = temperature;
+  spec.seed = seed;
+  return spec;
+}
+
 WordPromptWorkload::WordPromptWorkload(PromptCalibration calibration)
     : calibration_(std::move(calibration)) {
   if (calibration_.words.empty()) calibration_.words = estimated_calibration().words;
@@ -165,14 +177,7 @@ std::string SyntheticWorkload::user_text(std::uint64_t conversation, std::uint32
 }
 
 RequestSpec SyntheticWorkload::make(std::uint64_t index) const {
-  RequestSpec spec;
-  spec.id = index;
-  spec.model = options_.model;
-  spec.api = options_.api;
-  spec.stream = options_.stream;
-  spec.ignore_eos = options_.ignore_eos;
-  spec.temperature = options_.temperature;
-  spec.seed = options_.seed;
+  RequestSpec spec = options_.request(index);
 
   const std::uint64_t conversation = index / options_.turns;
   const auto turn = static_cast<std::uint32_t>(index % options_.turns);

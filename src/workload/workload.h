@@ -76,6 +76,9 @@ struct SyntheticOptions {
   std::int64_t prefix_tokens = 0;
   std::uint32_t prefix_groups = 1;
   std::uint32_t turns = 1;  // > 1: multi-turn conversations whose history grows
+
+  // A request with these settings and no prompt yet.
+  [[nodiscard]] RequestSpec request(std::uint64_t index) const;
 };
 
 struct VerifyStats {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "workload/arrival.h"
+#include "workload/five_byte_counter.h"
 
 namespace llmbench::workload {
 namespace {
@@ -35,27 +36,6 @@ int words(const std::string& text) {
 SyntheticWorkload estimated(const SyntheticOptions& o) {
   return SyntheticWorkload(o, estimated_calibration());
 }
-
-// A tokenizer of its own: BOS, then one token per 5 letters of each word (so "government"
-// is two), as a stand-in for an engine whose counts differ from words.
-class FiveLetterCounter final : public TokenCounter {
- public:
-  Expected<std::int64_t> count(std::string_view text) override {
-    ++calls;
-    std::int64_t n = 1;
-    std::size_t run = 0;
-    for (const char c : text) {
-      if (c == ' ') {
-        n += static_cast<std::int64_t>((run + 4) / 5);
-        run = 0;
-      } else {
-        ++run;
-      }
-    }
-    return n + static_cast<std::int64_t>((run + 4) / 5);
-  }
-  int calls = 0;
-};
 
 TEST(SyntheticWorkload, SameSeedSamePromptsDifferentSeedDifferentPrompts) {
   const SyntheticWorkload a = estimated(options(1)), b = estimated(options(1)),
@@ -117,7 +97,7 @@ TEST(SyntheticWorkload, ChatPutsThePromptInAUserMessage) {
 }
 
 TEST(SyntheticWorkload, CalibratedPromptsCountExactlyTheirTarget) {
-  FiveLetterCounter counter;
+  FiveByteCounter counter;
   auto calibration = calibrate(counter, TokenMethod::kLocalTokenizer, "test");
   ASSERT_TRUE(calibration) << calibration.error().message;
   EXPECT_EQ(calibration->offset, 1);  // the BOS
@@ -136,7 +116,7 @@ TEST(SyntheticWorkload, CalibratedPromptsCountExactlyTheirTarget) {
 }
 
 TEST(SyntheticWorkload, VerifyCorrectsPromptsThatMissAndCountsThem) {
-  FiveLetterCounter counter;
+  FiveByteCounter counter;
   // A calibration that is off by two (as if the engine's constant had changed).
   PromptCalibration wrong = *calibrate(counter, TokenMethod::kEngineTokenize, "test");
   wrong.offset += 2;
