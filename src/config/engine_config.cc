@@ -96,7 +96,9 @@ EngineConfig parse_engine(const std::string& file, const YAML::Node& node,
 
 Expected<std::vector<EngineConfig>> load_engine_file(const std::filesystem::path& path) {
   const std::string file = path.string();
-  YAML::Node root;
+  auto loaded = yaml::load_file(file);
+  if (!loaded) return tl::unexpected(loaded.error());
+  YAML::Node root = *loaded;  // non-const: yaml-cpp looks keys up through operator[]
   try {
     root = YAML::LoadFile(file);
   } catch (const YAML::BadFile&) {

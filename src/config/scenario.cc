@@ -231,7 +231,9 @@ void expand(const std::string& file, const YAML::Node& node, const std::string& 
 
 Expected<Suite> load_suite(const std::filesystem::path& path) {
   const std::string file = path.string();
-  YAML::Node root;
+  auto loaded = yaml::load_file(file);
+  if (!loaded) return tl::unexpected(loaded.error());
+  YAML::Node root = *loaded;  // non-const: yaml-cpp looks keys up through operator[]
   try {
     root = YAML::LoadFile(file);
   } catch (const YAML::BadFile&) {

@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "core/error.h"
+
 namespace llmbench::config::yaml {
 
 struct Failure {
@@ -23,6 +25,18 @@ inline std::string scalar(const std::string& file, const YAML::Node& node,
                           const std::string& field) {
   if (!node.IsScalar()) fail(file, node, field, "must be a single value");
   return node.as<std::string>();
+}
+
+// The document of `file`, or an error naming it (and the line of a syntax error).
+inline Expected<YAML::Node> load_file(const std::string& file) {
+  try {
+    return YAML::LoadFile(file);
+  } catch (const YAML::BadFile&) {
+    return make_error(ErrorCode::kIo, file + ": cannot be read");
+  } catch (const YAML::Exception& e) {
+    return make_error(ErrorCode::kInvalidConfig,
+                      file + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
 }
 
 }  // namespace llmbench::config::yaml
