@@ -320,6 +320,10 @@ BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& eng
   if (counter) {
     const std::uint64_t n =
         std::min(requests_to_verify > 0 ? requests_to_verify : kVerifyUnknown, kVerifyMost);
+    if (n > kVerifyUnknown && !job.quiet) {
+      std::cerr << "prompts: counting " << n << " prompts with " << calibration.source
+                << " before the run…\n";
+    }
     auto verified = synthetic->verify(*counter, n);
     if (!verified) {
       throw CommandError{kExitUnreachable, "verifying prompt lengths: " + verified.error().message};
