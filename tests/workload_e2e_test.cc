@@ -58,6 +58,74 @@ TEST(Workloads, AnEstimateIsFlaggedAndItsMismatchesCounted) {
   EXPECT_NE(r.out.find("estimates"), std::string::npos) << r.out;
 }
 
+// A SentencePiece-style tokenizer.json that counts like the simulator for short words: BOS,
+// then "▁word" as one token (other text falls back to bytes).
+std::filesystem::path write_sim_like_tokenizer() {
+  json vocab = {{"<unk>", 0}, {"<s>", 1}, {"\xE2\x96\x81", 2}};
+  for (int b = 0; b < 256; ++b) {
+    char name[8];
+    std::snprintf(name, sizeof name, "<0x%02X>", b);
+    vocab[name] = 3 + b;
+  }
+  int id = 300;
+  json merges = json::array();
+  for (char c = 'a'; c <= 'z'; ++c) vocab[std::string(1, c)] = id++;
+  for (const char* w : {"time",  "year",  "way",   "day",   "man",  "thing", "woman", "life",
+                        "child", "world", "state", "group", "hand", "part",  "place", "case",
+                        "week",  "work",  "night", "point", "home", "water", "room",  "area",
+                        "money", "story", "fact",  "month", "lot",  "right", "study", "book"}) {
+    // "▁" + "t" → "▁t", "▁t" + "i" → "▁ti", … up to "▁time".
+    std::string piece = "\xE2\x96\x81";
+    for (const char* c = w; *c != 0; ++c) {
+      const std::string next = piece + *c;
+      if (!vocab.contains(next)) {
+        vocab[next] = id++;
+        merges.push_back(piece + " " + std::string(1, *c));
+      }
+      piece = next;
+    }
+  }
+  const json tokenizer = {
+      {"normalizer", nullptr},
+      {"pre_tokenizer",
+       {{"type", "Metaspace"},
+        {"replacement", "\xE2\x96\x81"},
+        {"prepend_scheme", "always"},
+        {"split", true}}},
+      {"post_processor",
+       {{"type", "TemplateProcessing"},
+        {"single", json::array({json{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
+                                json{{"Sequence", {{"id", "A"}, {"type_id", 0}}}}})}}},
+      {"model",
+       {{"type", "BPE"},
+        {"vocab", vocab},
+        {"merges", merges},
+        {"byte_fallback", true},
+        {"unk_token", "<unk>"}}}};
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("llmbench-tokenizer-" + std::to_string(::getpid()) + ".json");
+  std::ofstream(path) << tokenizer.dump();
+  return path;
+}
+
+TEST(Workloads, ALocalTokenizerMakesLengthsExactWithoutATokenizeRoute) {
+  Sim sim({"--ttft", "1ms", "--itl", "1ms"});  // generic OpenAI: no /tokenize
+  const auto tokenizer = write_sim_like_tokenizer();
+  for (const int target : {64, 700}) {
+    const RunOutcome r =
+        run(sim.url(), {"--tokenizer", tokenizer.string(), "--requests", "12", "--prompt-tokens",
+                        std::to_string(target), "--max-tokens", "2"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.result["workload"]["token_method"], "local_tokenizer");
+    EXPECT_NE(r.result["workload"]["token_source"].get<std::string>().find("sentencepiece-style"),
+              std::string::npos);
+    EXPECT_EQ(r.result["workload"]["token_offset"], 1);
+    EXPECT_EQ(r.result["summary"]["prompt_length_mismatches"], 0);
+    for (const json& req : r.result["requests"]) EXPECT_EQ(req["prompt_tokens"], target);
+  }
+  std::filesystem::remove(tokenizer);
+}
+
 TEST(Workloads, OllamaProbesCalibrateTheLengths) {
   Sim sim({"--dialect", "ollama", "--ttft", "1ms", "--itl", "1ms"});
   const RunOutcome r =
