@@ -95,6 +95,14 @@ TEST(CsvReport, FixedHeaderAndQuotedFields) {
   EXPECT_EQ(summary.substr(0, summary.find('\n')), "metric,stat,value");
   EXPECT_NE(summary.find("ttft,p50,0.05\n"), std::string::npos);
   EXPECT_NE(summary.find("errors,connect,1\n"), std::string::npos);
+  EXPECT_EQ(summary.find("prompt_length_mismatch_rate"), std::string::npos)
+      << "no row without a checked prompt length";
+  RunReport checked = sample();
+  checked.summary.prompt_length_mismatch_rate = 0.25;
+  checked.summary.prompt_length_offset = 3;
+  const std::string with_lengths = summary_csv(checked);
+  EXPECT_NE(with_lengths.find("prompt_length_mismatch_rate,value,0.25\n"), std::string::npos);
+  EXPECT_NE(with_lengths.find("prompt_length_offset,value,3\n"), std::string::npos);
 }
 
 TEST(JsonReport, StreamedRequestsGiveTheSameDocumentAsInMemory) {

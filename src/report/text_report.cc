@@ -91,6 +91,14 @@ std::string summary_csv(const RunReport& report) {
   out += fmt::format("success_rate,value,{:.9g}\n", s.success_rate);
   out += fmt::format("requests,value,{}\n", s.requests);
   out += fmt::format("duration,value,{:.9g}\n", s.duration);
+  if (s.prompt_length_mismatch_rate) {
+    out +=
+        fmt::format("prompt_length_mismatch_rate,value,{:.9g}\n", *s.prompt_length_mismatch_rate);
+    out += fmt::format("prompt_length_offset,value,{}\n", s.prompt_length_offset);
+  }
+  if (s.output_length_accuracy) {
+    out += fmt::format("output_length_accuracy,value,{:.9g}\n", *s.output_length_accuracy);
+  }
   for (const auto& [category, count] : s.errors)
     out += fmt::format("errors,{},{}\n", category, count);
   return out;
