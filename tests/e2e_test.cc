@@ -340,7 +340,7 @@ TEST(EndToEnd, OllamaCalibrationProbesSayTheyLoadedTheModel) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.result["workload"]["token_method"], "probe_calibration");
   EXPECT_EQ(r.result["summary"]["cold_starts"], 0);
-  EXPECT_NE(r.result["workload"]["warnings"].dump().find("probes loaded the model"),
+  EXPECT_NE(r.result["workload"]["warnings"].dump().find("calibration probe loaded the model"),
             std::string::npos);
 }
 

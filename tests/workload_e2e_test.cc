@@ -43,6 +43,20 @@ TEST(Workloads, PromptsHitTheTargetExactlyByTheEnginesTokenizer) {
   }
 }
 
+TEST(Workloads, ChatPromptsAreExactWithTheTemplatesTokensMeasuredByAProbe) {
+  // /tokenize counts the text; a chat request adds the template's tokens (3 in the
+  // simulator): one 1-token probe measures that, and the prompts come out exact.
+  Sim sim({"--dialect", "vllm", "--ttft", "1ms", "--itl", "1ms"});
+  const RunOutcome r = run(sim.url(), {"--api", "openai-chat", "--requests", "20",
+                                       "--prompt-tokens", "100", "--max-tokens", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.result["workload"]["token_offset"], 4);  // BOS + 3
+  EXPECT_NE(r.result["workload"]["token_source"].get<std::string>().find("+3 tokens"),
+            std::string::npos);
+  EXPECT_EQ(r.result["summary"]["prompt_length_mismatches"], 0);
+  for (const json& req : r.result["requests"]) EXPECT_EQ(req["prompt_tokens"], 100);
+}
+
 TEST(Workloads, AnEstimateIsFlaggedAndItsMismatchesCounted) {
   // The generic OpenAI dialect has no /tokenize: words are sent as tokens, and the engine's
   // count (BOS included) shows the miss.
@@ -208,9 +222,10 @@ TEST(Workloads, DatasetPromptsAreSentAndBadRecordsCountedOrFatal) {
   std::set<int> prompt_counts;
   for (const json& req : r.result["requests"]) {
     prompt_counts.insert(req["prompt_tokens"].get<int>());
-    EXPECT_EQ(req["output_tokens"], req["prompt_tokens"].get<int>() == 4 ? 3 : 5);
+    EXPECT_EQ(req["output_tokens"], req["prompt_tokens"].get<int>() == 7 ? 3 : 5);
   }
-  EXPECT_EQ(prompt_counts, (std::set<int>{4, 6}));  // BOS + words, by the simulator
+  // The simulator's chat count: BOS, 3 template tokens, the words.
+  EXPECT_EQ(prompt_counts, (std::set<int>{7, 9}));
 
   const RunOutcome fail = run(sim.url(), {"--dataset", path.string(), "--on-bad-record", "fail"});
   EXPECT_EQ(fail.exit_code, 2);

@@ -1,5 +1,7 @@
 #include "cli/workload_setup.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <iostream>
 #include <random>
@@ -61,62 +63,94 @@ class FixedRequest final : public workload::Workload {
   RequestSpec spec_;
 };
 
+// `n` of `words` in a fresh random order, so no prompt cache can shorten a count.
+std::string probe_text(std::int64_t n, const std::vector<std::string>& words) {
+  std::mt19937_64 rng(std::random_device{}());
+  std::uniform_int_distribution<std::size_t> pick(0, words.size() - 1);
+  std::string text;
+  for (std::int64_t w = 0; w < n; ++w) {
+    if (w > 0) text += ' ';
+    text += words[pick(rng)];
+  }
+  return text;
+}
+
+// The engine's own prompt count for `text` in a generation request of one token (chat
+// template and BOS included), or an error when it reported none.
+Expected<std::int64_t> generation_prompt_count(const BenchmarkJob& job,
+                                               const engines::Engine& engine, const net::Url& url,
+                                               ApiKind api, const std::string& text,
+                                               std::vector<std::string>& warnings) {
+  RequestSpec spec;
+  spec.model = job.spec.model;
+  spec.api = api;
+  spec.max_tokens = 1;
+  spec.stream = false;
+  spec.ignore_eos = false;
+  if (api == ApiKind::kChat) {
+    spec.messages.push_back({"user", text});
+  } else {
+    spec.prompt = text;
+  }
+  runner::RunOptions options;
+  options.url = url;
+  options.requests = 1;
+  options.timeouts = job.timeouts;
+  options.tls.verify = job.spec.tls_verify;
+  FixedRequest workload(spec);
+  runner::MemorySink sink;
+  SteadyClockSource clock;
+  runner::Runner runner(options, engine, workload, sink, clock);
+  if (auto ran = runner.run(); !ran) return tl::unexpected(ran.error());
+  const auto records = sink.take();
+  if (records.empty() || !records[0].ok() || !records[0].usage.prompt_tokens) {
+    return make_error(ErrorCode::kProtocol,
+                      "calibration probe got no prompt token count" +
+                          (records.empty() || records[0].ok() ? std::string()
+                                                              : ": " + records[0].error->message));
+  }
+  if (records[0].cold_start) {
+    warnings.push_back(
+        "a calibration probe loaded the model (a cold start before the run): no request of the "
+        "run includes the load; --token-counting estimate leaves it to the first one");
+  }
+  return *records[0].usage.prompt_tokens;
+}
+
 // Ollama reports prompt_eval_count but has no tokenize route: two 1-token generations with
 // prompts of n1 and n2 vocabulary words give the engine's constant and tokens per word.
 Expected<workload::PromptCalibration> probe(const BenchmarkJob& job, const engines::Engine& engine,
                                             const net::Url& url, ApiKind api,
                                             std::vector<std::string>& warnings) {
-  const workload::PromptCalibration estimate = workload::estimated_calibration();
-  std::array<std::int64_t, 2> words{16, 96};
+  const std::array<std::int64_t, 2> words{16, 96};
   std::array<std::int64_t, 2> counted{};
   for (std::size_t i = 0; i < words.size(); ++i) {
-    RequestSpec spec;
-    spec.model = job.spec.model;
-    spec.api = api;
-    spec.max_tokens = 1;
-    spec.stream = false;
-    spec.ignore_eos = false;
-    // Vocabulary words in a fresh random order each time, so a prompt cache cannot shorten
-    // the count.
-    std::mt19937_64 rng(std::random_device{}());
-    std::uniform_int_distribution<std::size_t> pick(0, estimate.words.size() - 1);
-    std::string text;
-    for (std::int64_t w = 0; w < words[i]; ++w) {
-      if (w > 0) text += ' ';
-      text += estimate.words[pick(rng)];
-    }
-    if (api == ApiKind::kChat) {
-      spec.messages.push_back({"user", text});
-    } else {
-      spec.prompt = text;
-    }
-    runner::RunOptions options;
-    options.url = url;
-    options.requests = 1;
-    options.timeouts = job.timeouts;
-    options.tls.verify = job.spec.tls_verify;
-    FixedRequest workload(spec);
-    runner::MemorySink sink;
-    SteadyClockSource clock;
-    runner::Runner runner(options, engine, workload, sink, clock);
-    if (auto ran = runner.run(); !ran) return tl::unexpected(ran.error());
-    const auto records = sink.take();
-    if (records.empty() || !records[0].ok() || !records[0].usage.prompt_tokens) {
-      return make_error(ErrorCode::kProtocol, "calibration probe got no prompt token count" +
-                                                  (records.empty() || records[0].ok()
-                                                       ? std::string()
-                                                       : ": " + records[0].error->message));
-    }
-    counted[i] = *records[0].usage.prompt_tokens;
-    if (records[0].cold_start) {
-      warnings.push_back(
-          "the calibration probes loaded the model (a cold start before the run): no request "
-          "of the run includes the load; --token-counting estimate leaves it to the first one");
-    }
+    auto n = generation_prompt_count(job, engine, url, api,
+                                     probe_text(words[i], workload::estimated_calibration().words),
+                                     warnings);
+    if (!n) return tl::unexpected(n.error());
+    counted[i] = *n;
   }
   return workload::probe_calibration(words[0], counted[0], words[1], counted[1],
                                      std::string(engine.name()) + " prompt_eval_count probes");
 }
+
+// A counter plus the tokens a generation request adds beyond it (a chat template, a BOS the
+// tokenize route leaves out).
+class ShiftedCounter final : public workload::TokenCounter {
+ public:
+  ShiftedCounter(std::unique_ptr<workload::TokenCounter> inner, std::int64_t shift)
+      : inner_(std::move(inner)), shift_(shift) {}
+  Expected<std::int64_t> count(std::string_view text) override {
+    auto n = inner_->count(text);
+    if (!n) return n;
+    return *n + shift_;
+  }
+
+ private:
+  std::unique_ptr<workload::TokenCounter> inner_;
+  std::int64_t shift_;
+};
 
 workload::LengthDistribution length_option(std::string_view option, const std::string& text,
                                            workload::LengthOf of) {
@@ -276,6 +310,26 @@ BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& eng
     } else {
       info.warnings.push_back("calibration probes failed (" + c.error().message +
                               "): prompt lengths are estimates");
+    }
+  }
+  // What counts a text may still differ from what a generation request counts (the chat
+  // template; a BOS the tokenize route leaves out): one 1-token request measures the shift.
+  if (counter) {
+    const std::string text = probe_text(32, calibration.words);
+    auto counted = counter->count(text);
+    if (!counted)
+      throw CommandError{kExitUnreachable, "counting a probe: " + counted.error().message};
+    auto reported = generation_prompt_count(job, engine, *url, api, text, info.warnings);
+    if (!reported) {
+      info.warnings.push_back(
+          "no generation-side prompt count to check the token counter against (" +
+          reported.error().message + ")");
+    } else if (*reported != *counted) {
+      const std::int64_t shift = *reported - *counted;
+      calibration.offset += shift;
+      calibration.source +=
+          fmt::format(", {:+d} tokens a generation request adds (one probe)", shift);
+      counter = std::make_unique<ShiftedCounter>(std::move(counter), shift);
     }
   }
   if (calibration.method == workload::TokenMethod::kEstimate) {

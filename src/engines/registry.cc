@@ -104,7 +104,7 @@ std::optional<net::HttpRequest> tokenize_request(EngineKind kind, std::string_vi
       append_json_string(body, model);
       body += ",\"prompt\":";
       append_json_string(body, text);
-      body += ",\"add_special_tokens\":false}";
+      body += ",\"add_special_tokens\":true}";  // as a generation request counts (BOS)
       return request;
     case EngineKind::kTgi:
       body = "{\"inputs\":";
@@ -114,7 +114,7 @@ std::optional<net::HttpRequest> tokenize_request(EngineKind kind, std::string_vi
     case EngineKind::kLlamaCpp:
       body = "{\"content\":";
       append_json_string(body, text);
-      body += ",\"add_special\":false}";
+      body += ",\"add_special\":true}";  // as /completion counts (BOS)
       return request;
     default:
       return std::nullopt;

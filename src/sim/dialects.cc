@@ -115,9 +115,11 @@ Expected<Generation> parse_generation(Route route, std::string_view body) {
   auto messages_tokens = [&](const Json& messages) -> Expected<std::int64_t> {
     if (!messages.is_array())
       return make_error(ErrorCode::kInvalidArgument, "'messages' must be an array");
-    std::int64_t n = 0;
+    // Like a chat template: one BOS, then each message wrapped in 3 tokens of its own
+    // (role markers), so a chat prompt counts more than its text does.
+    std::int64_t n = 1;
     for (const Json& m : messages) {
-      if (m.is_object() && m.contains("content")) n += words_of(m["content"]);
+      if (m.is_object() && m.contains("content")) n += 3 + words_of(m["content"]) - 1;
     }
     return n;
   };
