@@ -159,6 +159,204 @@ workload::LengthDistribution length_option(std::string_view option, const std::s
   return *d;
 }
 
+// Prompts from a dataset's records (everything but text-slice).
+std::unique_ptr<workload::Workload> dataset_workload(const BenchmarkJob& job,
+                                                     const workload::SyntheticOptions& options,
+                                                     WorkloadInfo& info) {
+  const ResolvedRunSpec& spec = job.spec;
+  workload::DatasetOptions dataset_options;
+  dataset_options.path = spec.dataset;
+  dataset_options.format = *workload::parse_dataset_format(spec.dataset_format);
+  dataset_options.on_bad_record =
+      spec.on_bad_record == "fail" ? workload::OnBadRecord::kFail : workload::OnBadRecord::kSkip;
+  dataset_options.sample = spec.dataset_sample;
+  dataset_options.seed = spec.seed;
+  dataset_options.turns = options.turns;
+  auto dataset = workload::load_dataset(dataset_options);
+  if (!dataset) throw CommandError{kExitUsage, "--dataset: " + dataset.error().message};
+  if (dataset->records.empty()) {
+    throw CommandError{
+        kExitUsage,
+        "--dataset: " + spec.dataset + " has no usable record" +
+            (dataset->problems.empty() ? std::string() : " (" + dataset->problems.front() + ")")};
+  }
+  info.dataset = spec.dataset;
+  info.dataset_format = spec.dataset_format;
+  info.dataset_records = dataset->read;
+  info.dataset_skipped = dataset->skipped;
+  info.dataset_used = dataset->records.size();
+  info.token_method = "dataset";
+  info.token_source = "prompts as written in the dataset (no length target)";
+  for (const std::string& problem : dataset->problems)
+    info.warnings.push_back("skipped " + problem);
+  if (dataset->too_short > 0) {
+    info.warnings.push_back(std::to_string(dataset->too_short) + " conversations of " +
+                            spec.dataset + " have fewer than " + std::to_string(spec.turns) +
+                            " user turns and were left out");
+  }
+  if (dataset->skipped > dataset->problems.size()) {
+    info.warnings.push_back("skipped " + std::to_string(dataset->skipped) +
+                            " malformed records in all");
+  }
+  if (!job.quiet) {
+    std::cerr << "dataset: " << dataset->read << " records read, " << dataset->skipped
+              << " skipped, " << dataset->records.size() << " used\n";
+  }
+  return std::make_unique<workload::DatasetWorkload>(std::move(*dataset), options);
+}
+
+// The token-counting method chosen, with what it needs kept alive.
+struct Counting {
+  std::unique_ptr<workload::Tokenizer> tokenizer;   // --tokenizer, referenced by `counter`
+  std::unique_ptr<workload::TokenCounter> counter;  // null: nothing can count (probe, estimate)
+  workload::PromptCalibration calibration = workload::estimated_calibration();
+};
+
+// What the user forced with --token-counting, or the best available: the engine's /tokenize,
+// then --tokenizer, then (Ollama) generation probes, then the estimate.
+Counting choose_counting(const BenchmarkJob& job, const engines::Engine& engine,
+                         engines::EngineKind kind, const net::Url& url, ApiKind api,
+                         WorkloadInfo& info) {
+  const ResolvedRunSpec& spec = job.spec;
+  const std::string& method = spec.token_counting;
+  Counting c;
+  if (!spec.tokenizer.empty()) {
+    auto loaded = workload::load_tokenizer(spec.tokenizer);
+    if (!loaded) throw CommandError{kExitUsage, "--tokenizer: " + loaded.error().message};
+    c.tokenizer = std::move(*loaded);
+  }
+  std::string engine_failure;
+  if (method == "auto" || method == "engine") {
+    if (engines::tokenize_request(kind, url.base_path, "", spec.model)) {
+      net::TlsOptions tls;
+      tls.verify = spec.tls_verify;
+      auto engine_counter = std::make_unique<EngineTokenCounter>(kind, url, spec.model, tls);
+      auto calibrated = workload::calibrate(*engine_counter, workload::TokenMethod::kEngineTokenize,
+                                            spec.engine + " /tokenize");
+      if (calibrated) {
+        c.calibration = std::move(*calibrated);
+        c.counter = std::move(engine_counter);
+      } else {
+        engine_failure = calibrated.error().message;
+      }
+    } else {
+      engine_failure = spec.engine + " has no tokenize route";
+    }
+    if (!c.counter && method == "engine") {
+      throw CommandError{kExitUsage, "--token-counting engine: " + engine_failure};
+    }
+  }
+  if (method == "tokenizer" && !c.tokenizer) {
+    throw CommandError{kExitUsage, "--token-counting tokenizer needs --tokenizer FILE"};
+  }
+  if (!c.counter && c.tokenizer && (method == "auto" || method == "tokenizer")) {
+    auto local = std::make_unique<LocalTokenCounter>(*c.tokenizer);
+    auto calibrated = workload::calibrate(*local, workload::TokenMethod::kLocalTokenizer,
+                                          spec.tokenizer + ": " + c.tokenizer->description());
+    if (!calibrated) throw CommandError{kExitUsage, "--tokenizer: " + calibrated.error().message};
+    c.calibration = std::move(*calibrated);
+    c.counter = std::move(local);
+  }
+  const bool probe_wanted =
+      method == "probe" || (method == "auto" && kind == engines::EngineKind::kOllama);
+  if (!c.counter && probe_wanted) {
+    auto probed = probe(job, engine, url, api, info.warnings);
+    if (probed) {
+      c.calibration = std::move(*probed);
+    } else if (method == "probe") {
+      throw CommandError{kExitUnreachable, "--token-counting probe: " + probed.error().message};
+    } else {
+      info.warnings.push_back("calibration probes failed (" + probed.error().message +
+                              "): prompt lengths are estimates");
+    }
+  }
+  // What counts a text may still differ from what a generation request counts (the chat
+  // template; a BOS the tokenize route leaves out): one 1-token request measures the shift.
+  if (c.counter) {
+    const std::string text = probe_text(32, c.calibration.words);
+    auto counted = c.counter->count(text);
+    if (!counted) {
+      throw CommandError{kExitUnreachable, "counting a probe: " + counted.error().message};
+    }
+    auto reported = generation_prompt_count(job, engine, url, api, text, info.warnings);
+    if (!reported) {
+      info.warnings.push_back(
+          "no generation-side prompt count to check the token counter against (" +
+          reported.error().message + ")");
+    } else if (*reported != *counted) {
+      const std::int64_t shift = *reported - *counted;
+      c.calibration.offset += shift;
+      c.calibration.source +=
+          fmt::format(", {:+d} tokens a generation request adds (one probe)", shift);
+      c.counter = std::make_unique<ShiftedCounter>(std::move(c.counter), shift);
+    }
+  }
+  if (c.calibration.method == workload::TokenMethod::kEstimate) {
+    info.warnings.push_back(
+        "prompt lengths are estimates (one common English word per token): the engine has no "
+        "tokenize route and no --tokenizer was given" +
+        (engine_failure.empty() ? std::string() : " (" + engine_failure + ")"));
+  }
+  return c;
+}
+
+// A text corpus cut into prompts (--dataset-format text-slice).
+std::unique_ptr<workload::WordPromptWorkload> corpus_workload(
+    const ResolvedRunSpec& spec, const workload::SyntheticOptions& options, Counting& counting,
+    WorkloadInfo& info) {
+  // Keep enough words for the sample's prompts, never the whole of a huge file.
+  const std::size_t max_words =
+      std::clamp<std::size_t>(spec.dataset_sample * 200, 100'000, 5'000'000);
+  auto corpus = workload::load_corpus(spec.dataset, max_words);
+  if (!corpus) throw CommandError{kExitUsage, "--dataset: " + corpus.error().message};
+  // Natural words are often several tokens: measure how many on the corpus itself.
+  workload::PromptCalibration& calibration = counting.calibration;
+  calibration.tokens_per_word = 1.3;  // typical of English under BPE, when nothing can count
+  if (counting.counter) {
+    const std::size_t n = std::min<std::size_t>(corpus->words.size(), 4000);
+    std::string sample;
+    for (std::size_t i = 0; i < n; ++i) sample += (i ? " " : "") + corpus->words[i];
+    auto counted = counting.counter->count(sample);
+    if (!counted) {
+      throw CommandError{kExitUnreachable, "counting corpus tokens: " + counted.error().message};
+    }
+    calibration.tokens_per_word =
+        std::max(0.1, static_cast<double>(*counted - calibration.offset) / static_cast<double>(n));
+  }
+  info.dataset = spec.dataset;
+  info.dataset_format = spec.dataset_format;
+  info.dataset_records = corpus->lines;
+  info.dataset_used = corpus->words.size();
+  if (corpus->truncated) {
+    info.warnings.push_back("text-slice: kept the first " + std::to_string(corpus->words.size()) +
+                            " words of " + spec.dataset);
+  }
+  return std::make_unique<workload::CorpusWorkload>(std::move(*corpus), options, calibration);
+}
+
+// Counts the prompts the run will send and corrects those that miss (before the clock).
+void verify_prompts(const BenchmarkJob& job, workload::WordPromptWorkload& workload,
+                    Counting& counting, std::uint64_t requests_to_verify, WorkloadInfo& info) {
+  const std::uint64_t n =
+      std::min(requests_to_verify > 0 ? requests_to_verify : kVerifyUnknown, kVerifyMost);
+  if (n > kVerifyUnknown && !job.quiet) {
+    std::cerr << "prompts: counting " << n << " prompts with " << counting.calibration.source
+              << " before the run…\n";
+  }
+  auto verified = workload.verify(*counting.counter, n);
+  if (!verified) {
+    throw CommandError{kExitUnreachable, "verifying prompt lengths: " + verified.error().message};
+  }
+  info.prompts_verified = verified->verified;
+  info.prompts_corrected = verified->corrected;
+  info.prompts_unverifiable = verified->missed;
+  if (verified->missed > 0) {
+    info.warnings.push_back(std::to_string(verified->missed) + " of " +
+                            std::to_string(verified->verified) +
+                            " prompts could not be made exactly their target length");
+  }
+}
+
 }  // namespace
 
 BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& engine, ApiKind api,
@@ -170,8 +368,6 @@ BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& eng
   if (!url) throw CommandError{kExitUsage, url.error().message};
   const auto kind = engines::parse_engine_kind(spec.engine);
   if (!kind) throw CommandError{kExitUsage, kind.error().message};
-  net::TlsOptions tls;
-  tls.verify = spec.tls_verify;
 
   workload::SyntheticOptions options;
   options.model = spec.model;
@@ -213,45 +409,7 @@ BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& eng
   }
   const bool slice_corpus = spec.dataset_format == "text-slice";
   if (!spec.dataset.empty() && !slice_corpus) {
-    workload::DatasetOptions dataset_options;
-    dataset_options.path = spec.dataset;
-    dataset_options.format = *workload::parse_dataset_format(spec.dataset_format);
-    dataset_options.on_bad_record =
-        spec.on_bad_record == "fail" ? workload::OnBadRecord::kFail : workload::OnBadRecord::kSkip;
-    dataset_options.sample = spec.dataset_sample;
-    dataset_options.seed = spec.seed;
-    dataset_options.turns = options.turns;
-    auto dataset = workload::load_dataset(dataset_options);
-    if (!dataset) throw CommandError{kExitUsage, "--dataset: " + dataset.error().message};
-    if (dataset->records.empty()) {
-      throw CommandError{
-          kExitUsage,
-          "--dataset: " + spec.dataset + " has no usable record" +
-              (dataset->problems.empty() ? std::string() : " (" + dataset->problems.front() + ")")};
-    }
-    info.dataset = spec.dataset;
-    info.dataset_format = spec.dataset_format;
-    info.dataset_records = dataset->read;
-    info.dataset_skipped = dataset->skipped;
-    info.dataset_used = dataset->records.size();
-    info.token_method = "dataset";
-    info.token_source = "prompts as written in the dataset (no length target)";
-    for (const std::string& problem : dataset->problems)
-      info.warnings.push_back("skipped " + problem);
-    if (dataset->too_short > 0) {
-      info.warnings.push_back(std::to_string(dataset->too_short) + " conversations of " +
-                              spec.dataset + " have fewer than " + std::to_string(spec.turns) +
-                              " user turns and were left out");
-    }
-    if (dataset->skipped > dataset->problems.size()) {
-      info.warnings.push_back("skipped " + std::to_string(dataset->skipped) +
-                              " malformed records in all");
-    }
-    if (!job.quiet) {
-      std::cerr << "dataset: " << dataset->read << " records read, " << dataset->skipped
-                << " skipped, " << dataset->records.size() << " used\n";
-    }
-    built.workload = std::make_unique<workload::DatasetWorkload>(std::move(*dataset), options);
+    built.workload = dataset_workload(job, options, info);
     return built;
   }
   if (options.prompt_tokens.kind == workload::LengthKind::kEmpirical ||
@@ -259,147 +417,20 @@ BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& eng
     throw CommandError{kExitUsage, "'empirical' lengths come from a dataset: give --dataset"};
   }
 
-  // The token-counting method: what the user forced, or the best available.
-  const std::string& method = spec.token_counting;
-  std::unique_ptr<workload::Tokenizer> tokenizer;
-  if (!spec.tokenizer.empty()) {
-    auto loaded = workload::load_tokenizer(spec.tokenizer);
-    if (!loaded) throw CommandError{kExitUsage, "--tokenizer: " + loaded.error().message};
-    tokenizer = std::move(*loaded);
-  }
-  std::unique_ptr<workload::TokenCounter> counter;
-  workload::PromptCalibration calibration = workload::estimated_calibration();
-  std::string engine_failure;
-  if (method == "auto" || method == "engine") {
-    if (engines::tokenize_request(*kind, url->base_path, "", spec.model)) {
-      auto engine_counter = std::make_unique<EngineTokenCounter>(*kind, *url, spec.model, tls);
-      auto c = workload::calibrate(*engine_counter, workload::TokenMethod::kEngineTokenize,
-                                   spec.engine + " /tokenize");
-      if (c) {
-        calibration = std::move(*c);
-        counter = std::move(engine_counter);
-      } else {
-        engine_failure = c.error().message;
-      }
-    } else {
-      engine_failure = spec.engine + " has no tokenize route";
-    }
-    if (!counter && method == "engine") {
-      throw CommandError{kExitUsage, "--token-counting engine: " + engine_failure};
-    }
-  }
-  if (!counter && tokenizer && (method == "auto" || method == "tokenizer")) {
-    auto local = std::make_unique<LocalTokenCounter>(*tokenizer);
-    auto c = workload::calibrate(*local, workload::TokenMethod::kLocalTokenizer,
-                                 spec.tokenizer + ": " + tokenizer->description());
-    if (!c) throw CommandError{kExitUsage, "--tokenizer: " + c.error().message};
-    calibration = std::move(*c);
-    counter = std::move(local);
-  }
-  if (method == "tokenizer" && !tokenizer) {
-    throw CommandError{kExitUsage, "--token-counting tokenizer needs --tokenizer FILE"};
-  }
-  const bool probe_wanted =
-      method == "probe" || (method == "auto" && *kind == engines::EngineKind::kOllama);
-  if (!counter && probe_wanted) {
-    auto c = probe(job, engine, *url, api, info.warnings);
-    if (c) {
-      calibration = std::move(*c);
-    } else if (method == "probe") {
-      throw CommandError{kExitUnreachable, "--token-counting probe: " + c.error().message};
-    } else {
-      info.warnings.push_back("calibration probes failed (" + c.error().message +
-                              "): prompt lengths are estimates");
-    }
-  }
-  // What counts a text may still differ from what a generation request counts (the chat
-  // template; a BOS the tokenize route leaves out): one 1-token request measures the shift.
-  if (counter) {
-    const std::string text = probe_text(32, calibration.words);
-    auto counted = counter->count(text);
-    if (!counted)
-      throw CommandError{kExitUnreachable, "counting a probe: " + counted.error().message};
-    auto reported = generation_prompt_count(job, engine, *url, api, text, info.warnings);
-    if (!reported) {
-      info.warnings.push_back(
-          "no generation-side prompt count to check the token counter against (" +
-          reported.error().message + ")");
-    } else if (*reported != *counted) {
-      const std::int64_t shift = *reported - *counted;
-      calibration.offset += shift;
-      calibration.source +=
-          fmt::format(", {:+d} tokens a generation request adds (one probe)", shift);
-      counter = std::make_unique<ShiftedCounter>(std::move(counter), shift);
-    }
-  }
-  if (calibration.method == workload::TokenMethod::kEstimate) {
-    info.warnings.push_back(
-        "prompt lengths are estimates (one common English word per token): the engine has no "
-        "tokenize route and no --tokenizer was given" +
-        (engine_failure.empty() ? std::string() : " (" + engine_failure + ")"));
-  }
-
-  std::unique_ptr<workload::WordPromptWorkload> synthetic;
-  if (slice_corpus) {
-    // Keep enough words for the sample's prompts, never the whole of a huge file.
-    const std::size_t max_words =
-        std::clamp<std::size_t>(spec.dataset_sample * 200, 100'000, 5'000'000);
-    auto corpus = workload::load_corpus(spec.dataset, max_words);
-    if (!corpus) throw CommandError{kExitUsage, "--dataset: " + corpus.error().message};
-    // Natural words are often several tokens: measure how many on the corpus itself.
-    calibration.tokens_per_word = 1.3;  // typical of English under BPE, when nothing can count
-    if (counter) {
-      const std::size_t n = std::min<std::size_t>(corpus->words.size(), 4000);
-      std::string sample;
-      for (std::size_t i = 0; i < n; ++i) sample += (i ? " " : "") + corpus->words[i];
-      auto counted = counter->count(sample);
-      if (!counted)
-        throw CommandError{kExitUnreachable, "counting corpus tokens: " + counted.error().message};
-      calibration.tokens_per_word = std::max(
-          0.1, static_cast<double>(*counted - calibration.offset) / static_cast<double>(n));
-    }
-    info.dataset = spec.dataset;
-    info.dataset_format = spec.dataset_format;
-    info.dataset_records = corpus->lines;
-    info.dataset_used = corpus->words.size();
-    if (corpus->truncated) {
-      info.warnings.push_back("text-slice: kept the first " + std::to_string(corpus->words.size()) +
-                              " words of " + spec.dataset);
-    }
-    synthetic =
-        std::make_unique<workload::CorpusWorkload>(std::move(*corpus), options, calibration);
-  } else {
-    synthetic = std::make_unique<workload::SyntheticWorkload>(options, calibration);
-  }
-  if (counter) {
-    const std::uint64_t n =
-        std::min(requests_to_verify > 0 ? requests_to_verify : kVerifyUnknown, kVerifyMost);
-    if (n > kVerifyUnknown && !job.quiet) {
-      std::cerr << "prompts: counting " << n << " prompts with " << calibration.source
-                << " before the run…\n";
-    }
-    auto verified = synthetic->verify(*counter, n);
-    if (!verified) {
-      throw CommandError{kExitUnreachable, "verifying prompt lengths: " + verified.error().message};
-    }
-    info.prompts_verified = verified->verified;
-    info.prompts_corrected = verified->corrected;
-    info.prompts_unverifiable = verified->missed;
-    if (verified->missed > 0) {
-      info.warnings.push_back(std::to_string(verified->missed) + " of " +
-                              std::to_string(verified->verified) +
-                              " prompts could not be made exactly their target length");
-    }
-  }
-  info.token_method = std::string(workload::to_string(calibration.method));
-  info.token_source = calibration.source;
-  info.token_offset = calibration.offset;
+  Counting counting = choose_counting(job, engine, *kind, *url, api, info);
+  std::unique_ptr<workload::WordPromptWorkload> words =
+      slice_corpus ? corpus_workload(spec, options, counting, info)
+                   : std::make_unique<workload::SyntheticWorkload>(options, counting.calibration);
+  if (counting.counter) verify_prompts(job, *words, counting, requests_to_verify, info);
+  info.token_method = std::string(workload::to_string(counting.calibration.method));
+  info.token_source = counting.calibration.source;
+  info.token_offset = counting.calibration.offset;
   if (!job.quiet) {
     std::cerr << "prompts: " << info.token_method << " (" << info.token_source << ")";
     if (info.prompts_verified > 0) std::cerr << ", " << info.prompts_verified << " verified";
     std::cerr << "\n";
   }
-  built.workload = std::move(synthetic);
+  built.workload = std::move(words);
   return built;
 }
 
