@@ -176,6 +176,13 @@ TEST(Workloads, ConversationTurnsGoInOrderWithAGrowingHistory) {
       run(sim.url(), {"--api", "openai-chat", "--turns", "3", "--concurrency", "2", "--requests",
                       "12", "--prompt-tokens", "20", "--max-tokens", "4"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The simulator's template: 3 tokens a message, measured by the probes, so every turn —
+  // history included — is exactly its target.
+  EXPECT_NE(r.result["workload"]["token_source"].get<std::string>().find(
+                "3 tokens per further chat message"),
+            std::string::npos)
+      << r.result["workload"].dump();
+  EXPECT_EQ(r.result["summary"]["prompt_length_mismatches"], 0);
   std::map<int, json> by_id;
   for (const json& req : r.result["requests"]) by_id[req["id"].get<int>()] = req;
   ASSERT_EQ(by_id.size(), 12u);

@@ -75,11 +75,12 @@ std::string probe_text(std::int64_t n, const std::vector<std::string>& words) {
   return text;
 }
 
-// The engine's own prompt count for `text` in a generation request of one token (chat
-// template and BOS included), or an error when it reported none.
+// The engine's own prompt count for `messages` (joined, for completions) in a generation
+// request of one token (chat template and BOS included), or an error when it reported none.
 Expected<std::int64_t> generation_prompt_count(const BenchmarkJob& job,
                                                const engines::Engine& engine, const net::Url& url,
-                                               ApiKind api, const std::string& text,
+                                               ApiKind api,
+                                               const std::vector<ChatMessage>& messages,
                                                std::vector<std::string>& warnings) {
   RequestSpec spec;
   spec.model = job.spec.model;
@@ -88,9 +89,10 @@ Expected<std::int64_t> generation_prompt_count(const BenchmarkJob& job,
   spec.stream = false;
   spec.ignore_eos = false;
   if (api == ApiKind::kChat) {
-    spec.messages.push_back({"user", text});
+    spec.messages = messages;
   } else {
-    spec.prompt = text;
+    for (const ChatMessage& m : messages)
+      spec.prompt += (spec.prompt.empty() ? "" : " ") + m.content;
   }
   runner::RunOptions options;
   options.url = url;
@@ -125,9 +127,9 @@ Expected<workload::PromptCalibration> probe(const BenchmarkJob& job, const engin
   const std::array<std::int64_t, 2> words{16, 96};
   std::array<std::int64_t, 2> counted{};
   for (std::size_t i = 0; i < words.size(); ++i) {
-    auto n = generation_prompt_count(job, engine, url, api,
-                                     probe_text(words[i], workload::estimated_calibration().words),
-                                     warnings);
+    auto n = generation_prompt_count(
+        job, engine, url, api,
+        {{"user", probe_text(words[i], workload::estimated_calibration().words)}}, warnings);
     if (!n) return tl::unexpected(n.error());
     counted[i] = *n;
   }
@@ -278,7 +280,7 @@ Counting choose_counting(const BenchmarkJob& job, const engines::Engine& engine,
     if (!counted) {
       throw CommandError{kExitUnreachable, "counting a probe: " + counted.error().message};
     }
-    auto reported = generation_prompt_count(job, engine, url, api, text, info.warnings);
+    auto reported = generation_prompt_count(job, engine, url, api, {{"user", text}}, info.warnings);
     if (!reported) {
       info.warnings.push_back(
           "no generation-side prompt count to check the token counter against (" +
@@ -289,6 +291,21 @@ Counting choose_counting(const BenchmarkJob& job, const engines::Engine& engine,
       c.calibration.source +=
           fmt::format(", {:+d} tokens a generation request adds (one probe)", shift);
       c.counter = std::make_unique<ShiftedCounter>(std::move(c.counter), shift);
+    }
+    // A chat template wraps every message: a conversation of three messages shows what each
+    // message beyond the first adds, for multi-turn targets.
+    if (reported && api == ApiKind::kChat && spec.turns > 1) {
+      const std::vector<ChatMessage> conversation{{"user", probe_text(8, c.calibration.words)},
+                                                  {"assistant", probe_text(8, c.calibration.words)},
+                                                  {"user", probe_text(8, c.calibration.words)}};
+      auto joined = c.counter->count(conversation[0].content + " " + conversation[1].content + " " +
+                                     conversation[2].content);
+      auto chat = generation_prompt_count(job, engine, url, api, conversation, info.warnings);
+      if (joined && chat) {
+        c.calibration.per_message = std::max<std::int64_t>(0, (*chat - *joined) / 2);
+        c.calibration.source += fmt::format(", {} tokens per further chat message (one probe)",
+                                            c.calibration.per_message);
+      }
     }
   }
   if (c.calibration.method == workload::TokenMethod::kEstimate) {

@@ -215,6 +215,8 @@ RequestSpec SyntheticWorkload::make(std::uint64_t index) const {
       calibration_.offset +
       std::llround(static_cast<double>(history_words + words) * calibration_.tokens_per_word);
   if (turn == 0) spec.prompt_tokens_target = std::max(now.user_tokens, min_prompt);
+  // A chat template wraps each earlier message too.
+  if (spec.api == ApiKind::kChat) spec.prompt_tokens_target += 2 * turn * calibration_.per_message;
 
   if (spec.api == ApiKind::kChat) {
     spec.messages = std::move(messages);
@@ -239,10 +241,16 @@ Expected<VerifyStats> WordPromptWorkload::verify(TokenCounter& counter, std::uin
     }
     return joined;
   };
+  // The counter counts one message's template; each further message adds its own.
+  auto count_of = [&](const RequestSpec& s) -> Expected<std::int64_t> {
+    auto n = counter.count(text_of(s));
+    if (!n || s.api != ApiKind::kChat || s.messages.size() < 2) return n;
+    return *n + static_cast<std::int64_t>(s.messages.size() - 1) * calibration_.per_message;
+  };
   VerifyStats stats;
   for (std::uint64_t index = 0; index < count; ++index) {
     const RequestSpec spec = make(index);
-    auto n = counter.count(text_of(spec));
+    auto n = count_of(spec);
     if (!n) return tl::unexpected(n.error());
     ++stats.verified;
     if (*n == spec.prompt_tokens_target) continue;
@@ -262,7 +270,7 @@ Expected<VerifyStats> WordPromptWorkload::verify(TokenCounter& counter, std::uin
       if (step == 0) step = miss > 0 ? 1 : -1;
       words = std::max<std::int64_t>(1, words + step);
       corrections_[index] = words;
-      auto recount = counter.count(text_of(make(index)));
+      auto recount = count_of(make(index));
       if (!recount) return tl::unexpected(recount.error());
       got = *recount;
       exact = got == spec.prompt_tokens_target;

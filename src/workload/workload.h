@@ -50,6 +50,7 @@ struct PromptCalibration {
   std::vector<std::string> words;  // the prompt vocabulary
   std::int64_t offset = 0;         // tokens added to every prompt (BOS, template)
   double tokens_per_word = 1;      // probe calibration's measured slope
+  std::int64_t per_message = 0;    // chat: tokens each message after the first adds (template)
 };
 
 // The estimate: the built-in vocabulary, no offset.

@@ -168,6 +168,12 @@ TEST(SyntheticWorkload, MultiTurnHistoryGrowsTurnByTurn) {
   EXPECT_EQ(words(t1.messages[1].content), 5);
   EXPECT_EQ(t2.prompt_tokens_target, 10 + 5 + 10 + 5 + 10);
   EXPECT_NE(w.make(0).messages[0].content, t0.messages[0].content);
+  // A chat template's tokens for each earlier message are part of the target.
+  PromptCalibration templated = estimated_calibration();
+  templated.per_message = 3;
+  const SyntheticWorkload with_template(o, templated);
+  EXPECT_EQ(with_template.make(5).prompt_tokens_target, 40 + 4 * 3);
+  EXPECT_EQ(with_template.make(3).prompt_tokens_target, 10);
 }
 
 TEST(SyntheticWorkload, LengthDistributionsDrawPerRequest) {
