@@ -100,14 +100,6 @@ Expected<std::vector<EngineConfig>> load_engine_file(const std::filesystem::path
   if (!loaded) return tl::unexpected(loaded.error());
   YAML::Node root = *loaded;  // non-const: yaml-cpp looks keys up through operator[]
   try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::BadFile&) {
-    return make_error(ErrorCode::kIo, file + ": cannot be read");
-  } catch (const YAML::ParserException& e) {
-    return make_error(ErrorCode::kInvalidConfig,
-                      file + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
-  }
-  try {
     std::vector<EngineConfig> out;
     if (root.IsMap() && root["engines"]) {
       const YAML::Node list = root["engines"];

@@ -235,14 +235,6 @@ Expected<Suite> load_suite(const std::filesystem::path& path) {
   if (!loaded) return tl::unexpected(loaded.error());
   YAML::Node root = *loaded;  // non-const: yaml-cpp looks keys up through operator[]
   try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::BadFile&) {
-    return make_error(ErrorCode::kIo, file + ": cannot be read");
-  } catch (const YAML::Exception& e) {
-    return make_error(ErrorCode::kInvalidConfig,
-                      file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  }
-  try {
     if (!root.IsMap()) fail(file, root, "(top level)", "must be a mapping with name and scenarios");
     for (const auto& entry : root) {
       const std::string key = entry.first.as<std::string>();
