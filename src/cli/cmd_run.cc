@@ -340,12 +340,7 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
     if (a.turns < 1) throw CommandError{kExitUsage, "--turns must be ≥ 1"};
     if (a.prefix_tokens > 0 && prompt_length->kind != workload::LengthKind::kContextLimit &&
         prompt_length->kind != workload::LengthKind::kEmpirical) {
-      std::mt19937_64 probe_rng(0);
-      const std::int64_t shortest = prompt_length->kind == workload::LengthKind::kUniform
-                                        ? static_cast<std::int64_t>(prompt_length->a)
-                                    : prompt_length->kind == workload::LengthKind::kFixed
-                                        ? prompt_length->sample(probe_rng)
-                                        : prompt_length->min;
+      const std::int64_t shortest = prompt_length->lower_bound();
       if (a.prefix_tokens >= shortest) {
         throw CommandError{kExitUsage, "--prefix-tokens " + std::to_string(a.prefix_tokens) +
                                            " leaves no room for a unique part in prompts of " +

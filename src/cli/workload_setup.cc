@@ -91,8 +91,7 @@ Expected<std::int64_t> generation_prompt_count(const BenchmarkJob& job,
   if (api == ApiKind::kChat) {
     spec.messages = messages;
   } else {
-    for (const ChatMessage& m : messages)
-      spec.prompt += (spec.prompt.empty() ? "" : " ") + m.content;
+    spec.prompt = workload::joined_contents(messages);
   }
   runner::RunOptions options;
   options.url = url;
@@ -298,8 +297,7 @@ Counting choose_counting(const BenchmarkJob& job, const engines::Engine& engine,
       const std::vector<ChatMessage> conversation{{"user", probe_text(8, c.calibration.words)},
                                                   {"assistant", probe_text(8, c.calibration.words)},
                                                   {"user", probe_text(8, c.calibration.words)}};
-      auto joined = c.counter->count(conversation[0].content + " " + conversation[1].content + " " +
-                                     conversation[2].content);
+      auto joined = c.counter->count(workload::joined_contents(conversation));
       auto chat = generation_prompt_count(job, engine, url, api, conversation, info.warnings);
       if (joined && chat) {
         c.calibration.per_message = std::max<std::int64_t>(0, (*chat - *joined) / 2);

@@ -119,6 +119,7 @@ Expected<Generation> parse_generation(Route route, std::string_view body) {
     // (role markers), so a chat prompt counts more than its text does.
     std::int64_t n = 1;
     for (const Json& m : messages) {
+      // words_of counts a BOS of its own: not per message.
       if (m.is_object() && m.contains("content")) n += 3 + words_of(m["content"]) - 1;
     }
     return n;

@@ -65,6 +65,18 @@ std::int64_t LengthDistribution::upper_bound() const {
   }
 }
 
+std::int64_t LengthDistribution::lower_bound() const {
+  switch (kind) {
+    case LengthKind::kNormal:
+    case LengthKind::kLognormal:
+      return min;
+    case LengthKind::kEmpirical:
+      return empirical.empty() ? 1 : *std::min_element(empirical.begin(), empirical.end());
+    default:
+      return static_cast<std::int64_t>(a);
+  }
+}
+
 std::string LengthDistribution::describe() const {
   auto bounds = [&] {
     if (min == 1 && max == INT64_MAX) return std::string();

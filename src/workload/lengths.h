@@ -31,8 +31,10 @@ struct LengthDistribution {
 
   // A length for one request, drawn from `rng` (the request's own length stream).
   [[nodiscard]] std::int64_t sample(std::mt19937_64& rng) const;
-  // The largest value sample() can return (for budgets); mean for unbounded tails.
+  // The largest value sample() can return (for budgets; INT64_MAX for an unclipped tail).
   [[nodiscard]] std::int64_t upper_bound() const;
+  // The smallest value sample() can return.
+  [[nodiscard]] std::int64_t lower_bound() const;
   // As the user would write it: "uniform:100:500".
   [[nodiscard]] std::string describe() const;
   [[nodiscard]] bool is_fixed() const { return kind == LengthKind::kFixed; }

@@ -109,6 +109,15 @@ PromptCalibration probe_calibration(std::int64_t n1, std::int64_t c1, std::int64
   return c;
 }
 
+std::string joined_contents(const std::vector<ChatMessage>& messages) {
+  std::string joined;
+  for (const ChatMessage& m : messages) {
+    if (!joined.empty()) joined.push_back(' ');
+    joined += m.content;
+  }
+  return joined;
+}
+
 RequestSpec SyntheticOptions::request(std::uint64_t index) const {
   RequestSpec spec;
   spec.id = index;
@@ -176,74 +185,63 @@ std::string SyntheticWorkload::user_text(std::uint64_t conversation, std::uint32
   return text;
 }
 
+std::int64_t SyntheticWorkload::first_target(const Turn& t) const {
+  // Room for the engine's constant, the shared prefix and at least one word of its own.
+  const std::int64_t least =
+      calibration_.offset + 1 + std::max<std::int64_t>(0, options_.prefix_tokens);
+  return std::max(t.user_tokens, least);
+}
+
+std::int64_t SyntheticWorkload::user_words(std::uint64_t conversation, std::uint32_t turn,
+                                           const Turn& t) const {
+  if (turn > 0) return std::max<std::int64_t>(1, t.user_tokens);
+  return words_for(conversation * options_.turns, first_target(t));
+}
+
 RequestSpec SyntheticWorkload::make(std::uint64_t index) const {
   RequestSpec spec = options_.request(index);
 
   const std::uint64_t conversation = index / options_.turns;
   const auto turn = static_cast<std::uint32_t>(index % options_.turns);
-  const std::int64_t min_prompt =
-      calibration_.offset + 1 + std::max<std::int64_t>(0, options_.prefix_tokens);
 
   // History: earlier turns with the replies they asked for (synthetic words of that length).
   std::vector<ChatMessage> messages;
   std::int64_t history_words = 0;
   for (std::uint32_t j = 0; j < turn; ++j) {
     const Turn t = turn_lengths(conversation, j);
-    const std::int64_t user_words =
-        j == 0 ? words_for(conversation * options_.turns, std::max(t.user_tokens, min_prompt))
-               : std::max<std::int64_t>(1, t.user_tokens);
-    messages.push_back({"user", user_text(conversation, j, user_words)});
+    const std::int64_t words = user_words(conversation, j, t);
+    messages.push_back({"user", user_text(conversation, j, words)});
     std::string reply;
     append_words(
         reply,
         mix_seed(options_.seed ^ kLengthSalt ^ kPrefixSalt, conversation * options_.turns + j),
         t.assistant_tokens);
     messages.push_back({"assistant", std::move(reply)});
-    history_words += user_words + t.assistant_tokens;
+    history_words += words + t.assistant_tokens;
   }
   const Turn now = turn_lengths(conversation, turn);
-  std::int64_t words = 0;
-  if (turn == 0) {
-    const std::int64_t target = std::max(now.user_tokens, min_prompt);
-    words = words_for(index, target);
-  } else {
-    words = std::max<std::int64_t>(1, now.user_tokens);
-  }
+  const std::int64_t words = user_words(conversation, turn, now);
   messages.push_back({"user", user_text(conversation, turn, words)});
   spec.max_tokens = now.assistant_tokens;
   spec.prompt_tokens_target =
-      calibration_.offset +
-      std::llround(static_cast<double>(history_words + words) * calibration_.tokens_per_word);
-  if (turn == 0) spec.prompt_tokens_target = std::max(now.user_tokens, min_prompt);
+      turn == 0 ? first_target(now)
+                : calibration_.offset + std::llround(static_cast<double>(history_words + words) *
+                                                     calibration_.tokens_per_word);
   // A chat template wraps each earlier message too.
   if (spec.api == ApiKind::kChat) spec.prompt_tokens_target += 2 * turn * calibration_.per_message;
 
   if (spec.api == ApiKind::kChat) {
     spec.messages = std::move(messages);
   } else {
-    std::string prompt;
-    for (auto& m : messages) {
-      if (!prompt.empty()) prompt.push_back(' ');
-      prompt += m.content;
-    }
-    spec.prompt = std::move(prompt);
+    spec.prompt = joined_contents(messages);
   }
   return spec;
 }
 
 Expected<VerifyStats> WordPromptWorkload::verify(TokenCounter& counter, std::uint64_t count) {
-  auto text_of = [](const RequestSpec& s) {
-    if (s.api != ApiKind::kChat) return s.prompt;
-    std::string joined;
-    for (const auto& m : s.messages) {
-      if (!joined.empty()) joined.push_back(' ');
-      joined += m.content;
-    }
-    return joined;
-  };
   // The counter counts one message's template; each further message adds its own.
   auto count_of = [&](const RequestSpec& s) -> Expected<std::int64_t> {
-    auto n = counter.count(text_of(s));
+    auto n = counter.count(s.api == ApiKind::kChat ? joined_contents(s.messages) : s.prompt);
     if (!n || s.api != ApiKind::kChat || s.messages.size() < 2) return n;
     return *n + static_cast<std::int64_t>(s.messages.size() - 1) * calibration_.per_message;
   };

@@ -135,12 +135,22 @@ class SyntheticWorkload final : public WordPromptWorkload {
     std::int64_t assistant_tokens;  // the reply kept in the history (earlier turns only)
   };
   [[nodiscard]] Turn turn_lengths(std::uint64_t conversation, std::uint32_t turn) const;
+  // The token target of a conversation's first prompt (the prefix and constant fit in it).
+  [[nodiscard]] std::int64_t first_target(const Turn& t) const;
+  // Words of the user message of `turn`: the first is sized to its target (as verify()
+  // corrected it); later ones are their drawn length in words.
+  [[nodiscard]] std::int64_t user_words(std::uint64_t conversation, std::uint32_t turn,
+                                        const Turn& t) const;
   void append_words(std::string& out, std::uint64_t stream, std::int64_t n) const;
   [[nodiscard]] std::string user_text(std::uint64_t conversation, std::uint32_t turn,
                                       std::int64_t words) const;
 
   SyntheticOptions options_;
 };
+
+// The messages' contents joined by spaces: a conversation as one completions prompt, and the
+// text a token counter counts for a chat request.
+std::string joined_contents(const std::vector<ChatMessage>& messages);
 
 // SplitMix64: mixes (seed, stream) into an independent 64-bit seed.
 std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t stream);

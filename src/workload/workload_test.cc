@@ -205,6 +205,10 @@ TEST(LengthDistribution, ParsesEveryFormAndRefusesNonsense) {
   EXPECT_EQ(parse_length_distribution("long", LengthOf::kPrompt)->describe(), "uniform:1000:4000");
   EXPECT_EQ(parse_length_distribution("normal:300:50:100:500", LengthOf::kPrompt)->describe(),
             "normal:300:50:100:500");
+  EXPECT_EQ(parse_length_distribution("uniform:7:9", LengthOf::kPrompt)->lower_bound(), 7);
+  EXPECT_EQ(parse_length_distribution("normal:300:50:100:500", LengthOf::kPrompt)->lower_bound(),
+            100);
+  EXPECT_EQ(parse_length_distribution("64", LengthOf::kPrompt)->lower_bound(), 64);
   EXPECT_TRUE(parse_length_distribution("context-limit", LengthOf::kPrompt));
   EXPECT_FALSE(parse_length_distribution("context-limit", LengthOf::kOutput));
   for (const char* bad : {"", "0", "-3", "1.5", "uniform:5", "uniform:9:1", "normal:1",
