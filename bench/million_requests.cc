@@ -1,7 +1,7 @@
-// Memory of a long run: 1,000,000 streamed requests through the whole `llmbench run`
-// pipeline (runner, result sink, aggregation, spill file, streamed result JSON) against a
-// canned-response server. Reports the process's peak resident memory (target < 300 MB),
-// which must not grow with the number of requests: records go to disk as they finish and
+// Memory of a long run: 1,000,000 streamed requests through the whole benchmark
+// pipeline (app::run_benchmark: runner, result sink, aggregation, spill file, streamed result
+// JSON) against a canned-response server. Reports the process's peak resident memory (target < 300
+// MB), which must not grow with the number of requests: records go to disk as they finish and
 // statistics come from bounded distributions.
 //
 // Usage: million_requests [REQUESTS] [DETAIL]   (default 1000000 compact)
@@ -15,8 +15,9 @@
 #include <fstream>
 #include <string>
 
+#include "app/benchmark.h"
+#include "app/resolve.h"
 #include "canned_server.h"
-#include "cli/app.h"
 
 using namespace llmbench;
 
@@ -38,27 +39,27 @@ int main(int argc, char** argv) {
 
   const auto dir = std::filesystem::temp_directory_path() / "llmbench_million";
   std::filesystem::create_directories(dir);
-  cli::BenchmarkJob job;
-  job.spec.url = server.url();
-  job.spec.engine = "openai";
-  job.spec.engine_requested = "openai";
-  job.spec.api = "openai-completions";
-  job.spec.model = "m";
-  job.spec.concurrency = 64;
-  job.spec.requests = requests;
-  job.spec.threads = 1;
-  job.spec.prompt_tokens = 16;
-  job.spec.max_tokens = tokens;
-  job.spec.request_detail = detail;
-  job.request_detail = *report::parse_request_detail(detail);
-  job.output_json = dir / "result.json";
-  job.requests_csv = dir / "requests.csv";
-  job.progress = false;
-  job.quiet = true;
+  app::RunSpec spec;
+  spec.url = *net::parse_url(server.url());
+  spec.engine = engines::EngineKind::kOpenAi;
+  spec.api = engines::ApiChoice{engines::RouteFamily::kOpenAi, ApiKind::kCompletions};
+  spec.model = "m";
+  spec.concurrency = {64};
+  spec.requests = requests;
+  spec.threads = 1;
+  spec.prompt_tokens = workload::fixed_length(16);
+  spec.max_tokens = workload::fixed_length(tokens);
+  spec.request_detail = *report::parse_request_detail(detail);
+  spec.outputs.json = dir / "result.json";
+  spec.outputs.requests_csv = dir / "requests.csv";
+  app::KnownEngine engine(EngineInfo{});
+  app::RunObserver quiet;
+  app::CancellationToken cancel;
+  const app::ResolvedRun run = app::resolve(spec, engine, quiet);
 
   const double before = peak_rss_mb();
   const auto start = std::chrono::steady_clock::now();
-  const int code = cli::run_benchmark(job);
+  const int code = app::run_benchmark(run, cancel, quiet).exit_code;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double peak = peak_rss_mb();
@@ -72,7 +73,7 @@ int main(int argc, char** argv) {
       "{} streamed requests ({} tokens each, request detail {}) in {:.1f} s ({:.0f} req/s)\n",
       requests, tokens, detail, seconds, static_cast<double>(requests) / seconds);
   fmt::print("result.json {:.0f} MB, requests.csv {} rows\n",
-             static_cast<double>(std::filesystem::file_size(job.output_json)) / 1e6, lines - 1);
+             static_cast<double>(std::filesystem::file_size(spec.outputs.json)) / 1e6, lines - 1);
   fmt::print("peak resident memory: {:.0f} MB (before the run {:.0f} MB; target < 300 MB)\n", peak,
              before);
   std::filesystem::remove_all(dir);

@@ -13,7 +13,8 @@ set(LLMBENCH_ALLOWED_monitor "core;net")
 set(LLMBENCH_ALLOWED_report "core;metrics;config")
 set(LLMBENCH_ALLOWED_store "core")
 set(LLMBENCH_ALLOWED_sim "core;net")
-set(LLMBENCH_ALLOWED_cli "core;net;engines;workload;config;runner;metrics;monitor;report;store;sim")
+set(LLMBENCH_ALLOWED_app "core;net;engines;workload;config;runner;metrics;monitor;report;store")
+set(LLMBENCH_ALLOWED_cli "core;net;engines;workload;config;runner;metrics;monitor;report;store;sim;app")
 
 # -Wnull-dereference is left out: at -O2 GCC 12 reports it inside inlined Boost.Asio code.
 set(LLMBENCH_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast

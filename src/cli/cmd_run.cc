@@ -3,15 +3,20 @@
 #include <algorithm>
 #include <charconv>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "app/resolve.h"
+#include "app/run_spec.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "config/engine_config.h"
 #include "core/duration_text.h"
 #include "core/text.h"
 #include "engines/registry.h"
+#include "metrics/slo.h"
+#include "report/report.h"
+#include "runner/runner.h"
+#include "workload/arrival.h"
 #include "workload/dataset.h"
 #include "workload/lengths.h"
 
@@ -81,39 +86,8 @@ Duration duration_option(std::string_view option, const std::string& text) {
   return *d;
 }
 
-// The first model id the engine lists on /v1/models, for users who did not name one.
-std::string discover_model(const net::Url& url, bool verify) {
-  net::HttpRequest request;
-  request.method = "GET";
-  request.target = url.base_path;
-  if (request.target.size() < 3 || request.target.substr(request.target.size() - 3) != "/v1") {
-    request.target += "/v1";
-  }
-  request.target += "/models";
-  net::TlsOptions tls;
-  tls.verify = verify;
-  auto response = net::fetch(url, request, std::chrono::seconds(10), tls);
-  if (!response) {
-    throw CommandError{
-        response.error().code == ErrorCode::kUnreachable ? kExitUnreachable : kExitUsage,
-        response.error().message};
-  }
-  const auto json = nlohmann::json::parse(response->body, nullptr, false);
-  if (response->status == 200 && json.is_object() && json.contains("data") &&
-      json["data"].is_array() && !json["data"].empty() && json["data"][0].contains("id") &&
-      json["data"][0]["id"].is_string()) {
-    return json["data"][0]["id"].get<std::string>();
-  }
-  throw CommandError{kExitUsage, "--model not given and " + url.to_string() + request.target +
-                                     " named no model (HTTP " + std::to_string(response->status) +
-                                     "); pass --model"};
-}
-
-}  // namespace
-
-Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
-  auto args = std::make_shared<RunArgs>();
-  CLI::App* cmd = app.add_subcommand("run", "Run one benchmark against an engine");
+// The options of `run` (also what a suite's runs are made of).
+void add_run_options(CLI::App* cmd, RunArgs* args) {
   cmd->footer(
       "Examples:\n"
       "  llmbench run --url http://localhost:8000 --model meta-llama/Llama-3.1-8B-Instruct \\\n"
@@ -258,273 +232,198 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
   cmd->add_option("--api-key-env", args->api_key_env,
                   "Environment variable holding the API key (sent as Bearer; never printed)")
       ->capture_default_str();
+}
 
+// argv (as parsed into `a`) → RunSpec: every value typed and checked on its own; the spec as
+// a whole is checked by app::resolve(). Throws CommandError naming the option.
+app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
+                         const std::vector<std::string>& argv) {
+  RunArgs a = given;
+  app::RunSpec spec;
+  if (!a.config.empty()) {  // --engine names a configured engine
+    auto configs = config::load_engine_configs(a.config);
+    if (!configs) throw CommandError{kExitUsage, configs.error().message};
+    const auto found =
+        std::find_if(configs->begin(), configs->end(),
+                     [&a](const config::EngineConfig& c) { return c.name == a.engine; });
+    if (found == configs->end()) {
+      throw CommandError{kExitUsage, "--engine: no engine named '" + a.engine + "' in " + a.config};
+    }
+    if (a.url.empty()) a.url = found->base_url;
+    a.engine = found->type;
+    if (a.model.empty() && found->model) a.model = *found->model;
+    if (a.timeout.empty()) a.timeout = format_duration(found->timeout);
+    if (found->api_key_env && cmd.count("--api-key-env") == 0) a.api_key_env = *found->api_key_env;
+    for (const auto& [name, value] : found->headers) spec.headers.push_back({name, value});
+  }
+  if (a.url.empty()) {
+    throw CommandError{kExitUsage, "--url is required (or --config FILE --engine NAME)"};
+  }
+  auto url = net::parse_url(a.url);
+  if (!url) throw CommandError{kExitUsage, "--url: " + url.error().message};
+  spec.url = *url;
+  auto kind = engines::parse_engine_kind(a.engine);
+  if (!kind) throw CommandError{kExitUsage, "--engine: " + kind.error().message};
+  spec.engine = *kind;
+  if (!a.api.empty()) {
+    auto api = engines::parse_api_choice(a.api);
+    if (!api) throw CommandError{kExitUsage, "--api: " + api.error().message};
+    spec.api = *api;
+  }
+  spec.model = a.model;
+  if (!a.keep_alive.empty()) spec.keep_alive = a.keep_alive;
+
+  std::vector<int> levels;
+  for (const std::string_view item : split(a.concurrency, ',')) {
+    int value = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (ec != std::errc{} || end != item.data() + item.size() || value < 1) {
+      throw CommandError{kExitUsage, "--concurrency: '" + std::string(item) +
+                                         "' is not a whole number ≥ 1 (give N or a list like "
+                                         "1,4,16)"};
+    }
+    levels.push_back(value);
+  }
+  if (levels.empty()) throw CommandError{kExitUsage, "--concurrency is empty"};
+  const bool open_loop = a.rate || !a.rate_schedule.empty() || !a.trace.empty();
+  if ((a.rate ? 1 : 0) + (a.rate_schedule.empty() ? 0 : 1) + (a.trace.empty() ? 0 : 1) > 1) {
+    throw CommandError{kExitUsage, "give one of --rate, --rate-schedule and --trace"};
+  }
+  spec.mode = a.sweep             ? LoadMode::kSweep
+              : open_loop         ? LoadMode::kOpenLoop
+              : levels.size() > 1 ? LoadMode::kConcurrencySteps
+                                  : LoadMode::kClosedLoop;
+  // A sweep's throughput level defaults to 64 users (resolve()) unless --concurrency is given.
+  spec.concurrency = a.sweep && cmd.count("--concurrency") == 0 ? std::vector<int>{} : levels;
+  if (open_loop || a.sweep) {
+    auto arrival_kind = workload::parse_arrival_kind(a.arrival);
+    if (!arrival_kind) throw CommandError{kExitUsage, "--arrival: " + arrival_kind.error().message};
+    workload::ArrivalOptions arrival;
+    arrival.kind = *arrival_kind;
+    arrival.burstiness = a.burstiness;
+    arrival.seed = a.seed;
+    if (a.rate) arrival.rates = {workload::RatePoint{0, *a.rate}};
+    if (!a.rate_schedule.empty()) {
+      auto points = workload::parse_rate_schedule(a.rate_schedule);
+      if (!points) throw CommandError{kExitUsage, points.error().message};
+      arrival.rates = *points;
+      spec.rate_schedule_text = a.rate_schedule;
+    }
+    if (a.trace.empty()) spec.arrival = arrival;
+  }
+  if (!a.trace.empty()) {
+    auto trace = workload::load_trace(a.trace);
+    if (!trace) throw CommandError{kExitUsage, "--trace: " + trace.error().message};
+    spec.trace = std::move(*trace);
+    spec.trace_path = a.trace;
+  }
+  spec.sweep_steps = a.sweep_steps;
+  spec.requests = a.requests;
+  if (!a.duration.empty()) spec.duration = duration_option("--duration", a.duration);
+  spec.threads = a.threads;
+  auto phase = [](std::string_view option, const std::string& text) {
+    runner::PhaseLimit limit;
+    if (text.empty()) return limit;
+    if (text.find_first_not_of("0123456789") == std::string::npos) {
+      limit.requests = std::stoull(text);
+    } else {
+      limit.time = duration_option(option, text);
+    }
+    return limit;
+  };
+  spec.warmup = phase("--warmup", a.warmup);
+  spec.cooldown = phase("--cooldown", a.cooldown);
+  spec.warmup_text = a.warmup;
+  spec.cooldown_text = a.cooldown;
+  spec.retry.max_retries = a.retries;
+  spec.retry.base = duration_option("--retry-backoff", a.retry_backoff);
+  if (a.max_error_rate) spec.error_limit = runner::ErrorLimit{*a.max_error_rate, a.error_window};
+  if (!a.slo.empty()) {
+    auto slos = metrics::parse_slos(a.slo);
+    if (!slos) throw CommandError{kExitUsage, slos.error().message};
+    spec.slos = std::move(*slos);
+  }
+  auto detail = report::parse_request_detail(a.request_detail);
+  if (!detail) throw CommandError{kExitUsage, "--request-detail: " + detail.error().message};
+  spec.request_detail = *detail;
+  spec.window = duration_option("--window", a.window);
+  auto prompt_length =
+      workload::parse_length_distribution(a.prompt_tokens, workload::LengthOf::kPrompt);
+  if (!prompt_length) {
+    throw CommandError{kExitUsage, "--prompt-tokens: " + prompt_length.error().message};
+  }
+  spec.prompt_tokens = *prompt_length;
+  auto output_length =
+      workload::parse_length_distribution(a.max_tokens, workload::LengthOf::kOutput);
+  if (!output_length) {
+    throw CommandError{kExitUsage, "--max-tokens: " + output_length.error().message};
+  }
+  spec.max_tokens = *output_length;
+  spec.tokenizer = a.tokenizer;
+  auto counting = app::parse_token_counting(a.token_counting);
+  if (!counting) throw CommandError{kExitUsage, "--token-counting: " + counting.error().message};
+  spec.token_counting = *counting;
+  spec.prefix_tokens = a.prefix_tokens;
+  spec.prefix_groups = a.prefix_groups;
+  spec.turns = a.turns;
+  if (!a.dataset.empty()) {
+    auto format = a.dataset_format.empty()
+                      ? Expected<workload::DatasetFormat>(workload::guess_dataset_format(a.dataset))
+                      : workload::parse_dataset_format(a.dataset_format);
+    if (!format) throw CommandError{kExitUsage, "--dataset-format: " + format.error().message};
+    if (a.on_bad_record != "skip" && a.on_bad_record != "fail") {
+      throw CommandError{kExitUsage,
+                         "--on-bad-record: '" + a.on_bad_record + "' is not skip or fail"};
+    }
+    spec.dataset = app::DatasetChoice{
+        a.dataset, *format,
+        a.on_bad_record == "fail" ? workload::OnBadRecord::kFail : workload::OnBadRecord::kSkip,
+        a.dataset_sample};
+  }
+  spec.stream = a.stream;
+  spec.ignore_eos = a.ignore_eos;
+  spec.temperature = a.temperature;
+  spec.seed = a.seed;
+  spec.tls_verify = !a.insecure;
+  spec.timeouts.total = duration_option("--timeout", a.timeout);
+  spec.timeouts.connect = duration_option("--connect-timeout", a.connect_timeout);
+  spec.timeouts.first_token = duration_option("--first-token-timeout", a.first_token_timeout);
+  spec.timeouts.idle = duration_option("--idle-timeout", a.idle_timeout);
+  if (const char* key = std::getenv(a.api_key_env.c_str()); key && *key) spec.api_key = key;
+  spec.outputs.json = a.output;
+  if (!a.csv.empty()) spec.outputs.requests_csv = a.csv;
+  if (!a.summary_csv.empty()) spec.outputs.summary_csv = a.summary_csv;
+  spec.command_line = argv;
+  return spec;
+}
+
+}  // namespace
+
+app::RunSpec parse_run_options(const std::vector<std::string>& options,
+                               const std::vector<std::string>& command_line) {
+  RunArgs args;
+  CLI::App cmd{"llmbench run"};
+  add_run_options(&cmd, &args);
+  std::vector<std::string> reversed(options.rbegin(), options.rend());
+  try {
+    cmd.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    throw CommandError{kExitUsage, e.what()};
+  }
+  return to_run_spec(args, cmd, command_line);
+}
+
+Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand("run", "Run one benchmark against an engine");
+  add_run_options(cmd, args.get());
   return [args, cmd, argv]() -> int {
     if (!cmd->parsed()) return kExitUsage;
-    RunArgs a = *args;
-    std::vector<net::Header> headers;
-    if (!a.config.empty()) {  // --engine names a configured engine
-      auto configs = config::load_engine_configs(a.config);
-      if (!configs) throw CommandError{kExitUsage, configs.error().message};
-      const auto found =
-          std::find_if(configs->begin(), configs->end(),
-                       [&a](const config::EngineConfig& c) { return c.name == a.engine; });
-      if (found == configs->end()) {
-        throw CommandError{kExitUsage,
-                           "--engine: no engine named '" + a.engine + "' in " + a.config};
-      }
-      if (a.url.empty()) a.url = found->base_url;
-      a.engine = found->type;
-      if (a.model.empty() && found->model) a.model = *found->model;
-      if (a.timeout.empty()) a.timeout = format_duration(found->timeout);
-      if (found->api_key_env && cmd->count("--api-key-env") == 0)
-        a.api_key_env = *found->api_key_env;
-      for (const auto& [name, value] : found->headers) headers.push_back({name, value});
-    }
-    if (a.url.empty())
-      throw CommandError{kExitUsage, "--url is required (or --config FILE --engine NAME)"};
-    auto url = net::parse_url(a.url);
-    if (!url) throw CommandError{kExitUsage, "--url: " + url.error().message};
-    if (!a.api.empty()) {
-      if (auto api = engines::parse_api_choice(a.api); !api) {
-        throw CommandError{kExitUsage, "--api: " + api.error().message};
-      }
-    }
-    std::vector<int> concurrency_levels;
-    for (const std::string_view item : split(a.concurrency, ',')) {
-      int value = 0;
-      const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
-      if (ec != std::errc{} || end != item.data() + item.size() || value < 1) {
-        throw CommandError{kExitUsage, "--concurrency: '" + std::string(item) +
-                                           "' is not a whole number ≥ 1 (give N or a list "
-                                           "like 1,4,16)"};
-      }
-      concurrency_levels.push_back(value);
-    }
-    if (concurrency_levels.empty()) throw CommandError{kExitUsage, "--concurrency is empty"};
-    const bool open_loop = a.rate || !a.rate_schedule.empty() || !a.trace.empty();
-    if ((a.rate ? 1 : 0) + (a.rate_schedule.empty() ? 0 : 1) + (a.trace.empty() ? 0 : 1) > 1) {
-      throw CommandError{kExitUsage, "give one of --rate, --rate-schedule and --trace"};
-    }
-    if (a.sweep && open_loop) {
-      throw CommandError{kExitUsage,
-                         "--sweep chooses its own rates: drop --rate/--rate-schedule/--trace"};
-    }
-    if (concurrency_levels.size() > 1 && (open_loop || a.sweep)) {
-      throw CommandError{kExitUsage,
-                         "a --concurrency list is a closed-loop run; it cannot be combined with "
-                         "--rate, --rate-schedule, --trace or --sweep"};
-    }
-    if (a.sweep && a.sweep_steps < 1) throw CommandError{kExitUsage, "--sweep-steps must be ≥ 1"};
-    if (a.retries < 0) throw CommandError{kExitUsage, "--retries must be ≥ 0"};
-    if (a.max_error_rate && !(*a.max_error_rate >= 0 && *a.max_error_rate < 1)) {
-      throw CommandError{kExitUsage, "--max-error-rate is a fraction in [0, 1), e.g. 0.1 for 10%"};
-    }
-    if (a.error_window < 1) throw CommandError{kExitUsage, "--error-window must be ≥ 1"};
-    auto prompt_length =
-        workload::parse_length_distribution(a.prompt_tokens, workload::LengthOf::kPrompt);
-    if (!prompt_length)
-      throw CommandError{kExitUsage, "--prompt-tokens: " + prompt_length.error().message};
-    auto output_length =
-        workload::parse_length_distribution(a.max_tokens, workload::LengthOf::kOutput);
-    if (!output_length)
-      throw CommandError{kExitUsage, "--max-tokens: " + output_length.error().message};
-    const std::vector<std::string> methods{"auto", "engine", "tokenizer", "probe", "estimate"};
-    if (std::find(methods.begin(), methods.end(), a.token_counting) == methods.end()) {
-      throw CommandError{kExitUsage,
-                         "--token-counting: '" + a.token_counting +
-                             "' is not one of auto, engine, tokenizer, probe, estimate"};
-    }
-    if (a.prefix_tokens < 0) throw CommandError{kExitUsage, "--prefix-tokens must be ≥ 0"};
-    if (a.prefix_groups < 1) throw CommandError{kExitUsage, "--prefix-groups must be ≥ 1"};
-    if (a.turns < 1) throw CommandError{kExitUsage, "--turns must be ≥ 1"};
-    if (a.prefix_tokens > 0 && prompt_length->kind != workload::LengthKind::kContextLimit &&
-        prompt_length->kind != workload::LengthKind::kEmpirical) {
-      const std::int64_t shortest = prompt_length->lower_bound();
-      if (a.prefix_tokens >= shortest) {
-        throw CommandError{kExitUsage, "--prefix-tokens " + std::to_string(a.prefix_tokens) +
-                                           " leaves no room for a unique part in prompts of " +
-                                           a.prompt_tokens + " tokens"};
-      }
-    }
-    if (a.requests && *a.requests == 0)
-      throw CommandError{kExitUsage, "--requests must be at least 1"};
-
-    BenchmarkJob job;
-    ResolvedRunSpec& spec = job.spec;
-    spec.url = url->to_string();
-    spec.engine_requested = a.engine;
-    spec.concurrency = concurrency_levels.front();
-    if (a.sweep && cmd->count("--concurrency") == 0) spec.concurrency = 64;
-    spec.requests = a.requests;
-    if (!a.duration.empty()) spec.duration = to_seconds(duration_option("--duration", a.duration));
-    if (!spec.requests && !spec.duration) {
-      if (a.sweep) {
-        spec.duration = 30;
-      } else if (a.trace.empty()) {
-        spec.requests = 100;
-      }
-    }
-    spec.load_mode = a.sweep                         ? "sweep"
-                     : open_loop                     ? "open_loop"
-                     : concurrency_levels.size() > 1 ? "concurrency_steps"
-                                                     : "closed_loop";
-    if (concurrency_levels.size() > 1) spec.concurrency_levels = concurrency_levels;
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const int most_users =
-        a.sweep ? spec.concurrency
-                : *std::max_element(concurrency_levels.begin(), concurrency_levels.end());
-    spec.threads = a.threads > 0 ? a.threads : cores;
-    if (!open_loop) spec.threads = std::min(spec.threads, most_users);
-    if (open_loop || a.sweep) {
-      auto kind = workload::parse_arrival_kind(a.arrival);
-      if (!kind) throw CommandError{kExitUsage, "--arrival: " + kind.error().message};
-      if (!(a.burstiness > 0)) throw CommandError{kExitUsage, "--burstiness must be > 0"};
-      spec.arrival = a.arrival;
-      spec.burstiness = a.burstiness;
-      workload::ArrivalOptions arrival;
-      arrival.kind = *kind;
-      arrival.burstiness = a.burstiness;
-      arrival.seed = a.seed;
-      if (a.rate) arrival.rates = {workload::RatePoint{0, *a.rate}};
-      if (!a.rate_schedule.empty()) {
-        auto points = workload::parse_rate_schedule(a.rate_schedule);
-        if (!points) throw CommandError{kExitUsage, points.error().message};
-        arrival.rates = *points;
-      }
-      spec.rate = a.rate;
-      spec.rate_schedule = a.rate_schedule;
-      job.arrival = arrival;
-    }
-    if (!a.trace.empty()) {
-      auto trace = workload::load_trace(a.trace);
-      if (!trace) throw CommandError{kExitUsage, "--trace: " + trace.error().message};
-      job.trace = std::move(*trace);
-      spec.trace = a.trace;
-    }
-    if (a.sweep) spec.sweep_steps = a.sweep_steps;
-    auto phase = [&](std::string_view option, const std::string& text) {
-      runner::PhaseLimit limit;
-      if (text.empty()) return limit;
-      if (text.find_first_not_of("0123456789") == std::string::npos) {
-        limit.requests = std::stoull(text);
-      } else {
-        limit.time = duration_option(option, text);
-      }
-      return limit;
-    };
-    job.warmup = phase("--warmup", a.warmup);
-    job.cooldown = phase("--cooldown", a.cooldown);
-    if (!open_loop && !spec.duration && job.cooldown.time) {
-      throw CommandError{kExitUsage,
-                         "--cooldown " + a.cooldown +
-                             ": a closed-loop run limited by --requests has no known end time; "
-                             "give the cool-down as a request count, or use --duration"};
-    }
-    if (!open_loop && !spec.requests && job.cooldown.requests) {
-      throw CommandError{kExitUsage, "--cooldown " + a.cooldown +
-                                         ": a request count needs --requests (or give a duration)"};
-    }
-    spec.warmup = a.warmup;
-    spec.cooldown = a.cooldown;
-    job.retry.max_retries = a.retries;
-    job.retry.base = duration_option("--retry-backoff", a.retry_backoff);
-    spec.retries = a.retries;
-    spec.retry_backoff = to_seconds(job.retry.base);
-    if (a.max_error_rate) {
-      job.error_limit = runner::ErrorLimit{*a.max_error_rate, a.error_window};
-      spec.max_error_rate = a.max_error_rate;
-      spec.error_window = a.error_window;
-    }
-    if (!a.slo.empty()) {
-      auto slos = metrics::parse_slos(a.slo);
-      if (!slos) throw CommandError{kExitUsage, slos.error().message};
-      job.slos = std::move(*slos);
-      spec.slo = a.slo;
-    }
-    auto detail = report::parse_request_detail(a.request_detail);
-    if (!detail) throw CommandError{kExitUsage, "--request-detail: " + detail.error().message};
-    job.request_detail = *detail;
-    spec.request_detail = a.request_detail;
-    spec.window = to_seconds(duration_option("--window", a.window));
-    if (!(spec.window > 0)) throw CommandError{kExitUsage, "--window must be > 0"};
-    spec.prompt_tokens = a.prompt_tokens;
-    spec.max_tokens = a.max_tokens;
-    spec.tokenizer = a.tokenizer;
-    spec.token_counting = a.token_counting;
-    spec.prefix_tokens = a.prefix_tokens;
-    spec.prefix_groups = a.prefix_groups;
-    spec.turns = a.turns;
-    if (!a.dataset.empty()) {
-      auto format =
-          a.dataset_format.empty()
-              ? Expected<workload::DatasetFormat>(workload::guess_dataset_format(a.dataset))
-              : workload::parse_dataset_format(a.dataset_format);
-      if (!format) throw CommandError{kExitUsage, "--dataset-format: " + format.error().message};
-      if (a.on_bad_record != "skip" && a.on_bad_record != "fail") {
-        throw CommandError{kExitUsage,
-                           "--on-bad-record: '" + a.on_bad_record + "' is not skip or fail"};
-      }
-      if (a.dataset_sample < 1) throw CommandError{kExitUsage, "--dataset-sample must be ≥ 1"};
-      if (a.prefix_tokens > 0) {
-        throw CommandError{kExitUsage,
-                           "--prefix-tokens shapes synthetic prompts; it does not apply to "
-                           "--dataset"};
-      }
-      if (a.turns > 1 && (*format == workload::DatasetFormat::kText ||
-                          *format == workload::DatasetFormat::kTextSlice)) {
-        throw CommandError{kExitUsage,
-                           "--turns needs conversations: a sharegpt or jsonl "
-                           "(\"messages\") dataset, or synthetic prompts"};
-      }
-      spec.dataset = a.dataset;
-      spec.dataset_format = std::string(workload::to_string(*format));
-      spec.on_bad_record = a.on_bad_record;
-      spec.dataset_sample = a.dataset_sample;
-    }
-    spec.stream = a.stream;
-    spec.ignore_eos = a.ignore_eos;
-    spec.temperature = a.temperature;
-    spec.seed = a.seed;
-    spec.tls_verify = !a.insecure;
-    job.timeouts.total = duration_option("--timeout", a.timeout);
-    job.timeouts.connect = duration_option("--connect-timeout", a.connect_timeout);
-    job.timeouts.first_token = duration_option("--first-token-timeout", a.first_token_timeout);
-    job.timeouts.idle = duration_option("--idle-timeout", a.idle_timeout);
-    spec.timeout_total = to_seconds(job.timeouts.total);
-    spec.timeout_connect = to_seconds(job.timeouts.connect);
-    spec.timeout_first_token = to_seconds(job.timeouts.first_token);
-    spec.timeout_idle = to_seconds(job.timeouts.idle);
-    if (const char* key = std::getenv(a.api_key_env.c_str()); key && *key) job.api_key = key;
-
-    const ResolvedEngine resolved = resolve_engine(a.url, a.engine, spec.tls_verify);
-    spec.engine = resolved.engine;
-    job.engine_info = resolved.info;
-    const auto kind = engines::parse_engine_kind(spec.engine);
-    spec.api = a.api.empty() ? engines::api_choice_name(engines::default_api(*kind)) : a.api;
-    if (!a.keep_alive.empty()) job.keep_alive = a.keep_alive;
-    if (!a.model.empty()) {
-      spec.model = a.model;
-    } else if (resolved.info && !resolved.info->models.empty()) {
-      spec.model = resolved.info->models.front().id;
-    } else {
-      spec.model = discover_model(*url, spec.tls_verify);
-    }
-    if (!a.quiet && resolved.info) {
-      std::cerr << "engine: " << resolved.info->engine
-                << (resolved.info->version.empty() ? "" : " " + resolved.info->version)
-                << " (detected by " << resolved.info->detected_by << "), model " << spec.model
-                << ", api " << spec.api << "\n";
-    }
-
-    job.headers = std::move(headers);
-    job.command_line = argv;
-    job.output_json = a.output.empty() ? default_output_path(spec.engine) : a.output;
-    if (!a.csv.empty()) job.requests_csv = a.csv;
-    if (!a.summary_csv.empty()) job.summary_csv = a.summary_csv;
-    job.progress = !a.no_progress;
-    job.quiet = a.quiet;
-    return run_benchmark(job);
+    const app::RunSpec spec = to_run_spec(*args, *cmd, argv);
+    TerminalObserver notes(args->quiet, false);
+    app::NetworkDiscovery discovery;
+    const app::ResolvedRun run = app::resolve(spec, discovery, notes);
+    return run_and_print(run, args->quiet, !args->no_progress);
   };
 }
 

@@ -5,10 +5,14 @@
 #include <iostream>
 #include <thread>
 
+#include "app/resolve.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "core/duration_text.h"
+#include "engines/registry.h"
+#include "net/url.h"
 #include "sim/sim_server.h"
+#include "workload/lengths.h"
 
 namespace llmbench::cli {
 
@@ -156,29 +160,27 @@ Action add_demo_command(CLI::App& app, const std::vector<std::string>& argv) {
     std::cout << "simulated vLLM-like engine on http://127.0.0.1:" << *port
               << " (TTFT 50 ms, ITL 10 ms ± 1 ms); benchmarking: 64 chat requests, concurrency 8, "
                  "64 output tokens\n";
-    BenchmarkJob job;
-    ResolvedRunSpec& spec = job.spec;
-    spec.url = "http://127.0.0.1:" + std::to_string(*port);
-    spec.engine = "vllm";
-    spec.engine_requested = "vllm";
-    spec.api = "openai-chat";
+    app::RunSpec spec;
+    spec.url = *net::parse_url("http://127.0.0.1:" + std::to_string(*port));
+    spec.engine = engines::EngineKind::kVllm;
+    spec.api = engines::ApiChoice{engines::RouteFamily::kOpenAi, ApiKind::kChat};
     spec.model = options.model;
-    spec.concurrency = 8;
+    spec.concurrency = {8};
     spec.requests = 64;
     spec.threads = 1;
-    spec.prompt_tokens = "64";
-    spec.max_tokens = "64";
+    spec.prompt_tokens = workload::fixed_length(64);
+    spec.max_tokens = workload::fixed_length(64);
     spec.seed = 1;
-    job.timeouts.connect = std::chrono::seconds(10);
-    job.timeouts.total = std::chrono::seconds(60);
-    spec.timeout_connect = 10;
-    spec.timeout_total = 60;
-    job.command_line = argv;
+    spec.timeouts.connect = std::chrono::seconds(10);
+    spec.timeouts.total = std::chrono::seconds(60);
+    spec.command_line = argv;
     const std::filesystem::path dir(*output_dir);
-    job.output_json = dir / "result.json";
-    job.requests_csv = dir / "requests.csv";
-    job.summary_csv = dir / "summary.csv";
-    return run_benchmark(job);
+    spec.outputs.json = dir / "result.json";
+    spec.outputs.requests_csv = dir / "requests.csv";
+    spec.outputs.summary_csv = dir / "summary.csv";
+    TerminalObserver notes(false, false);
+    app::NetworkDiscovery discovery;
+    return run_and_print(app::resolve(spec, discovery, notes), false, true);
   };
 }
 

@@ -1,5 +1,6 @@
-// `llmbench suite FILE`: a scenario suite (configs/scenarios/*.yaml), one `llmbench run` per
-// variant, each with its own result file, and a suite summary beside them.
+// `llmbench suite FILE`: a scenario suite (configs/scenarios/*.yaml), one run per variant (the
+// `run` options of each made into a RunSpec), each with its own result file, and a suite summary
+// beside them.
 
 #include <fmt/format.h>
 
@@ -8,6 +9,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/benchmark.h"
+#include "app/resolve.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "config/scenario.h"
@@ -48,21 +51,19 @@ std::string file_part(std::string text) {
   return text;
 }
 
-// Runs `llmbench run` in this process with `args` (argv[0] included).
-int run_once(const std::vector<std::string>& args) {
-  CLI::App app{"llmbench"};
-  app.require_subcommand(1);
-  const Action run = add_run_command(app, args);
-  std::vector<const char*> argv;
-  for (const std::string& a : args) argv.push_back(a.c_str());
+// One run of the suite: its options made into a RunSpec as `run` would, resolved and run.
+// Errors are printed and returned as the exit code, so the suite goes on with the next run.
+int run_once(const std::vector<std::string>& options, const std::filesystem::path& result,
+             bool verbose) {
+  std::vector<std::string> command_line{"llmbench", "run"};
+  command_line.insert(command_line.end(), options.begin(), options.end());
+  command_line.insert(command_line.end(), {"--output", result.string()});
   try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "llmbench: " << e.what() << "\n";
-    return kExitUsage;
-  }
-  try {
-    return run();
+    app::RunSpec spec = parse_run_options(options, command_line);
+    spec.outputs.json = result;
+    TerminalObserver notes(!verbose, false);
+    app::NetworkDiscovery discovery;
+    return run_and_print(app::resolve(spec, discovery, notes), !verbose, false);
   } catch (const CommandError& e) {
     std::cerr << "llmbench: " << e.message << "\n";
     return e.code;
@@ -130,8 +131,9 @@ Action add_suite_command(CLI::App& app) {
     }
 
     const std::filesystem::path dir =
-        output_dir->empty() ? std::filesystem::path("results") / ("suite-" + timestamp_for_files())
-                            : std::filesystem::path(*output_dir);
+        output_dir->empty()
+            ? std::filesystem::path("results") / ("suite-" + app::timestamp_for_files())
+            : std::filesystem::path(*output_dir);
     std::filesystem::create_directories(dir);
     Json index;
     index["suite"] = suite->name;
@@ -146,11 +148,7 @@ Action add_suite_command(CLI::App& app) {
       const config::SuiteRun& r = suite->runs[i];
       const std::filesystem::path result =
           dir / fmt::format("{:02}-{}-{}.json", i + 1, file_part(r.scenario), file_part(r.variant));
-      std::vector<std::string> args{"llmbench", "run"};
-      args.insert(args.end(), runs[i].begin(), runs[i].end());
-      args.insert(args.end(), {"--output", result.string(), "--no-progress"});
-      if (!*verbose) args.push_back("--quiet");
-      const int code = run_once(args);
+      const int code = run_once(runs[i], result, *verbose);
       Json entry;
       entry["scenario"] = r.scenario;
       entry["variant"] = r.variant;

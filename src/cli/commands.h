@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "app/run_spec.h"
+
 namespace llmbench::cli {
 
 using Action = std::function<int()>;
@@ -19,5 +21,10 @@ Action add_models_command(CLI::App& app);
 Action add_engines_command(CLI::App& app);
 Action add_metrics_command(CLI::App& app);
 Action add_suite_command(CLI::App& app);
+
+// `llmbench run` options (without "llmbench run") → a RunSpec, as `run` would build it; for
+// the suite's runs. Throws CommandError naming a bad option.
+app::RunSpec parse_run_options(const std::vector<std::string>& options,
+                               const std::vector<std::string>& command_line);
 
 }  // namespace llmbench::cli

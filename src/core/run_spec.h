@@ -1,14 +1,32 @@
 #pragma once
 // The resolved description of one run: every default filled in, every name checked. Built
-// once by cli/ from what the user typed (RunSpec → resolve()), passed by const& afterwards,
+// once by app::resolve() from what the user asked for (app::RunSpec), passed by const& afterwards,
 // and written into the result so the run can be repeated exactly.
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace llmbench {
+
+// How load is offered: closed loop (N users), open loop (a schedule), one closed-loop level
+// per concurrency of a list, or a sweep (synchronous, throughput, then open-loop rates).
+enum class LoadMode { kClosedLoop, kOpenLoop, kConcurrencySteps, kSweep };
+constexpr std::string_view to_string(LoadMode mode) {
+  switch (mode) {
+    case LoadMode::kOpenLoop:
+      return "open_loop";
+    case LoadMode::kConcurrencySteps:
+      return "concurrency_steps";
+    case LoadMode::kSweep:
+      return "sweep";
+    case LoadMode::kClosedLoop:
+      break;
+  }
+  return "closed_loop";
+}
 
 struct ResolvedRunSpec {
   std::string url;               // base URL, credentials never included
@@ -16,8 +34,7 @@ struct ResolvedRunSpec {
   std::string engine_requested;  // what the user asked for ("auto", "vllm"…)
   std::string api;               // "completions" or "chat"
   std::string model;
-  // closed_loop | open_loop | concurrency_steps | sweep
-  std::string load_mode = "closed_loop";
+  LoadMode load_mode = LoadMode::kClosedLoop;
   int concurrency = 1;                  // closed loop; a sweep's throughput level
   std::vector<int> concurrency_levels;  // concurrency_steps: one level per entry
   std::optional<double> rate;           // open loop: req/s (absent with a schedule or trace)

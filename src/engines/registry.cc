@@ -58,6 +58,36 @@ bool has_native_route(EngineKind kind) {
          kind == EngineKind::kSglang;
 }
 
+bool honours_ignore_eos(EngineKind kind) {
+  return kind == EngineKind::kVllm || kind == EngineKind::kLlamaCpp || kind == EngineKind::kSglang;
+}
+
+bool selects_model_by_name(EngineKind kind) {
+  return kind == EngineKind::kVllm || kind == EngineKind::kOpenAi || kind == EngineKind::kOllama;
+}
+
+bool serves_model(EngineKind kind, std::span<const ModelInfo> served, std::string_view model) {
+  for (const ModelInfo& m : served) {
+    if (m.id == model) return true;
+    if (kind == EngineKind::kOllama && m.id == std::string(model) + ":latest") return true;
+  }
+  return false;
+}
+
+std::string health_path(EngineKind kind) {
+  switch (kind) {
+    case EngineKind::kOllama:
+      return "/";
+    case EngineKind::kSglang:
+      return "/get_model_info";
+    case EngineKind::kOpenAi:
+    case EngineKind::kAuto:
+      return "/v1/models";
+    default:
+      return "/health";
+  }
+}
+
 ApiChoice default_api(EngineKind kind) {
   return has_native_route(kind) ? ApiChoice{RouteFamily::kNative, ApiKind::kCompletions}
                                 : ApiChoice{RouteFamily::kOpenAi, ApiKind::kCompletions};
@@ -65,7 +95,8 @@ ApiChoice default_api(EngineKind kind) {
 
 std::unique_ptr<Engine> make_engine(const EngineOptions& options) {
   if (options.route == RouteFamily::kNative && has_native_route(options.kind)) {
-    NativeOptions native{options.base_path, options.headers, options.api_key, options.keep_alive};
+    NativeOptions native{strip_v1_suffix(options.base_path), options.headers, options.api_key,
+                         options.keep_alive};
     switch (options.kind) {
       case EngineKind::kOllama:
         return std::make_unique<OllamaEngine>(native);
@@ -83,9 +114,7 @@ std::unique_ptr<Engine> make_engine(const EngineOptions& options) {
   openai.base_path = options.base_path;
   openai.api_key = options.api_key;
   openai.headers = options.headers;
-  openai.supports_ignore_eos = options.kind == EngineKind::kVllm ||
-                               options.kind == EngineKind::kLlamaCpp ||
-                               options.kind == EngineKind::kSglang;
+  openai.supports_ignore_eos = honours_ignore_eos(options.kind);
   openai.supports_min_tokens =
       options.kind == EngineKind::kVllm || options.kind == EngineKind::kSglang;
   if (options.kind == EngineKind::kTgi) openai.model_override = "tgi";

@@ -3,9 +3,11 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "core/engine_info.h"
 #include "core/error.h"
 #include "core/request.h"
 #include "engines/engine.h"
@@ -34,10 +36,23 @@ std::string api_choice_name(const ApiChoice& choice);
 // The default for an engine: native where it has a native route, else OpenAI completions.
 ApiChoice default_api(EngineKind kind);
 [[nodiscard]] bool has_native_route(EngineKind kind);
+// Engines that accept ignore_eos, so a run can demand exact output lengths (METRICS.md M35).
+[[nodiscard]] bool honours_ignore_eos(EngineKind kind);
+// Engines that pick the model by the request's name and refuse others (vLLM, generic OpenAI
+// servers, Ollama); llama.cpp, SGLang and TGI serve their one model whatever the name.
+[[nodiscard]] bool selects_model_by_name(EngineKind kind);
+// Whether `model` is one of `served` as the engine matches names (Ollama: "name" is
+// "name:latest").
+[[nodiscard]] bool serves_model(EngineKind kind, std::span<const ModelInfo> served,
+                                std::string_view model);
+// The route a health check GETs: SGLang's /health runs a generation, Ollama answers on /,
+// a generic OpenAI server is only known to have /v1/models.
+[[nodiscard]] std::string health_path(EngineKind kind);
 
 struct EngineOptions {
   EngineKind kind = EngineKind::kOpenAi;  // never kAuto: detect first
   RouteFamily route = RouteFamily::kOpenAi;
+  // The URL's path as the user gave it; native routes drop a trailing /v1 themselves.
   std::string base_path;
   std::optional<std::string> api_key;
   std::vector<net::Header> headers;       // extra headers on every request

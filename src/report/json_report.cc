@@ -48,7 +48,7 @@ Json spec_json(const ResolvedRunSpec& s) {
   j["engine_requested"] = s.engine_requested;
   j["api"] = s.api;
   j["model"] = s.model;
-  j["load_mode"] = s.load_mode;
+  j["load_mode"] = to_string(s.load_mode);
   j["concurrency"] = s.concurrency;
   j["concurrency_levels"] = s.concurrency_levels;
   j["rate"] = optional_json(s.rate);

@@ -107,11 +107,11 @@ std::string summary_csv(const RunReport& report) {
 void print_summary(std::ostream& out, const RunReport& report) {
   const metrics::RunSummary& s = report.summary;
   const ResolvedRunSpec& spec = report.spec;
-  const std::string load = spec.load_mode == "closed_loop"
+  const std::string load = spec.load_mode == LoadMode::kClosedLoop
                                ? fmt::format("concurrency={}", spec.concurrency)
-                           : spec.load_mode == "open_loop" && spec.rate
+                           : spec.load_mode == LoadMode::kOpenLoop && spec.rate
                                ? fmt::format("rate={:g}/s {}", *spec.rate, spec.arrival)
-                               : spec.load_mode;
+                               : std::string(to_string(spec.load_mode));
   fmt::print(out, "\nllmbench — {} ({}) model={} {} {}{}\n", spec.url, spec.engine, spec.model,
              spec.stream ? "stream" : "no-stream", load,
              report.stop_reason == "interrupted"      ? "  [INTERRUPTED: partial result]"
@@ -148,7 +148,7 @@ void print_summary(std::ostream& out, const RunReport& report) {
   row("ITL", s.itl);
   row("TPOT", s.tpot);
   row("E2E", s.e2e);
-  if (spec.load_mode != "closed_loop" && s.schedule_lag.count > 0) {
+  if (spec.load_mode != LoadMode::kClosedLoop && s.schedule_lag.count > 0) {
     row("TTFT sched", s.ttft_sched);
     row("E2E sched", s.e2e_sched);
     row("sched lag", s.schedule_lag);

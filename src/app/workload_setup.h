@@ -5,11 +5,12 @@
 
 #include <memory>
 
-#include "cli/app.h"
+#include "app/observer.h"
+#include "app/run_spec.h"
 #include "engines/engine.h"
 #include "workload/workload.h"
 
-namespace llmbench::cli {
+namespace llmbench::app {
 
 struct BuiltWorkload {
   std::unique_ptr<workload::Workload> workload;
@@ -17,8 +18,9 @@ struct BuiltWorkload {
 };
 
 // `requests_to_verify`: how many prompts the run will send, as far as known in advance.
-// Throws CommandError for bad options or a forced method that cannot work.
-BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& engine, ApiKind api,
-                             std::uint64_t requests_to_verify);
+// Throws Failure for a forced method that cannot work or an engine that stops answering.
+// Calls `observer.note` with what was done (dataset read, prompts counted).
+BuiltWorkload build_workload(const ResolvedRun& run, const engines::Engine& engine,
+                             std::uint64_t requests_to_verify, RunObserver& observer);
 
-}  // namespace llmbench::cli
+}  // namespace llmbench::app

@@ -1,19 +1,20 @@
-#include "cli/workload_setup.h"
+#include "app/workload_setup.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <iostream>
 #include <random>
 
+#include "app/outcome.h"
 #include "engines/registry.h"
+#include "net/control_client.h"
 #include "net/http_client.h"
 #include "runner/runner.h"
 #include "workload/dataset.h"
 #include "workload/lengths.h"
 #include "workload/tokenizer.h"
 
-namespace llmbench::cli {
+namespace llmbench::app {
 
 namespace {
 
@@ -21,24 +22,25 @@ namespace {
 constexpr std::uint64_t kVerifyUnknown = 1000;
 constexpr std::uint64_t kVerifyMost = 100'000;
 
-// The engine's own /tokenize, over a blocking connection.
+// The engine's own /tokenize, every count over one kept-alive connection.
 class EngineTokenCounter final : public workload::TokenCounter {
  public:
-  EngineTokenCounter(engines::EngineKind kind, net::Url url, std::string model, net::TlsOptions tls)
-      : kind_(kind), url_(std::move(url)), model_(std::move(model)), tls_(tls) {}
+  EngineTokenCounter(engines::EngineKind kind, const net::Url& url, std::string model,
+                     net::TlsOptions tls)
+      : kind_(kind), base_path_(url.base_path), model_(std::move(model)), client_(url, tls) {}
   Expected<std::int64_t> count(std::string_view text) override {
-    auto request = engines::tokenize_request(kind_, url_.base_path, text, model_);
+    auto request = engines::tokenize_request(kind_, base_path_, text, model_);
     if (!request) return make_error(ErrorCode::kProtocol, "engine has no tokenize route");
-    auto answer = net::fetch(url_, *request, std::chrono::seconds(30), tls_);
+    auto answer = client_.request(*request, std::chrono::seconds(30));
     if (!answer) return tl::unexpected(answer.error());
     return engines::parse_token_count(answer->status, answer->body);
   }
 
  private:
   engines::EngineKind kind_;
-  net::Url url_;
+  std::string base_path_;
   std::string model_;
-  net::TlsOptions tls_;
+  net::ControlClient client_;
 };
 
 // A local tokenizer file, counting what the engine's post-processor adds (BOS).
@@ -77,13 +79,13 @@ std::string probe_text(std::int64_t n, const std::vector<std::string>& words) {
 
 // The engine's own prompt count for `messages` (joined, for completions) in a generation
 // request of one token (chat template and BOS included), or an error when it reported none.
-Expected<std::int64_t> generation_prompt_count(const BenchmarkJob& job,
+Expected<std::int64_t> generation_prompt_count(const ResolvedRun& run,
                                                const engines::Engine& engine, const net::Url& url,
                                                ApiKind api,
                                                const std::vector<ChatMessage>& messages,
                                                std::vector<std::string>& warnings) {
   RequestSpec spec;
-  spec.model = job.spec.model;
+  spec.model = run.spec.model;
   spec.api = api;
   spec.max_tokens = 1;
   spec.stream = false;
@@ -96,8 +98,8 @@ Expected<std::int64_t> generation_prompt_count(const BenchmarkJob& job,
   runner::RunOptions options;
   options.url = url;
   options.requests = 1;
-  options.timeouts = job.timeouts;
-  options.tls.verify = job.spec.tls_verify;
+  options.timeouts = run.spec.timeouts;
+  options.tls.verify = run.spec.tls_verify;
   FixedRequest workload(spec);
   runner::MemorySink sink;
   SteadyClockSource clock;
@@ -120,14 +122,14 @@ Expected<std::int64_t> generation_prompt_count(const BenchmarkJob& job,
 
 // Ollama reports prompt_eval_count but has no tokenize route: two 1-token generations with
 // prompts of n1 and n2 vocabulary words give the engine's constant and tokens per word.
-Expected<workload::PromptCalibration> probe(const BenchmarkJob& job, const engines::Engine& engine,
+Expected<workload::PromptCalibration> probe(const ResolvedRun& run, const engines::Engine& engine,
                                             const net::Url& url, ApiKind api,
                                             std::vector<std::string>& warnings) {
   const std::array<std::int64_t, 2> words{16, 96};
   std::array<std::int64_t, 2> counted{};
   for (std::size_t i = 0; i < words.size(); ++i) {
     auto n = generation_prompt_count(
-        job, engine, url, api,
+        run, engine, url, api,
         {{"user", probe_text(words[i], workload::estimated_calibration().words)}}, warnings);
     if (!n) return tl::unexpected(n.error());
     counted[i] = *n;
@@ -153,30 +155,23 @@ class ShiftedCounter final : public workload::TokenCounter {
   std::int64_t shift_;
 };
 
-workload::LengthDistribution length_option(std::string_view option, const std::string& text,
-                                           workload::LengthOf of) {
-  auto d = workload::parse_length_distribution(text, of);
-  if (!d) throw CommandError{kExitUsage, std::string(option) + ": " + d.error().message};
-  return *d;
-}
-
 // Prompts from a dataset's records (everything but text-slice).
-std::unique_ptr<workload::Workload> dataset_workload(const BenchmarkJob& job,
+std::unique_ptr<workload::Workload> dataset_workload(const ResolvedRun& run,
                                                      const workload::SyntheticOptions& options,
-                                                     WorkloadInfo& info) {
-  const ResolvedRunSpec& spec = job.spec;
+                                                     WorkloadInfo& info, RunObserver& observer) {
+  const ResolvedRunSpec& spec = run.record;
+  const DatasetChoice& choice = *run.spec.dataset;
   workload::DatasetOptions dataset_options;
-  dataset_options.path = spec.dataset;
-  dataset_options.format = *workload::parse_dataset_format(spec.dataset_format);
-  dataset_options.on_bad_record =
-      spec.on_bad_record == "fail" ? workload::OnBadRecord::kFail : workload::OnBadRecord::kSkip;
-  dataset_options.sample = spec.dataset_sample;
+  dataset_options.path = choice.path.string();
+  dataset_options.format = choice.format;
+  dataset_options.on_bad_record = choice.on_bad_record;
+  dataset_options.sample = choice.sample;
   dataset_options.seed = spec.seed;
   dataset_options.turns = options.turns;
   auto dataset = workload::load_dataset(dataset_options);
-  if (!dataset) throw CommandError{kExitUsage, "--dataset: " + dataset.error().message};
+  if (!dataset) throw Failure{kExitUsage, "--dataset: " + dataset.error().message};
   if (dataset->records.empty()) {
-    throw CommandError{
+    throw Failure{
         kExitUsage,
         "--dataset: " + spec.dataset + " has no usable record" +
             (dataset->problems.empty() ? std::string() : " (" + dataset->problems.front() + ")")};
@@ -199,10 +194,8 @@ std::unique_ptr<workload::Workload> dataset_workload(const BenchmarkJob& job,
     info.warnings.push_back("skipped " + std::to_string(dataset->skipped) +
                             " malformed records in all");
   }
-  if (!job.quiet) {
-    std::cerr << "dataset: " << dataset->read << " records read, " << dataset->skipped
-              << " skipped, " << dataset->records.size() << " used\n";
-  }
+  observer.note(fmt::format("dataset: {} records read, {} skipped, {} used", dataset->read,
+                            dataset->skipped, dataset->records.size()));
   return std::make_unique<workload::DatasetWorkload>(std::move(*dataset), options);
 }
 
@@ -215,19 +208,19 @@ struct Counting {
 
 // What the user forced with --token-counting, or the best available: the engine's /tokenize,
 // then --tokenizer, then (Ollama) generation probes, then the estimate.
-Counting choose_counting(const BenchmarkJob& job, const engines::Engine& engine,
+Counting choose_counting(const ResolvedRun& run, const engines::Engine& engine,
                          engines::EngineKind kind, const net::Url& url, ApiKind api,
                          WorkloadInfo& info) {
-  const ResolvedRunSpec& spec = job.spec;
-  const std::string& method = spec.token_counting;
+  const ResolvedRunSpec& spec = run.record;
+  const TokenCounting method = run.spec.token_counting;
   Counting c;
   if (!spec.tokenizer.empty()) {
     auto loaded = workload::load_tokenizer(spec.tokenizer);
-    if (!loaded) throw CommandError{kExitUsage, "--tokenizer: " + loaded.error().message};
+    if (!loaded) throw Failure{kExitUsage, "--tokenizer: " + loaded.error().message};
     c.tokenizer = std::move(*loaded);
   }
   std::string engine_failure;
-  if (method == "auto" || method == "engine") {
+  if (method == TokenCounting::kAuto || method == TokenCounting::kEngine) {
     if (engines::tokenize_request(kind, url.base_path, "", spec.model)) {
       net::TlsOptions tls;
       tls.verify = spec.tls_verify;
@@ -243,29 +236,32 @@ Counting choose_counting(const BenchmarkJob& job, const engines::Engine& engine,
     } else {
       engine_failure = spec.engine + " has no tokenize route";
     }
-    if (!c.counter && method == "engine") {
-      throw CommandError{kExitUsage, "--token-counting engine: " + engine_failure};
+    if (!c.counter && method == TokenCounting::kEngine) {
+      throw Failure{kExitUsage, "--token-counting engine: " + engine_failure};
     }
   }
-  if (method == "tokenizer" && !c.tokenizer) {
-    throw CommandError{kExitUsage, "--token-counting tokenizer needs --tokenizer FILE"};
+  if (method == TokenCounting::kTokenizer && !c.tokenizer) {
+    throw Failure{kExitUsage, "--token-counting tokenizer needs --tokenizer FILE"};
   }
-  if (!c.counter && c.tokenizer && (method == "auto" || method == "tokenizer")) {
+  if (!c.counter && c.tokenizer &&
+      (method == TokenCounting::kAuto || method == TokenCounting::kTokenizer)) {
     auto local = std::make_unique<LocalTokenCounter>(*c.tokenizer);
     auto calibrated = workload::calibrate(*local, workload::TokenMethod::kLocalTokenizer,
                                           spec.tokenizer + ": " + c.tokenizer->description());
-    if (!calibrated) throw CommandError{kExitUsage, "--tokenizer: " + calibrated.error().message};
+    if (!calibrated) throw Failure{kExitUsage, "--tokenizer: " + calibrated.error().message};
     c.calibration = std::move(*calibrated);
     c.counter = std::move(local);
   }
-  const bool probe_wanted =
-      method == "probe" || (method == "auto" && kind == engines::EngineKind::kOllama);
+  // Any engine that reports the prompt's token count in a generation answer can be
+  // calibrated by probes (Ollama's prompt_eval_count, usage.prompt_tokens of every OpenAI
+  // server); only one that reports none is left to the estimate.
+  const bool probe_wanted = method == TokenCounting::kProbe || method == TokenCounting::kAuto;
   if (!c.counter && probe_wanted) {
-    auto probed = probe(job, engine, url, api, info.warnings);
+    auto probed = probe(run, engine, url, api, info.warnings);
     if (probed) {
       c.calibration = std::move(*probed);
-    } else if (method == "probe") {
-      throw CommandError{kExitUnreachable, "--token-counting probe: " + probed.error().message};
+    } else if (method == TokenCounting::kProbe) {
+      throw Failure{kExitUnreachable, "--token-counting probe: " + probed.error().message};
     } else {
       info.warnings.push_back("calibration probes failed (" + probed.error().message +
                               "): prompt lengths are estimates");
@@ -277,9 +273,9 @@ Counting choose_counting(const BenchmarkJob& job, const engines::Engine& engine,
     const std::string text = probe_text(32, c.calibration.words);
     auto counted = c.counter->count(text);
     if (!counted) {
-      throw CommandError{kExitUnreachable, "counting a probe: " + counted.error().message};
+      throw Failure{kExitUnreachable, "counting a probe: " + counted.error().message};
     }
-    auto reported = generation_prompt_count(job, engine, url, api, {{"user", text}}, info.warnings);
+    auto reported = generation_prompt_count(run, engine, url, api, {{"user", text}}, info.warnings);
     if (!reported) {
       info.warnings.push_back(
           "no generation-side prompt count to check the token counter against (" +
@@ -298,7 +294,7 @@ Counting choose_counting(const BenchmarkJob& job, const engines::Engine& engine,
                                                   {"assistant", probe_text(8, c.calibration.words)},
                                                   {"user", probe_text(8, c.calibration.words)}};
       auto joined = c.counter->count(workload::joined_contents(conversation));
-      auto chat = generation_prompt_count(job, engine, url, api, conversation, info.warnings);
+      auto chat = generation_prompt_count(run, engine, url, api, conversation, info.warnings);
       if (joined && chat) {
         c.calibration.per_message = std::max<std::int64_t>(0, (*chat - *joined) / 2);
         c.calibration.source += fmt::format(", {} tokens per further chat message (one probe)",
@@ -323,7 +319,7 @@ std::unique_ptr<workload::WordPromptWorkload> corpus_workload(
   const std::size_t max_words =
       std::clamp<std::size_t>(spec.dataset_sample * 200, 100'000, 5'000'000);
   auto corpus = workload::load_corpus(spec.dataset, max_words);
-  if (!corpus) throw CommandError{kExitUsage, "--dataset: " + corpus.error().message};
+  if (!corpus) throw Failure{kExitUsage, "--dataset: " + corpus.error().message};
   // Natural words are often several tokens: measure how many on the corpus itself.
   workload::PromptCalibration& calibration = counting.calibration;
   calibration.tokens_per_word = 1.3;  // typical of English under BPE, when nothing can count
@@ -333,7 +329,7 @@ std::unique_ptr<workload::WordPromptWorkload> corpus_workload(
     for (std::size_t i = 0; i < n; ++i) sample += (i ? " " : "") + corpus->words[i];
     auto counted = counting.counter->count(sample);
     if (!counted) {
-      throw CommandError{kExitUnreachable, "counting corpus tokens: " + counted.error().message};
+      throw Failure{kExitUnreachable, "counting corpus tokens: " + counted.error().message};
     }
     calibration.tokens_per_word =
         std::max(0.1, static_cast<double>(*counted - calibration.offset) / static_cast<double>(n));
@@ -350,17 +346,17 @@ std::unique_ptr<workload::WordPromptWorkload> corpus_workload(
 }
 
 // Counts the prompts the run will send and corrects those that miss (before the clock).
-void verify_prompts(const BenchmarkJob& job, workload::WordPromptWorkload& workload,
-                    Counting& counting, std::uint64_t requests_to_verify, WorkloadInfo& info) {
+void verify_prompts(workload::WordPromptWorkload& workload, Counting& counting,
+                    std::uint64_t requests_to_verify, WorkloadInfo& info, RunObserver& observer) {
   const std::uint64_t n =
       std::min(requests_to_verify > 0 ? requests_to_verify : kVerifyUnknown, kVerifyMost);
-  if (n > kVerifyUnknown && !job.quiet) {
-    std::cerr << "prompts: counting " << n << " prompts with " << counting.calibration.source
-              << " before the run…\n";
+  if (n > kVerifyUnknown) {
+    observer.note(fmt::format("prompts: counting {} prompts with {} before the run…", n,
+                              counting.calibration.source));
   }
   auto verified = workload.verify(*counting.counter, n);
   if (!verified) {
-    throw CommandError{kExitUnreachable, "verifying prompt lengths: " + verified.error().message};
+    throw Failure{kExitUnreachable, "verifying prompt lengths: " + verified.error().message};
   }
   info.prompts_verified = verified->verified;
   info.prompts_corrected = verified->corrected;
@@ -374,22 +370,20 @@ void verify_prompts(const BenchmarkJob& job, workload::WordPromptWorkload& workl
 
 }  // namespace
 
-BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& engine, ApiKind api,
-                             std::uint64_t requests_to_verify) {
-  const ResolvedRunSpec& spec = job.spec;
+BuiltWorkload build_workload(const ResolvedRun& run, const engines::Engine& engine,
+                             std::uint64_t requests_to_verify, RunObserver& observer) {
+  const ResolvedRunSpec& spec = run.record;
   BuiltWorkload built;
   WorkloadInfo& info = built.info;
-  auto url = net::parse_url(spec.url);
-  if (!url) throw CommandError{kExitUsage, url.error().message};
-  const auto kind = engines::parse_engine_kind(spec.engine);
-  if (!kind) throw CommandError{kExitUsage, kind.error().message};
+  const net::Url& url = run.spec.url;
+  const engines::EngineKind kind = run.spec.engine;
+  const ApiKind api = run.spec.api->api;
 
   workload::SyntheticOptions options;
   options.model = spec.model;
   options.api = api;
-  options.prompt_tokens =
-      length_option("--prompt-tokens", spec.prompt_tokens, workload::LengthOf::kPrompt);
-  options.max_tokens = length_option("--max-tokens", spec.max_tokens, workload::LengthOf::kOutput);
+  options.prompt_tokens = run.spec.prompt_tokens;
+  options.max_tokens = run.spec.max_tokens;
   options.stream = spec.stream;
   options.ignore_eos = spec.ignore_eos;
   options.temperature = spec.temperature;
@@ -401,52 +395,48 @@ BuiltWorkload build_workload(const BenchmarkJob& job, const engines::Engine& eng
   // context-limit: the engine's context window minus the largest output asked for.
   if (options.prompt_tokens.kind == workload::LengthKind::kContextLimit) {
     std::optional<std::int64_t> context;
-    if (job.engine_info) {
-      for (const auto& m : job.engine_info->models) {
+    if (run.engine_info) {
+      for (const auto& m : run.engine_info->models) {
         if (m.context_length && (m.id == spec.model || !context)) context = m.context_length;
       }
     }
     if (!context) {
-      throw CommandError{kExitUsage,
-                         "--prompt-tokens context-limit: the engine did not report its context "
-                         "window; give a length instead"};
+      throw Failure{kExitUsage,
+                    "--prompt-tokens context-limit: the engine did not report its context "
+                    "window; give a length instead"};
     }
     const std::int64_t prompt = *context - options.max_tokens.upper_bound();
     if (prompt < 1) {
-      throw CommandError{kExitUsage,
-                         "--prompt-tokens context-limit: --max-tokens leaves no room "
-                         "in the context window of " +
-                             std::to_string(*context)};
+      throw Failure{kExitUsage,
+                    "--prompt-tokens context-limit: --max-tokens leaves no room "
+                    "in the context window of " +
+                        std::to_string(*context)};
     }
     options.prompt_tokens = workload::fixed_length(prompt);
     info.warnings.push_back("context-limit prompts: " + std::to_string(prompt) + " tokens (" +
                             std::to_string(*context) + "-token window minus the output budget)");
   }
-  const bool slice_corpus = spec.dataset_format == "text-slice";
-  if (!spec.dataset.empty() && !slice_corpus) {
-    built.workload = dataset_workload(job, options, info);
+  const bool slice_corpus =
+      run.spec.dataset && run.spec.dataset->format == workload::DatasetFormat::kTextSlice;
+  if (run.spec.dataset && !slice_corpus) {
+    built.workload = dataset_workload(run, options, info, observer);
     return built;
   }
-  if (options.prompt_tokens.kind == workload::LengthKind::kEmpirical ||
-      options.max_tokens.kind == workload::LengthKind::kEmpirical) {
-    throw CommandError{kExitUsage, "'empirical' lengths come from a dataset: give --dataset"};
-  }
 
-  Counting counting = choose_counting(job, engine, *kind, *url, api, info);
+  Counting counting = choose_counting(run, engine, kind, url, api, info);
   std::unique_ptr<workload::WordPromptWorkload> words =
       slice_corpus ? corpus_workload(spec, options, counting, info)
                    : std::make_unique<workload::SyntheticWorkload>(options, counting.calibration);
-  if (counting.counter) verify_prompts(job, *words, counting, requests_to_verify, info);
+  if (counting.counter) verify_prompts(*words, counting, requests_to_verify, info, observer);
   info.token_method = std::string(workload::to_string(counting.calibration.method));
   info.token_source = counting.calibration.source;
   info.token_offset = counting.calibration.offset;
-  if (!job.quiet) {
-    std::cerr << "prompts: " << info.token_method << " (" << info.token_source << ")";
-    if (info.prompts_verified > 0) std::cerr << ", " << info.prompts_verified << " verified";
-    std::cerr << "\n";
-  }
+  observer.note("prompts: " + info.token_method + " (" + info.token_source + ")" +
+                (info.prompts_verified > 0
+                     ? ", " + std::to_string(info.prompts_verified) + " verified"
+                     : std::string()));
   built.workload = std::move(words);
   return built;
 }
 
-}  // namespace llmbench::cli
+}  // namespace llmbench::app

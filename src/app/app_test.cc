@@ -1,0 +1,322 @@
+// The core driven from code, with no argv: RunSpecs resolved against a fake engine, and run
+// end to end against the simulator running in this process.
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "app/benchmark.h"
+#include "app/plan.h"
+#include "app/resolve.h"
+#include "net/control_client.h"
+#include "sim/sim_server.h"
+
+namespace llmbench::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The simulator on a loopback port, on its own thread, for the test's lifetime.
+class InProcessSim {
+ public:
+  explicit InProcessSim(sim::SimOptions options) : server_(io_, std::move(options)) {
+    auto port = server_.start();
+    EXPECT_TRUE(port.has_value());
+    port_ = port.value_or(0);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~InProcessSim() {
+    server_.stop();
+    thread_.join();
+  }
+  [[nodiscard]] net::Url url() const {
+    return *net::parse_url("http://127.0.0.1:" + std::to_string(port_));
+  }
+
+ private:
+  boost::asio::io_context io_{1};
+  sim::SimServer server_;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+sim::SimOptions fast_sim(sim::Dialect dialect) {
+  sim::SimOptions options;
+  options.dialect = dialect;
+  options.ttft = 2ms;
+  options.itl = 1ms;
+  options.seed = 7;
+  return options;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = std::filesystem::temp_directory_path() /
+            ("llmbench_app_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path path_;
+};
+
+RunSpec small_spec(const net::Url& url, const std::filesystem::path& dir) {
+  RunSpec spec;
+  spec.url = url;
+  spec.concurrency = {4};
+  spec.requests = 12;
+  spec.threads = 1;
+  spec.prompt_tokens = workload::fixed_length(40);
+  spec.max_tokens = workload::fixed_length(8);
+  spec.timeouts.total = 30s;
+  spec.outputs.json = dir / "result.json";
+  return spec;
+}
+
+EngineInfo engine_serving(std::string engine, std::vector<std::string> models) {
+  EngineInfo info;
+  info.engine = std::move(engine);
+  info.detected_by = "test";
+  for (std::string& m : models) info.models.push_back(ModelInfo{std::move(m), {}, {}, {}, {}});
+  return info;
+}
+
+RunObserver quiet;
+
+TEST(Resolve, RefusesAModelTheEngineDoesNotServeBeforeAnyRequest) {
+  KnownEngine engine(engine_serving("vllm", {"llmbench-sim", "other"}));
+  RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:9"), "r.json");
+  spec.model = "sim";
+  try {
+    (void)resolve(spec, engine, quiet);
+    FAIL() << "resolve accepted a model the engine does not serve";
+  } catch (const Failure& e) {
+    EXPECT_EQ(e.code, kExitUsage);
+    EXPECT_EQ(e.message,
+              "model 'sim' is not served by http://127.0.0.1:9; it serves: llmbench-sim, other");
+  }
+  spec.engine = engines::EngineKind::kVllm;  // named, so the models are listed separately
+  EXPECT_THROW((void)resolve(spec, engine, quiet), Failure);
+  spec.model = "other";
+  EXPECT_EQ(resolve(spec, engine, quiet).spec.model, "other");
+}
+
+TEST(Resolve, EnginesThatServeOneModelWhateverTheNameAreNotChecked) {
+  for (const char* name : {"llamacpp", "sglang", "tgi"}) {
+    KnownEngine engine(engine_serving(name, {"the-model"}));
+    RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:9"), "r.json");
+    spec.model = "anything";
+    EXPECT_EQ(resolve(spec, engine, quiet).spec.model, "anything") << name;
+  }
+}
+
+TEST(Resolve, OllamaNamesWithoutATagMeanLatest) {
+  KnownEngine engine(engine_serving("ollama", {"llama3.2:latest"}));
+  RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:9"), "r.json");
+  spec.model = "llama3.2";
+  EXPECT_NO_THROW((void)resolve(spec, engine, quiet));
+  spec.model = "llama3.1";
+  EXPECT_THROW((void)resolve(spec, engine, quiet), Failure);
+}
+
+TEST(Resolve, FillsDefaultsAndWritesTheRecord) {
+  KnownEngine engine(engine_serving("vllm", {"m1", "m2"}));
+  RunSpec spec;
+  spec.url = *net::parse_url("http://127.0.0.1:9/v1");
+  spec.concurrency = {3};
+  spec.threads = 8;
+  const ResolvedRun run = resolve(spec, engine, quiet);
+  EXPECT_EQ(run.spec.engine, engines::EngineKind::kVllm);
+  EXPECT_EQ(run.spec.model, "m1");  // the first one served
+  EXPECT_EQ(run.spec.requests, std::optional<std::uint64_t>(100));
+  EXPECT_EQ(run.spec.threads, 3);  // never more threads than users
+  EXPECT_EQ(run.record.engine, "vllm");
+  EXPECT_EQ(run.record.engine_requested, "auto");
+  EXPECT_EQ(run.record.api, "openai-completions");
+  EXPECT_EQ(run.record.load_mode, LoadMode::kClosedLoop);
+  EXPECT_EQ(run.record.prompt_tokens, "128");
+
+  RunSpec sweep;
+  sweep.url = spec.url;
+  sweep.mode = LoadMode::kSweep;
+  sweep.concurrency.clear();
+  const ResolvedRun swept = resolve(sweep, engine, quiet);
+  EXPECT_EQ(swept.spec.concurrency, std::vector<int>{64});
+  EXPECT_EQ(swept.spec.duration, std::optional<Duration>(30s));
+  EXPECT_FALSE(swept.spec.requests.has_value());
+  const std::vector<LevelPlan> levels = initial_levels(swept.spec);
+  ASSERT_EQ(levels.size(), 2u);
+  EXPECT_EQ(levels[0].concurrency, std::optional<int>(1));
+  EXPECT_EQ(levels[1].concurrency, std::optional<int>(64));
+}
+
+TEST(Resolve, BadCombinationsAreRefusedByName) {
+  KnownEngine engine(engine_serving("vllm", {"m"}));
+  RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:9"), "r.json");
+  spec.requests = 0;
+  try {
+    (void)resolve(spec, engine, quiet);
+    FAIL();
+  } catch (const Failure& e) {
+    EXPECT_EQ(e.code, kExitUsage);
+    EXPECT_EQ(e.message, "--requests must be at least 1");
+  }
+  spec.requests = 10;
+  spec.mode = LoadMode::kOpenLoop;  // and no arrival process
+  EXPECT_THROW((void)resolve(spec, engine, quiet), Failure);
+}
+
+TEST(Resolve, AnUnreachableEngineIsExitThree) {
+  KnownEngine engine(engine_serving("vllm", {"m"}));
+  engine.unreachable = "cannot reach http://127.0.0.1:9: Connection refused";
+  const RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:9"), "r.json");
+  try {
+    (void)resolve(spec, engine, quiet);
+    FAIL();
+  } catch (const Failure& e) {
+    EXPECT_EQ(e.code, kExitUnreachable);
+    EXPECT_EQ(e.message, engine.unreachable);
+  }
+}
+
+nlohmann::json read_json(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+TEST(Benchmark, RunsASpecBuiltInCodeAgainstTheSimulator) {
+  const InProcessSim sim(fast_sim(sim::Dialect::kVllm));
+  const TempDir dir;
+  RunSpec spec = small_spec(sim.url(), dir.path());
+  spec.outputs.requests_csv = dir.path() / "requests.csv";
+  NetworkDiscovery discovery;
+  const ResolvedRun run = resolve(spec, discovery, quiet);
+  EXPECT_EQ(run.spec.engine, engines::EngineKind::kVllm);
+  EXPECT_EQ(run.spec.model, "llmbench-sim");
+  CancellationToken cancel;
+  const BenchmarkResult result = run_benchmark(run, cancel, quiet);
+  EXPECT_EQ(result.exit_code, kExitOk);
+  const metrics::RunSummary& s = result.report.summary;
+  EXPECT_EQ(s.requests, 12u);
+  EXPECT_EQ(s.succeeded, 12u);
+  EXPECT_EQ(s.output_tokens, 12 * 8);
+  EXPECT_EQ(s.prompt_length_mismatches, 0u);
+  ASSERT_EQ(result.written.size(), 2u);
+  const nlohmann::json j = read_json(spec.outputs.json);
+  EXPECT_EQ(j["requests"].size(), 12u);
+  EXPECT_EQ(j["context"]["config"]["model"], "llmbench-sim");
+  EXPECT_EQ(j["workload"]["token_method"], "engine_tokenize");
+  // The spill file is gone, nothing else was left beside the result.
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    ++files;
+  }
+  EXPECT_EQ(files, 2u);
+}
+
+// Issue 9 A11: exact prompt lengths by the engine's own count against every dialect, with no
+// --tokenizer: /tokenize where the engine has it, generation probes elsewhere.
+TEST(Benchmark, ExactPromptLengthsAgainstEveryDialectWithoutATokenizer) {
+  for (const sim::Dialect dialect :
+       {sim::Dialect::kOpenAi, sim::Dialect::kVllm, sim::Dialect::kOllama, sim::Dialect::kTgi,
+        sim::Dialect::kLlamaCpp, sim::Dialect::kSglang}) {
+    SCOPED_TRACE(std::string(sim::to_string(dialect)));
+    const InProcessSim sim(fast_sim(dialect));
+    const TempDir dir;
+    RunSpec spec = small_spec(sim.url(), dir.path());
+    spec.prompt_tokens = workload::fixed_length(150);
+    NetworkDiscovery discovery;
+    CancellationToken cancel;
+    const BenchmarkResult result = run_benchmark(resolve(spec, discovery, quiet), cancel, quiet);
+    const metrics::RunSummary& s = result.report.summary;
+    EXPECT_EQ(s.succeeded, 12u);
+    EXPECT_EQ(s.prompt_length_checked, 12u);
+    EXPECT_EQ(s.prompt_length_mismatches, 0u);
+    EXPECT_NE(result.report.workload.token_method, "estimate");
+  }
+}
+
+TEST(Benchmark, ARunInWhichEveryRequestFailedHasItsOwnExitCode) {
+  sim::SimOptions options = fast_sim(sim::Dialect::kVllm);
+  options.fail_rate = 1;
+  const InProcessSim sim(options);
+  const TempDir dir;
+  RunSpec spec = small_spec(sim.url(), dir.path());
+  spec.token_counting = TokenCounting::kEstimate;  // the probes would fail too
+  NetworkDiscovery discovery;
+  CancellationToken cancel;
+  const BenchmarkResult result = run_benchmark(resolve(spec, discovery, quiet), cancel, quiet);
+  EXPECT_EQ(result.exit_code, kExitAllFailed);
+  EXPECT_EQ(result.report.summary.failed, 12u);
+  EXPECT_TRUE(std::filesystem::exists(spec.outputs.json));  // the result is still written
+}
+
+TEST(Benchmark, CancellingWritesAValidPartialResult) {
+  sim::SimOptions options = fast_sim(sim::Dialect::kVllm);
+  options.ttft = 20s;  // nothing finishes before the cancel
+  const InProcessSim sim(options);
+  const TempDir dir;
+  RunSpec spec = small_spec(sim.url(), dir.path());
+  spec.token_counting = TokenCounting::kEstimate;
+  NetworkDiscovery discovery;
+  const ResolvedRun run = resolve(spec, discovery, quiet);
+  CancellationToken cancel;
+  std::thread canceller([&cancel] {
+    std::this_thread::sleep_for(300ms);
+    cancel.cancel();
+  });
+  const auto started = SteadyClock::now();
+  const BenchmarkResult result = run_benchmark(run, cancel, quiet);
+  canceller.join();
+  EXPECT_LT(SteadyClock::now() - started, 15s);
+  EXPECT_EQ(result.exit_code, kExitInterrupted);
+  EXPECT_TRUE(result.report.interrupted);
+  const nlohmann::json j = read_json(spec.outputs.json);
+  EXPECT_EQ(j["context"]["interrupted"], true);
+  ASSERT_EQ(j["requests"].size(), 4u);  // the four users' first requests, in flight
+  for (const auto& r : j["requests"]) EXPECT_EQ(r["error"]["category"], "cancelled");
+}
+
+// Issue 9 B4: counting prompts with /tokenize keeps one connection for every count.
+TEST(ControlClient, KeepsOneConnectionForManyRequests) {
+  const InProcessSim sim(fast_sim(sim::Dialect::kVllm));
+  net::ControlClient client(sim.url(), net::TlsOptions{});
+  for (int i = 0; i < 50; ++i) {
+    auto request =
+        engines::tokenize_request(engines::EngineKind::kVllm, "", "one two three", "llmbench-sim");
+    ASSERT_TRUE(request.has_value());
+    auto answer = client.request(*request, 5s);
+    ASSERT_TRUE(answer.has_value()) << answer.error().message;
+    EXPECT_EQ(answer->status, 200);
+    EXPECT_EQ(engines::parse_token_count(answer->status, answer->body).value_or(-1), 4);
+  }
+  EXPECT_EQ(client.connects(), 1u);
+}
+
+TEST(Cancellation, ACallbackRegisteredAfterTheCancelRunsAtOnce) {
+  CancellationToken token;
+  int calls = 0;
+  {
+    const auto registration = token.on_cancel([&calls] { ++calls; });
+    token.cancel();
+    token.cancel();  // once only
+  }
+  EXPECT_EQ(calls, 1);
+  const auto late = token.on_cancel([&calls] { ++calls; });
+  EXPECT_EQ(calls, 2);
+  EXPECT_TRUE(token.cancelled());
+}
+
+}  // namespace
+}  // namespace llmbench::app

@@ -1,0 +1,239 @@
+#include "app/benchmark.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <mutex>
+#include <thread>
+
+#include "app/plan.h"
+#include "app/result_sink.h"
+#include "app/workload_setup.h"
+#include "engines/registry.h"
+#include "metrics/summary.h"
+#include "metrics/sweep.h"
+#include "runner/runner.h"
+
+#ifndef LLMBENCH_VERSION
+#define LLMBENCH_VERSION "0.0.0"
+#endif
+#ifndef LLMBENCH_GIT_SHA
+#define LLMBENCH_GIT_SHA "unknown"
+#endif
+
+namespace llmbench::app {
+
+namespace {
+
+std::string utc_now(const char* format) {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, format, &utc);
+  return buffer;
+}
+
+std::string hostname() {
+  char buffer[256] = {};
+  if (gethostname(buffer, sizeof buffer - 1) != 0) return "unknown";
+  return buffer;
+}
+
+// Removes the spill file however the use case ends; the result has copied it by then.
+struct RemoveOnExit {
+  std::filesystem::path path;
+  ~RemoveOnExit() {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+  }
+};
+
+// The whole run's client health: the worst of its levels.
+void merge_client_health(report::RunReport& report) {
+  metrics::ClientHealth& all = report.summary.client;
+  for (const report::LevelReport& level : report.levels) {
+    const metrics::ClientHealth& one = level.summary.client;
+    all.worker_cpu.resize(std::max(all.worker_cpu.size(), one.worker_cpu.size()), 0);
+    for (std::size_t w = 0; w < one.worker_cpu.size(); ++w) {
+      all.worker_cpu[w] = std::max(all.worker_cpu[w], one.worker_cpu[w]);
+    }
+    all.process_cpu = std::max(all.process_cpu, one.process_cpu);
+    if (one.client_bound && !all.client_bound) {
+      all.client_bound = true;
+      all.reason = one.reason;
+    }
+  }
+}
+
+void add_warnings(report::RunReport& report, const ResolvedRun& run,
+                  const std::vector<std::string>& workload_warnings) {
+  const RunSpec& spec = run.spec;
+  if (!engines::honours_ignore_eos(spec.engine)) {
+    report.warnings.push_back(
+        std::string(engines::to_string(spec.engine)) +
+        " cannot be told to ignore end-of-sequence: output lengths are whatever it generated "
+        "(see output_tokens per request)");
+  }
+  for (const std::string& warning : workload_warnings) report.warnings.push_back(warning);
+  const metrics::RunSummary& s = report.summary;
+  if (s.prompt_length_mismatch_rate && *s.prompt_length_mismatch_rate > 0) {
+    report.warnings.push_back(fmt::format(
+        "{:.1f}% of prompts were not their target length by the engine's count (most common "
+        "difference {:+d} tokens{})",
+        *s.prompt_length_mismatch_rate * 100, s.prompt_length_offset,
+        spec.api->api == ApiKind::kChat ? ": the chat template's own tokens" : ""));
+  }
+  if (s.client.client_bound) report.warnings.push_back("client-bound: " + s.client.reason);
+  if (report.stop_reason == "max_error_rate" && spec.error_limit) {
+    report.warnings.push_back(fmt::format(
+        "stopped early: more than {:.0f}% of the last {} requests failed (--max-error-rate)",
+        spec.error_limit->max_rate * 100, spec.error_limit->window));
+  }
+  if (s.requests > 0 && s.failed == s.requests) {
+    report.warnings.push_back("every request failed; see the errors above and in the result file");
+  }
+}
+
+}  // namespace
+
+std::string timestamp_for_files() { return utc_now("%Y%m%dT%H%M%SZ"); }
+
+std::filesystem::path default_output_path(std::string_view engine) {
+  return fmt::format("results/{}-{}.json", timestamp_for_files(), engine);
+}
+
+BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
+                              RunObserver& observer) {
+  const RunSpec& spec = run.spec;
+  const std::filesystem::path output_json =
+      spec.outputs.json.empty() ? default_output_path(engines::to_string(spec.engine))
+                                : spec.outputs.json;
+
+  engines::EngineOptions engine_options;
+  engine_options.kind = spec.engine;
+  engine_options.route = spec.api->route;
+  engine_options.base_path = spec.url.base_path;
+  engine_options.api_key = spec.api_key;
+  engine_options.keep_alive = spec.keep_alive;
+  engine_options.headers = spec.headers;
+  const auto engine = engines::make_engine(engine_options);
+
+  // Prompts are made, counted and corrected before any clock starts.
+  BuiltWorkload built = build_workload(run, *engine, requests_known_in_advance(spec), observer);
+  const workload::Workload& workload = *built.workload;
+
+  metrics::AggregatorOptions aggregation;
+  aggregation.forced_length = spec.ignore_eos && engines::honours_ignore_eos(spec.engine);
+  aggregation.slos = spec.slos;
+  aggregation.window = to_seconds(spec.window);
+  const std::filesystem::path spill =
+      output_json.string() + ".requests.partial." + std::to_string(::getpid());
+  const RemoveOnExit remove_spill{spill};
+  ResultSink sink(spill, spec.outputs.requests_csv, aggregation, spec.request_detail);
+  sink.open();
+
+  BenchmarkResult result;
+  report::RunReport& report = result.report;
+  report.context.tool_version = LLMBENCH_VERSION;
+  report.context.git_sha = LLMBENCH_GIT_SHA;
+  report.context.host = hostname();
+  report.context.started_at = utc_now("%Y-%m-%dT%H:%M:%SZ");
+  report.context.command_line = spec.command_line;
+  report.context.clock_resolution = measure_clock_resolution();
+  report.context.cpu_count = static_cast<int>(std::thread::hardware_concurrency());
+  report.spec = run.record;
+  report.engine = run.engine_info;
+  report.workload = built.info;
+
+  SteadyClockSource clock;
+  std::uint64_t next_id = 0;
+  std::string stop_reason = "completed";
+  observer.started(sink);
+
+  auto run_level = [&](const LevelPlan& plan) -> report::LevelReport {
+    const auto level_index = static_cast<std::uint32_t>(report.levels.size());
+    runner::RunOptions options = level_options(spec, plan, level_index, next_id);
+    runner::Runner runner(options, *engine, workload, sink, clock);
+    Expected<runner::RunTimes> times;
+    {
+      // Cancelling stops the level in progress; no later level starts.
+      const auto registration = cancel.on_cancel([&runner] { runner.cancel(); });
+      times = runner.run();
+    }
+    if (!times) throw Failure{kExitUnreachable, times.error().message};
+    report::LevelReport level;
+    level.index = level_index;
+    level.kind = std::string(to_string(plan.kind));
+    level.offered_rate = plan.rate;
+    if (!plan.open_loop()) level.concurrency = options.concurrency;
+    level.stop_reason =
+        cancel.cancelled() ? "interrupted" : std::string(runner::to_string(times->stop_reason));
+    level.summary = sink.end_level();
+    level.summary.client = metrics::assess_client(times->worker_cpu, times->process_cpu,
+                                                  level.summary.schedule_lag, plan.open_loop());
+    next_id += times->requests_started;
+    if (level.stop_reason != "completed") stop_reason = level.stop_reason;
+    return level;
+  };
+
+  std::vector<LevelPlan> plans = initial_levels(spec);
+  for (std::size_t i = 0; i < plans.size() && stop_reason == "completed" && !cancel.cancelled();
+       ++i) {
+    report.levels.push_back(run_level(plans[i]));
+    if (spec.mode == LoadMode::kSweep && i == 1) {
+      for (const LevelPlan& rate :
+           sweep_rate_levels(report.levels[0].summary.completion_rate,
+                             report.levels[1].summary.completion_rate, spec.sweep_steps)) {
+        plans.push_back(rate);
+      }
+    }
+  }
+  observer.finished();
+
+  report.origin = sink.origin();
+  report.interrupted = cancel.cancelled() || stop_reason == "interrupted";
+  report.stop_reason = report.interrupted ? "interrupted" : stop_reason;
+  report.summary = sink.finish_run();
+  report.requests_jsonl = spill;
+  merge_client_health(report);
+  if (spec.mode == LoadMode::kSweep) {
+    std::vector<metrics::LevelOutcome> levels;
+    for (const report::LevelReport& level : report.levels) {
+      levels.push_back({level.offered_rate, &level.summary});
+    }
+    report.sweep = metrics::analyze_sweep(levels);
+  }
+  if (spec.mode != LoadMode::kSweep && spec.mode != LoadMode::kConcurrencySteps) {
+    report.levels.clear();  // a single run: its summary is the run's
+  }
+  add_warnings(report, run, built.info.warnings);
+
+  if (auto written = report::write_json(report, output_json); !written) {
+    throw Failure{kExitUsage, written.error().message};
+  }
+  result.written.push_back(output_json);
+  if (spec.outputs.requests_csv) result.written.push_back(*spec.outputs.requests_csv);
+  if (spec.outputs.summary_csv) {
+    if (auto written =
+            report::write_file_atomically(*spec.outputs.summary_csv, report::summary_csv(report));
+        !written) {
+      throw Failure{kExitUsage, written.error().message};
+    }
+    result.written.push_back(*spec.outputs.summary_csv);
+  }
+  report.requests_jsonl.reset();  // the spill file goes with this function
+
+  const metrics::RunSummary& s = report.summary;
+  if (report.interrupted) {
+    result.exit_code = kExitInterrupted;
+  } else if (s.requests > 0 && s.failed == s.requests) {
+    result.exit_code = kExitAllFailed;
+  } else if (report.stop_reason == "max_error_rate") {
+    result.exit_code = kExitCheckFailed;
+  }
+  return result;
+}
+
+}  // namespace llmbench::app

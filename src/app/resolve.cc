@@ -1,0 +1,276 @@
+#include "app/resolve.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "core/duration_text.h"
+
+namespace llmbench::app {
+
+namespace {
+
+void usage(const std::string& message) { throw Failure{kExitUsage, message}; }
+
+bool is_open_loop(const RunSpec& s) { return s.mode == LoadMode::kOpenLoop; }
+
+// The result's text form of the spec.
+ResolvedRunSpec make_record(const RunSpec& s, const std::string& engine_requested) {
+  ResolvedRunSpec r;
+  r.url = s.url.to_string();
+  r.engine = std::string(engines::to_string(s.engine));
+  r.engine_requested = engine_requested;
+  r.api = engines::api_choice_name(*s.api);
+  r.model = s.model;
+  r.load_mode = s.mode;
+  r.concurrency = s.concurrency.front();
+  if (s.mode == LoadMode::kConcurrencySteps) r.concurrency_levels = s.concurrency;
+  if (s.arrival) {
+    r.arrival = std::string(workload::to_string(s.arrival->kind));
+    r.burstiness = s.arrival->burstiness;
+    if (s.rate_schedule_text.empty() && s.arrival->rates.size() == 1) {
+      r.rate = s.arrival->rates.front().rate;
+    }
+  }
+  r.rate_schedule = s.rate_schedule_text;
+  r.trace = s.trace_path.string();
+  if (s.mode == LoadMode::kSweep) r.sweep_steps = s.sweep_steps;
+  r.warmup = s.warmup_text;
+  r.cooldown = s.cooldown_text;
+  r.retries = s.retry.max_retries;
+  r.retry_backoff = to_seconds(s.retry.base);
+  if (s.error_limit) {
+    r.max_error_rate = s.error_limit->max_rate;
+    r.error_window = s.error_limit->window;
+  }
+  std::vector<std::string> slos;
+  for (const metrics::Slo& slo : s.slos) slos.push_back(metrics::to_string(slo));
+  r.slo = fmt::format("{}", fmt::join(slos, ","));
+  r.window = to_seconds(s.window);
+  r.request_detail = s.request_detail == report::RequestDetail::kFull      ? "full"
+                     : s.request_detail == report::RequestDetail::kCompact ? "compact"
+                                                                           : "none";
+  r.requests = s.requests;
+  if (s.duration) r.duration = to_seconds(*s.duration);
+  r.threads = s.threads;
+  r.prompt_tokens = s.prompt_tokens.describe();
+  r.max_tokens = s.max_tokens.describe();
+  r.tokenizer = s.tokenizer.string();
+  r.token_counting = std::string(to_string(s.token_counting));
+  r.prefix_tokens = s.prefix_tokens;
+  r.prefix_groups = s.prefix_groups;
+  r.turns = s.turns;
+  if (s.dataset) {
+    r.dataset = s.dataset->path.string();
+    r.dataset_format = std::string(workload::to_string(s.dataset->format));
+    r.on_bad_record = s.dataset->on_bad_record == workload::OnBadRecord::kFail ? "fail" : "skip";
+    r.dataset_sample = s.dataset->sample;
+  }
+  r.stream = s.stream;
+  r.ignore_eos = s.ignore_eos;
+  r.temperature = s.temperature;
+  r.seed = s.seed;
+  r.timeout_connect = to_seconds(s.timeouts.connect);
+  r.timeout_first_token = to_seconds(s.timeouts.first_token);
+  r.timeout_idle = to_seconds(s.timeouts.idle);
+  r.timeout_total = to_seconds(s.timeouts.total);
+  r.tls_verify = s.tls_verify;
+  return r;
+}
+
+std::string served_list(const std::vector<ModelInfo>& models) {
+  std::vector<std::string> ids;
+  for (const ModelInfo& m : models) ids.push_back(m.id);
+  return fmt::format("{}", fmt::join(ids, ", "));
+}
+
+}  // namespace
+
+Expected<TokenCounting> parse_token_counting(std::string_view name) {
+  for (const TokenCounting c :
+       {TokenCounting::kAuto, TokenCounting::kEngine, TokenCounting::kTokenizer,
+        TokenCounting::kProbe, TokenCounting::kEstimate}) {
+    if (to_string(c) == name) return c;
+  }
+  return make_error(
+      ErrorCode::kInvalidArgument,
+      "'" + std::string(name) + "' is not one of auto, engine, tokenizer, probe, estimate");
+}
+
+std::string_view to_string(TokenCounting counting) {
+  switch (counting) {
+    case TokenCounting::kEngine:
+      return "engine";
+    case TokenCounting::kTokenizer:
+      return "tokenizer";
+    case TokenCounting::kProbe:
+      return "probe";
+    case TokenCounting::kEstimate:
+      return "estimate";
+    case TokenCounting::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+void check_spec(const RunSpec& s) {
+  const bool open_loop = is_open_loop(s);
+  if (s.concurrency.empty() && s.mode == LoadMode::kConcurrencySteps) {
+    usage("--concurrency: a stepped run needs a list of levels");
+  }
+  for (const int c : s.concurrency) {
+    if (c < 1) usage("--concurrency: " + std::to_string(c) + " is not a whole number ≥ 1");
+  }
+  if (s.mode == LoadMode::kConcurrencySteps && s.concurrency.size() < 2) {
+    usage("--concurrency: a stepped run needs at least two levels");
+  }
+  if (s.mode != LoadMode::kConcurrencySteps && s.concurrency.size() > 1) {
+    usage(
+        "a --concurrency list is a closed-loop run; it cannot be combined with --rate, "
+        "--rate-schedule, --trace or --sweep");
+  }
+  if (open_loop && !s.arrival && s.trace.empty()) {
+    usage("an open-loop run needs --rate, --rate-schedule or --trace");
+  }
+  if (open_loop && s.arrival && !s.trace.empty()) {
+    usage("give one of --rate, --rate-schedule and --trace");
+  }
+  if (s.mode == LoadMode::kSweep &&
+      (!s.trace.empty() || (s.arrival && !s.arrival->rates.empty()))) {
+    usage("--sweep chooses its own rates: drop --rate/--rate-schedule/--trace");
+  }
+  if (s.mode == LoadMode::kSweep && s.sweep_steps < 1) usage("--sweep-steps must be ≥ 1");
+  if (s.arrival && !(s.arrival->burstiness > 0)) usage("--burstiness must be > 0");
+  if (s.retry.max_retries < 0) usage("--retries must be ≥ 0");
+  if (s.error_limit) {
+    if (!(s.error_limit->max_rate >= 0 && s.error_limit->max_rate < 1)) {
+      usage("--max-error-rate is a fraction in [0, 1), e.g. 0.1 for 10%");
+    }
+    if (s.error_limit->window < 1) usage("--error-window must be ≥ 1");
+  }
+  if (s.requests && *s.requests == 0) usage("--requests must be at least 1");
+  if (!(s.window > Duration::zero())) usage("--window must be > 0");
+  if (!open_loop && !s.duration && s.cooldown.time) {
+    usage("--cooldown " + s.cooldown_text +
+          ": a closed-loop run limited by --requests has no known end time; give the "
+          "cool-down as a request count, or use --duration");
+  }
+  if (!open_loop && s.mode != LoadMode::kSweep && s.duration && !s.requests &&
+      s.cooldown.requests) {
+    usage("--cooldown " + s.cooldown_text +
+          ": a request count needs --requests (or give a duration)");
+  }
+  if (s.prefix_tokens < 0) usage("--prefix-tokens must be ≥ 0");
+  if (s.prefix_groups < 1) usage("--prefix-groups must be ≥ 1");
+  if (s.turns < 1) usage("--turns must be ≥ 1");
+  if (s.prefix_tokens > 0 && s.prompt_tokens.kind != workload::LengthKind::kContextLimit &&
+      s.prompt_tokens.kind != workload::LengthKind::kEmpirical &&
+      s.prefix_tokens >= s.prompt_tokens.lower_bound()) {
+    usage("--prefix-tokens " + std::to_string(s.prefix_tokens) +
+          " leaves no room for a unique part in prompts of " + s.prompt_tokens.describe() +
+          " tokens");
+  }
+  if (s.token_counting == TokenCounting::kTokenizer && s.tokenizer.empty()) {
+    usage("--token-counting tokenizer needs --tokenizer FILE");
+  }
+  if (s.dataset) {
+    if (s.dataset->sample < 1) usage("--dataset-sample must be ≥ 1");
+    if (s.prefix_tokens > 0) {
+      usage("--prefix-tokens shapes synthetic prompts; it does not apply to --dataset");
+    }
+    if (s.turns > 1 && (s.dataset->format == workload::DatasetFormat::kText ||
+                        s.dataset->format == workload::DatasetFormat::kTextSlice)) {
+      usage(
+          "--turns needs conversations: a sharegpt or jsonl (\"messages\") dataset, or "
+          "synthetic prompts");
+    }
+  }
+  const bool from_dataset = s.dataset && s.dataset->format != workload::DatasetFormat::kTextSlice;
+  if (!from_dataset && (s.prompt_tokens.kind == workload::LengthKind::kEmpirical ||
+                        s.max_tokens.kind == workload::LengthKind::kEmpirical)) {
+    usage("'empirical' lengths come from a dataset: give --dataset");
+  }
+}
+
+IdentifiedEngine identify_engine(const net::Url& url, engines::EngineKind requested,
+                                 const net::TlsOptions& tls, EngineDiscovery& discovery) {
+  IdentifiedEngine found;
+  if (requested != engines::EngineKind::kAuto) {
+    if (auto reachable = discovery.reachable(url, tls, kDiscoveryTimeout); !reachable) {
+      throw Failure{kExitUnreachable, reachable.error().message};
+    }
+    found.kind = requested;
+    return found;
+  }
+  auto info = discovery.identify(url, tls, kDiscoveryTimeout);
+  if (!info) throw Failure{kExitUnreachable, info.error().message};
+  auto kind = engines::parse_engine_kind(info->engine);
+  if (!kind) throw Failure{kExitUsage, kind.error().message};
+  found.kind = *kind;
+  found.info = std::move(*info);
+  return found;
+}
+
+ResolvedRun resolve(const RunSpec& given, EngineDiscovery& discovery, RunObserver& observer) {
+  check_spec(given);
+  ResolvedRun run;
+  RunSpec& s = run.spec;
+  s = given;
+
+  // Defaults that depend on the rest of the spec.
+  if (s.concurrency.empty()) s.concurrency = {s.mode == LoadMode::kSweep ? 64 : 1};
+  if (!s.requests && !s.duration) {
+    if (s.mode == LoadMode::kSweep) {
+      s.duration = std::chrono::seconds(30);
+    } else if (s.trace.empty()) {
+      s.requests = 100;
+    }
+  }
+  if (s.mode == LoadMode::kSweep && !s.arrival) s.arrival = workload::ArrivalOptions{};
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (s.threads <= 0) s.threads = cores;
+  if (!is_open_loop(s)) {
+    const int most_users = *std::max_element(s.concurrency.begin(), s.concurrency.end());
+    s.threads = std::min(s.threads, most_users);
+  }
+
+  // The engine: what it is, then which models it serves.
+  net::TlsOptions tls;
+  tls.verify = s.tls_verify;
+  const std::string requested(engines::to_string(given.engine));
+  IdentifiedEngine identified = identify_engine(s.url, s.engine, tls, discovery);
+  s.engine = identified.kind;
+  std::vector<ModelInfo> served;
+  if (identified.info) {
+    served = identified.info->models;
+    run.engine_info = std::move(identified.info);
+  } else if (s.model.empty() || engines::selects_model_by_name(s.engine)) {
+    if (auto listed = discovery.models(s.url, s.engine, tls, kDiscoveryTimeout); listed) {
+      served = std::move(*listed);
+    }
+  }
+  if (!s.api) s.api = engines::default_api(s.engine);
+  if (s.model.empty()) {
+    if (served.empty()) {
+      throw Failure{kExitUsage,
+                    "--model not given and " + s.url.to_string() + " lists no model; pass --model"};
+    }
+    s.model = served.front().id;
+  } else if (engines::selects_model_by_name(s.engine) && !served.empty() &&
+             !engines::serves_model(s.engine, served, s.model)) {
+    // Every request would fail (HTTP 404/400): refuse before sending any.
+    throw Failure{kExitUsage, "model '" + s.model + "' is not served by " + s.url.to_string() +
+                                  "; it serves: " + served_list(served)};
+  }
+  if (run.engine_info) {
+    observer.note("engine: " + run.engine_info->engine +
+                  (run.engine_info->version.empty() ? "" : " " + run.engine_info->version) +
+                  " (detected by " + run.engine_info->detected_by + "), model " + s.model +
+                  ", api " + engines::api_choice_name(*s.api));
+  }
+  run.record = make_record(s, requested);
+  return run;
+}
+
+}  // namespace llmbench::app

@@ -1,0 +1,88 @@
+#pragma once
+// The run's RecordSink. Worker threads hand each finished record to a bounded lock-free
+// queue (Boost.Lockfree); one lower-priority drain thread derives the request's figures,
+// folds them into the level's and the run's aggregators, and appends the request to the
+// spill file (and the per-request CSV). Formatting never runs on a measuring thread, and
+// memory stays bounded however long the run.
+
+#include <atomic>
+#include <boost/lockfree/queue.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "app/observer.h"
+#include "core/record.h"
+#include "metrics/summary.h"
+#include "report/report.h"
+
+namespace llmbench::app {
+
+class ResultSink final : public RecordSink, public RunProgress {
+ public:
+  // Records waiting for the drain thread, at most; a worker that finds the queue full
+  // waits (back-pressure) rather than letting memory grow.
+  static constexpr std::size_t kQueueCapacity = 16'384;
+
+  ResultSink(std::filesystem::path spill, std::optional<std::filesystem::path> csv,
+             metrics::AggregatorOptions options, report::RequestDetail detail);
+  ~ResultSink() override;
+  ResultSink(const ResultSink&) = delete;
+  ResultSink& operator=(const ResultSink&) = delete;
+
+  // Opens the output files and starts the drain thread; throws Failure when a file cannot
+  // be written.
+  void open();
+
+  // Runner side (any worker thread).
+  void begin(TimePoint origin) override;
+  void consume(RequestRecord&& record) override;
+
+  // Waits until every record handed in so far was processed; the level's summary.
+  metrics::RunSummary end_level();
+  // After the last level: the summary over all levels; closes the files (the CSV is moved
+  // into place). Throws Failure when the CSV cannot be written.
+  metrics::RunSummary finish_run();
+
+  [[nodiscard]] TimePoint origin() const { return origin_; }
+  [[nodiscard]] std::uint64_t done() const override {
+    return done_.load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::uint64_t failed() const override {
+    return failed_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  [[nodiscard]] std::filesystem::path csv_tmp() const;
+  void wait_idle();
+  void stop_thread();
+  void drain();  // the drain thread
+
+  std::filesystem::path spill_path_;
+  std::optional<std::filesystem::path> csv_path_;
+  metrics::AggregatorOptions options_;
+  report::RequestDetail detail_;
+  std::ofstream spill_;
+  std::ofstream csv_;
+  TimePoint origin_{};
+
+  std::mutex mutex_;  // guards stopping_, the aggregators' replacement, idle_ waits
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  // Records handed in and not yet processed; owned by the queue until popped.
+  boost::lockfree::queue<RequestRecord*> queue_{kQueueCapacity};
+  std::atomic<std::uint64_t> pushed_{0}, processed_{0};
+  bool stopping_ = false;
+  std::optional<metrics::Aggregator> run_;
+  std::optional<metrics::Aggregator> level_;
+  std::thread thread_;
+
+  std::atomic<std::uint64_t> done_{0};    // records handed in
+  std::atomic<std::uint64_t> failed_{0};  // of those, not ok()
+};
+
+}  // namespace llmbench::app

@@ -1,0 +1,67 @@
+#include "net/control_client.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+namespace llmbench::net {
+
+namespace {
+
+// Collects a whole (small) response in memory.
+struct Collect final : ResponseHandler {
+  SimpleResponse response;
+  void on_head(int status, std::span<const Header> headers) override {
+    response.status = status;
+    response.headers.assign(headers.begin(), headers.end());
+  }
+  void on_body(std::string_view bytes, TimePoint) override { response.body.append(bytes); }
+};
+
+}  // namespace
+
+ControlClient::ControlClient(Url url, TlsOptions tls) : url_(std::move(url)), tls_(tls) {}
+
+ControlClient::~ControlClient() = default;
+
+std::uint64_t ControlClient::connects() const { return connection_ ? connection_->connects() : 0; }
+
+Expected<SimpleResponse> ControlClient::request(const HttpRequest& request, Duration timeout) {
+  if (!connection_) {
+    auto endpoints = resolve(url_);
+    if (!endpoints) return tl::unexpected(endpoints.error());
+    connection_ =
+        std::make_unique<HttpConnection>(io_.get_executor(), url_, *endpoints,
+                                         url_.tls() ? make_tls_context(tls_) : nullptr, clock_);
+  }
+  Collect collect;
+  const std::string bytes = serialize_request(request, url_);
+  Timeouts timeouts;
+  timeouts.connect = timeout;
+  timeouts.total = timeout;
+  ExchangeResult result;
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        result = co_await connection_->exchange(bytes, collect, timeouts);
+      },
+      asio::detached);
+  io_.restart();
+  io_.run();
+  switch (result.status) {
+    case ExchangeStatus::kOk:
+      return std::move(collect.response);
+    case ExchangeStatus::kConnectFailed:
+    case ExchangeStatus::kTlsFailed:
+      return make_error(ErrorCode::kUnreachable,
+                        "cannot reach " + url_.to_string() + ": " + result.message);
+    case ExchangeStatus::kTimeoutConnect:
+      return make_error(ErrorCode::kUnreachable,
+                        "cannot reach " + url_.to_string() + ": connect timed out");
+    default:
+      return make_error(ErrorCode::kProtocol,
+                        request.method + " " + url_.to_string() + request.target + ": " +
+                            (result.message.empty() ? "timed out" : result.message));
+  }
+}
+
+}  // namespace llmbench::net
