@@ -366,7 +366,7 @@ TEST_P(EngineErrorTest, IsCategorisedWithTheEnginesMessage) {
   std::vector<std::string> options = {"--requests", "4", "--max-tokens", "6"};
   options.insert(options.end(), c.run_options.begin(), c.run_options.end());
   const RunOutcome r = run(sim.url(), options);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 4) << r.err;  // every request failed: its own exit code
   ASSERT_EQ(r.result["summary"]["errors"][c.category], 4) << r.result["summary"]["errors"].dump();
   const std::string message = r.result["requests"][0]["error"]["message"];
   EXPECT_NE(message.find(c.message_part), std::string::npos) << message;
@@ -390,9 +390,7 @@ INSTANTIATE_TEST_SUITE_P(
         EngineErrorCase{
             "sglang", {"--fault", "error-event"}, {}, "engine_error", "simulated engine failure"},
         EngineErrorCase{"tgi", {"--fault", "429"}, {}, "http_429", "too many requests"},
-        EngineErrorCase{"llamacpp", {"--fault", "503"}, {}, "http_5xx", "Loading model"},
-        EngineErrorCase{"vllm", {}, {"--model", "no-such-model"}, "http_4xx", "does not exist"},
-        EngineErrorCase{"ollama", {}, {"--model", "no-such-model"}, "http_4xx", "not found"}),
+        EngineErrorCase{"llamacpp", {"--fault", "503"}, {}, "http_5xx", "Loading model"}),
     [](const ::testing::TestParamInfo<EngineErrorCase>& param_info) {
       return param_info.param.dialect + "_" + param_info.param.category + "_" +
              std::to_string(param_info.index);
@@ -410,6 +408,33 @@ CommandOutcome command(std::vector<std::string> args) {
   Child child(args);
   const int code = child.wait();
   return {code, child.out(), child.err()};
+}
+
+// Issue 9 A10: a model the engine does not serve is refused before any request is sent
+// (before, every request failed with http_4xx and the run exited 0). `request` still sends
+// it, so the engine's own error message is shown and categorised.
+TEST(EndToEnd, AWrongModelIsRefusedBeforeAnyRequest) {
+  for (const auto& [dialect, engine_message] :
+       std::vector<std::pair<std::string, std::string>>{{"vllm", "does not exist"},
+                                                        {"ollama", "not found"}}) {
+    SCOPED_TRACE(dialect);
+    Sim sim({"--dialect", dialect, "--ttft", "5ms", "--itl", "1ms"});
+    const RunOutcome r = run(sim.url(), {"--requests", "4", "--model", "sim"});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("model 'sim' is not served by " + sim.url() + "; it serves: llmbench-sim"),
+              std::string::npos)
+        << r.err;
+    EXPECT_TRUE(r.result.is_null()) << "no result for a run that never started";
+    const CommandOutcome one =
+        command({"request", "--url", sim.url(), "--model", "sim", "--format", "json"});
+    EXPECT_EQ(one.exit_code, 1) << one.err;
+    const json answer = json::parse(one.out, nullptr, false);
+    ASSERT_TRUE(answer.is_object()) << one.out;
+    EXPECT_EQ(answer["error"]["category"], "http_4xx");
+    EXPECT_NE(answer["error"]["message"].get<std::string>().find(engine_message),
+              std::string::npos)
+        << answer.dump();
+  }
 }
 
 TEST(Inspect, RequestShowsEveryNativeAndClientFigure) {

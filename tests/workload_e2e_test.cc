@@ -57,12 +57,24 @@ TEST(Workloads, ChatPromptsAreExactWithTheTemplatesTokensMeasuredByAProbe) {
   for (const json& req : r.result["requests"]) EXPECT_EQ(req["prompt_tokens"], 100);
 }
 
-TEST(Workloads, AnEstimateIsFlaggedAndItsMismatchesCounted) {
-  // The generic OpenAI dialect has no /tokenize: words are sent as tokens, and the engine's
-  // count (BOS included) shows the miss.
+// Issue 9 A11: a generic OpenAI server has no /tokenize but reports usage.prompt_tokens, so
+// generation probes calibrate it (before, it got estimates, 100 % one token off).
+TEST(Workloads, AServerWithoutTokenizeIsCalibratedByProbes) {
   Sim sim({"--ttft", "1ms", "--itl", "1ms"});
   const RunOutcome r =
       run(sim.url(), {"--requests", "10", "--prompt-tokens", "64", "--max-tokens", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.result["workload"]["token_method"], "probe_calibration");
+  EXPECT_EQ(r.result["summary"]["prompt_length_checked"], 10);
+  EXPECT_EQ(r.result["summary"]["prompt_length_mismatches"], 0);
+  for (const json& req : r.result["requests"]) EXPECT_EQ(req["prompt_tokens"], 64);
+}
+
+TEST(Workloads, AnEstimateIsFlaggedAndItsMismatchesCounted) {
+  // Asked for: words are sent as tokens, and the engine's count (BOS included) shows the miss.
+  Sim sim({"--ttft", "1ms", "--itl", "1ms"});
+  const RunOutcome r = run(sim.url(), {"--requests", "10", "--prompt-tokens", "64", "--max-tokens",
+                                       "2", "--token-counting", "estimate"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.result["workload"]["token_method"], "estimate");
   EXPECT_NE(r.result["context"]["warnings"].dump().find("prompt lengths are estimates"),

@@ -304,9 +304,13 @@ Counting choose_counting(const ResolvedRun& run, const engines::Engine& engine,
   }
   if (c.calibration.method == workload::TokenMethod::kEstimate) {
     info.warnings.push_back(
-        "prompt lengths are estimates (one common English word per token): the engine has no "
-        "tokenize route and no --tokenizer was given" +
-        (engine_failure.empty() ? std::string() : " (" + engine_failure + ")"));
+        method == TokenCounting::kEstimate
+            ? std::string("prompt lengths are estimates (one common English word per token), as "
+                          "--token-counting estimate asks")
+            : "prompt lengths are estimates (one common English word per token): the engine "
+              "has no tokenize route, reported no prompt count to probes, and no --tokenizer "
+              "was given" +
+                  (engine_failure.empty() ? std::string() : " (" + engine_failure + ")"));
   }
   return c;
 }
