@@ -221,7 +221,9 @@ TEST(LoadProfiles, CtrlCStopsAnOpenLoopRunWithAValidPartialResult) {
   EXPECT_EQ(result["context"]["stop_reason"], "interrupted");
   const json& s = result["summary"];
   EXPECT_GT(s["succeeded"].get<int>(), 10);
-  EXPECT_GT(s["errors"]["cancelled"].get<int>(), 5) << "about 20 in flight (1 s each at 20/s)";
+  // Cancelled requests are counted apart from the errors (issue 9 A9).
+  EXPECT_GT(s["cancelled"].get<int>(), 5) << "about 20 in flight (1 s each at 20/s)";
+  EXPECT_FALSE(s["errors"].contains("cancelled"));
   EXPECT_LT(s["requests"].get<int>(), 200);
   EXPECT_EQ(result["requests"].size(), s["requests"]);
 }

@@ -173,6 +173,10 @@ Stats Distribution::stats() const {
   s.p95 = at(0.95);
   s.p99 = at(0.99);
   s.p999 = at(0.999);
+  // The same ranks on the histogram: each end is the representative of the bucket holding
+  // that order statistic.
+  fill_percentile_cis(
+      s, [this](std::uint64_t k) { return std::clamp(histogram_.order_statistic(k), min_, max_); });
   s.exact = false;
   return s;
 }

@@ -30,6 +30,11 @@ class Histogram {
   // Largest relative error of a representative against any value in its bucket.
   [[nodiscard]] double relative_precision() const;
   [[nodiscard]] int precision_bits() const { return precision_; }
+  // The k-th smallest value (0-based, k < count()) as its bucket representative, in s: the
+  // order statistic a confidence interval of a percentile is read from.
+  [[nodiscard]] double order_statistic(std::uint64_t rank) const {
+    return value_at_rank(rank) / 1e9;
+  }
 
  private:
   struct Side {  // one sign's buckets, dense over [first, first + counts.size())

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "metrics/stats.h"
 #include "metrics/summary.h"
 #include "metrics/sweep.h"
@@ -292,8 +294,219 @@ TEST(Aggregator, GoodputCountsRequestsMeetingEveryObjective) {
   EXPECT_NEAR(*s.goodput, 2 / 0.6, 1e-9);
   ASSERT_EQ(s.slos.size(), 2u);
   EXPECT_TRUE(s.slos[0].met);  // p50 TTFT 125 ms
-  EXPECT_NEAR(s.slos[0].actual, 0.125, 1e-9);
+  ASSERT_TRUE(s.slos[0].actual);
+  EXPECT_NEAR(*s.slos[0].actual, 0.125, 1e-9);
   EXPECT_FALSE(s.slos[1].met);  // p90 TPOT ≈ 38 ms
+}
+
+// Issue 9 A1: a non-streamed request is one arrival at the end of the body; it shows no
+// decode, so TPOT, ITL and the client decode/prefill times are absent, not 0.
+TEST(Derive, NonStreamedRequestHasNoTpotItlOrClientDecode) {
+  RequestRecord r = timed(0, 0, 0, 130, 130, 1);
+  r.stream = false;
+  r.events[0].tokens = 21;
+  r.native.time_per_output_token = 0.005;  // TGI x-time-per-token
+  r.native.eval_duration = 0.100;
+  r.native.prompt_eval_duration = 0.030;
+  r.native.total_duration = 0.129;
+  const RequestMetrics m = derive(r);
+  ASSERT_TRUE(m.ttft && m.e2e);
+  EXPECT_DOUBLE_EQ(*m.ttft, *m.e2e);  // the user saw the first token with the whole body
+  EXPECT_FALSE(m.tpot);
+  EXPECT_TRUE(m.itl.empty());
+  for (const NativeComparison& c : m.native) {
+    if (c.name == "total_duration") {
+      EXPECT_TRUE(c.client) << "E2E is measured";
+    } else {
+      EXPECT_FALSE(c.client) << c.name;
+      EXPECT_FALSE(c.delta) << c.name;
+    }
+  }
+  // Streamed, the same timestamps give a TPOT: the guard is the request's mode.
+  r.stream = true;
+  EXPECT_TRUE(derive(r).tpot);
+
+  std::vector<RequestRecord> records(3, r);
+  for (RequestRecord& x : records) x.stream = false;
+  const RunSummary s = summarize(records, ms(0));
+  EXPECT_EQ(s.tpot.count, 0u);
+  EXPECT_EQ(s.itl.count, 0u);
+  EXPECT_EQ(s.e2e.count, 3u);
+  EXPECT_EQ(s.native.at("time_per_output_token").client.count, 0u);
+  EXPECT_EQ(s.native.at("time_per_output_token").native.count, 3u);
+}
+
+// Issue 9 A3: failed requests violate every latency objective; they are not left out.
+TEST(Aggregator, FailedRequestsViolateEveryObjective) {
+  AggregatorOptions options;
+  options.slos = *parse_slos("ttft:p99<=10s,e2e:p50<=10s,itl:p99<=10s,tpot:p99<=10s");
+  Aggregator aggregator(ms(0), options);
+  for (std::uint64_t i = 0; i < 10; ++i) {
+    RequestRecord r = timed(i, 0, 0, 50, 100, 11);
+    r.max_tokens = 11;
+    if (i % 10 < 4) r.error = RequestError{ErrorCategory::kHttp5xx, "HTTP 500"};
+    aggregator.add(r, derive(r));
+  }
+  const RunSummary s = aggregator.finish();
+  ASSERT_EQ(s.slos.size(), 4u);
+  // p99 of 10 values with 4 infinite: falls on a failure, unbounded.
+  EXPECT_FALSE(s.slos[0].met);
+  EXPECT_FALSE(s.slos[0].actual);
+  EXPECT_EQ(s.slos[0].failures, 4u);
+  EXPECT_EQ(s.slos[0].samples, 10u);
+  // p50 of 6 × 100 ms and 4 × ∞: ranks 4 and 5 are both finite, so it is met.
+  EXPECT_TRUE(s.slos[1].met);
+  ASSERT_TRUE(s.slos[1].actual);
+  EXPECT_NEAR(*s.slos[1].actual, 0.100, 1e-9);
+  // ITL: each failed request stands for the 10 gaps it did not deliver.
+  EXPECT_EQ(s.slos[2].failures, 40u);
+  EXPECT_EQ(s.slos[2].samples, 100u);
+  EXPECT_FALSE(s.slos[2].met);
+  EXPECT_FALSE(s.slos[3].met);
+  EXPECT_EQ(s.good_requests, 6u);  // failed requests are never good
+  // The sweep inherits the verdict: a level with these SLOs is not sustained.
+  RunSummary sustained = s;
+  sustained.completion_rate = 100;
+  EXPECT_FALSE(sustains(LevelOutcome{10.0, &sustained}));
+}
+
+TEST(Aggregator, PercentileBelowTheFailuresIsTheSurvivorsValue) {
+  AggregatorOptions options;
+  options.slos = *parse_slos("ttft:p90<=60ms");
+  Aggregator aggregator(ms(0), options);
+  // 99 successes, TTFT 1..99 ms, and one failure: p90 over 100 values is rank 89.1, between
+  // the 90th and 91st smallest values (90 ms, 91 ms).
+  for (int i = 1; i <= 99; ++i) {
+    RequestRecord r = timed(static_cast<std::uint64_t>(i), 0, 0, i, i + 10, 2);
+    aggregator.add(r, derive(r));
+  }
+  RequestRecord failed = timed(100, 0, 0, 1, 11, 2);
+  failed.error = RequestError{ErrorCategory::kTimeoutTotal, "timeout"};
+  aggregator.add(failed, derive(failed));
+  const RunSummary s = aggregator.finish();
+  ASSERT_TRUE(s.slos[0].actual);
+  EXPECT_NEAR(*s.slos[0].actual, 0.0901, 1e-9);
+  EXPECT_FALSE(s.slos[0].met);
+}
+
+// Issue 9 A9: Ctrl-C is no verdict on the engine.
+TEST(Aggregator, CancelledRequestsAreApartFromFailures) {
+  AggregatorOptions options;
+  options.slos = *parse_slos("ttft:p99<=1s");
+  Aggregator aggregator(ms(0), options);
+  for (std::uint64_t i = 0; i < 6; ++i) {
+    RequestRecord r = timed(i, 0, 0, 50, 100, 3);
+    if (i >= 4) r.error = RequestError{ErrorCategory::kCancelled, "cancelled"};
+    aggregator.add(r, derive(r));
+  }
+  const RunSummary s = aggregator.finish();
+  EXPECT_EQ(s.requests, 6u);
+  EXPECT_EQ(s.succeeded, 4u);
+  EXPECT_EQ(s.failed, 0u);
+  EXPECT_EQ(s.cancelled, 2u);
+  EXPECT_DOUBLE_EQ(s.success_rate, 1.0);
+  EXPECT_TRUE(s.errors.empty());
+  EXPECT_EQ(s.slos[0].samples, 4u);
+  EXPECT_TRUE(s.slos[0].met);
+}
+
+// Issue 9 A8: distribution-free confidence intervals from the binomial law of the ranks.
+TEST(PercentileCi, RanksMatchTheBinomialTables) {
+  // n = 100, median: the classic 95 % interval is X(40)..X(61), 1-based.
+  RankInterval median = percentile_ci_ranks(100, 0.5);
+  ASSERT_TRUE(median.low && median.high);
+  EXPECT_EQ(*median.low, 39u);
+  EXPECT_EQ(*median.high, 60u);
+  // p99.9 of 64 samples: not even the largest is above it with 95 % confidence.
+  const RankInterval tail = percentile_ci_ranks(64, 0.999);
+  EXPECT_FALSE(tail.high);
+  ASSERT_TRUE(tail.low);
+  EXPECT_EQ(*tail.low, 62u);
+  EXPECT_FALSE(percentile_ci_ranks(0, 0.5).low);
+  EXPECT_FALSE(percentile_ci_ranks(3, 0.5).low);  // P(B = 0) = 1/8 > 2.5 %
+}
+
+TEST(PercentileCi, EveryIntervalCoversWithAtLeastItsLevel) {
+  for (std::uint64_t n = 1; n <= 300; n += 7) {
+    for (const double q : kReportedQuantiles) {
+      // Binomial pmf by the textbook recurrence, independently of the implementation,
+      // started from the likelier end so that nothing underflows (0.5^300 is 5e-91).
+      std::vector<double> pmf(n + 1);
+      const auto nd = static_cast<double>(n);
+      if (q < 0.5) {
+        pmf[0] = std::pow(1 - q, nd);
+        for (std::uint64_t k = 0; k < n; ++k) {
+          pmf[k + 1] =
+              pmf[k] * (nd - static_cast<double>(k)) / static_cast<double>(k + 1) * q / (1 - q);
+        }
+      } else {
+        pmf[n] = std::pow(q, nd);
+        for (std::uint64_t k = n; k > 0; --k) {
+          pmf[k - 1] =
+              pmf[k] * static_cast<double>(k) / (nd - static_cast<double>(k) + 1) * (1 - q) / q;
+        }
+      }
+      auto cdf = [&pmf](std::uint64_t k) {
+        double sum = 0;
+        for (std::uint64_t i = 0; i <= k; ++i) sum += pmf[i];
+        return sum;
+      };
+      const RankInterval r = percentile_ci_ranks(n, q);
+      const double below = r.low ? cdf(*r.low) : 0;
+      const double above = r.high ? 1 - cdf(*r.high) : 0;
+      EXPECT_LE(below, 0.025 + 1e-9) << n << " " << q;
+      EXPECT_LE(above, 0.025 + 1e-9) << n << " " << q;
+      // And the interval is the tightest such: one rank further in would break a tail.
+      if (r.low) {
+        EXPECT_GT(cdf(*r.low + 1), 0.025 - 1e-9) << n << " " << q;
+      } else {
+        EXPECT_GT(pmf[0], 0.025 - 1e-9) << n << " " << q;
+      }
+      if (!r.high) {
+        EXPECT_LT(cdf(n - 1), 0.975 + 1e-9) << n << " " << q;
+      } else if (*r.high > 0) {
+        EXPECT_LT(cdf(*r.high - 1), 0.975 + 1e-9) << n << " " << q;
+      }
+    }
+  }
+}
+
+TEST(PercentileCi, StatsCarryTheIntervalAndTheSparseTail) {
+  std::vector<double> values;
+  for (int i = 1; i <= 100; ++i) values.push_back(i);
+  const Stats s = compute_stats(values);
+  ASSERT_TRUE(s.ci[0].low && s.ci[0].high);
+  EXPECT_DOUBLE_EQ(*s.ci[0].low, 40);
+  EXPECT_DOUBLE_EQ(*s.ci[0].high, 61);
+  EXPECT_LE(*s.ci[0].low, s.p50);
+  EXPECT_GE(*s.ci[0].high, s.p50);
+  EXPECT_EQ(s.ci[0].beyond, 50u);
+  EXPECT_FALSE(s.ci[0].sparse());
+  EXPECT_EQ(s.ci[2].beyond, 5u);  // p95 of 100: 5 samples above
+  EXPECT_TRUE(s.ci[2].sparse());
+  EXPECT_FALSE(s.ci[4].high);  // p99.9 of 100 has no upper bound
+  EXPECT_EQ(samples_beyond(1000, 0.99), 10u);
+  EXPECT_EQ(samples_beyond(900, 0.99), 9u);
+  // From the histogram (more samples than kept), the same ranks within its precision.
+  Distribution big(100);
+  std::vector<double> all;
+  for (int i = 1; i <= 20000; ++i) {
+    big.add(i * 1e-4);
+    all.push_back(i * 1e-4);
+  }
+  const Stats approx = big.stats();
+  const Stats exact = compute_stats(all);
+  ASSERT_FALSE(approx.exact);
+  for (std::size_t i = 0; i < kReportedQuantiles.size(); ++i) {
+    ASSERT_EQ(approx.ci[i].low.has_value(), exact.ci[i].low.has_value()) << i;
+    ASSERT_EQ(approx.ci[i].high.has_value(), exact.ci[i].high.has_value()) << i;
+    if (exact.ci[i].low) {
+      EXPECT_NEAR(*approx.ci[i].low, *exact.ci[i].low, *exact.ci[i].low * 1e-3);
+    }
+    if (exact.ci[i].high) {
+      EXPECT_NEAR(*approx.ci[i].high, *exact.ci[i].high, *exact.ci[i].high * 1e-3);
+    }
+  }
 }
 
 }  // namespace
@@ -332,7 +545,10 @@ TEST(Sweep, MaxSustainableRateAndKnee) {
   EXPECT_EQ(a.knee_level, 4u);  // throughput still rising, latency not yet
   // A missed SLO disqualifies a level.
   RunSummary missed = summaries[4];
-  missed.slos.push_back(SloResult{Slo{"ttft", "p99", 0.99, 0.05}, 0.09, false});
+  SloResult late;
+  late.slo = Slo{"ttft", "p99", 0.99, 0.05};
+  late.actual = 0.09;
+  missed.slos.push_back(late);
   levels[4].summary = &missed;
   EXPECT_DOUBLE_EQ(*analyze_sweep(levels).max_sustainable_rate, 20);
 }

@@ -30,18 +30,22 @@ RequestMetrics derive(const RequestRecord& r, bool forced_length) {
     m.ttft = to_seconds(r.t_first() - r.t_send);
     m.ttft_sched = to_seconds(r.t_first() - r.t_sched);
     m.itl.reserve(r.events.size());
-    for (std::size_t i = 1; i < r.events.size(); ++i) {
+    for (std::size_t i = 1; r.stream && i < r.events.size(); ++i) {
       m.itl.push_back(to_seconds(r.events[i].arrival - r.events[i - 1].arrival));
     }
-    if (m.output_tokens >= 2) {
+    // A non-streamed response is one arrival at the end: no decode to divide.
+    if (r.stream && m.output_tokens >= 2) {
       m.tpot = to_seconds(r.t_end - r.t_first()) / static_cast<double>(m.output_tokens - 1);
     }
   }
   const NativeTimings& n = r.native;
+  // Client decode and prefill exist only for a streamed request: a non-streamed one shows no
+  // boundary between the two (its single arrival is at the end).
   const std::optional<double> decode =
-      r.has_first_token() ? std::optional<double>(to_seconds(r.t_end - r.t_first())) : std::nullopt;
+      r.stream && r.has_first_token() ? std::optional<double>(to_seconds(r.t_end - r.t_first()))
+                                      : std::nullopt;
   // Client prefill: TTFT minus the engine's queue time where the engine reports it.
-  std::optional<double> prefill = m.ttft;
+  std::optional<double> prefill = r.stream ? m.ttft : std::nullopt;
   if (prefill && n.queue_time) prefill = *prefill - *n.queue_time;
   compare(m, "load_duration", n.load_duration, std::nullopt);
   compare(m, "queue_time", n.queue_time, std::nullopt);
@@ -69,6 +73,23 @@ std::optional<double> slo_value(const Slo& slo, const RequestMetrics& m) {
 
 Distribution make_distribution(const AggregatorOptions& o) { return Distribution(o.exact_limit); }
 
+// Type-7 percentile q over the values in `d` and `failures` more values of +∞; nullopt when
+// the percentile reaches an infinite one or there is no value.
+std::optional<double> quantile_with_failures(const Distribution& d, std::uint64_t failures,
+                                             double q) {
+  const std::uint64_t finite = d.count();
+  const std::uint64_t n = finite + failures;
+  if (n == 0) return std::nullopt;
+  const double rank = std::clamp(q, 0.0, 1.0) * static_cast<double>(n - 1);
+  const auto lower = static_cast<std::uint64_t>(std::floor(rank));
+  const std::uint64_t upper = std::min(lower + 1, n - 1);
+  const bool interpolates = rank > static_cast<double>(lower);
+  if (lower >= finite || (interpolates && upper >= finite)) return std::nullopt;
+  if (finite == 1) return d.quantile(0);
+  // The same rank among the finite values alone (they are the smallest).
+  return d.quantile(std::min(1.0, rank / static_cast<double>(finite - 1)));
+}
+
 }  // namespace
 
 Aggregator::Aggregator(TimePoint origin, AggregatorOptions options)
@@ -83,6 +104,7 @@ Aggregator::Aggregator(TimePoint origin, AggregatorOptions options)
       lag_(make_distribution(options_)) {
   if (!(options_.window > 0)) options_.window = 1;
   slo_values_.assign(options_.slos.size(), make_distribution(options_));
+  slo_failures_.assign(options_.slos.size(), 0);
 }
 
 std::size_t Aggregator::window_index(TimePoint t) const {
@@ -147,9 +169,21 @@ void Aggregator::add(const RequestRecord& r, const RequestMetrics& m) {
     if (m.schedule_lag) lag_.add(*m.schedule_lag);
   }
   last_end_ = std::max(last_end_, r.t_end);
+  if (!r.ok() && r.error->category == ErrorCategory::kCancelled) {
+    // No verdict on the engine: neither a success nor a failure, and in no objective.
+    ++counts_.cancelled;
+    return;
+  }
   if (!r.ok()) {
     ++counts_.failed;
     ++counts_.errors[std::string(to_string(r.error->category))];
+    // A failed request violates every latency objective.
+    for (std::size_t i = 0; i < options_.slos.size(); ++i) {
+      slo_failures_[i] +=
+          options_.slos[i].metric == "itl"
+              ? static_cast<std::size_t>(std::max<std::int64_t>(1, r.max_tokens - 1))
+              : 1;
+    }
     return;
   }
   ++counts_.succeeded;
@@ -245,12 +279,17 @@ RunSummary Aggregator::finish() const {
   if (s.succeeded >= 2 && last_done_ > first_done_) {
     s.completion_rate = static_cast<double>(s.succeeded - 1) / to_seconds(last_done_ - first_done_);
   }
-  s.success_rate =
-      s.requests > 0 ? static_cast<double>(s.succeeded) / static_cast<double>(s.requests) : 0;
+  const std::size_t judged = s.succeeded + s.failed;
+  s.success_rate = judged > 0 ? static_cast<double>(s.succeeded) / static_cast<double>(judged) : 0;
   if (!options_.slos.empty()) {
     for (std::size_t i = 0; i < options_.slos.size(); ++i) {
-      SloResult result{options_.slos[i], slo_values_[i].quantile(options_.slos[i].quantile), false};
-      result.met = slo_values_[i].count() > 0 && result.actual <= result.slo.threshold;
+      SloResult result;
+      result.slo = options_.slos[i];
+      result.actual =
+          quantile_with_failures(slo_values_[i], slo_failures_[i], options_.slos[i].quantile);
+      result.met = result.actual && *result.actual <= result.slo.threshold;
+      result.failures = slo_failures_[i];
+      result.samples = static_cast<std::size_t>(slo_values_[i].count()) + slo_failures_[i];
       s.slos.push_back(std::move(result));
     }
     s.goodput = s.duration > 0 ? static_cast<double>(s.good_requests) / s.duration : 0;

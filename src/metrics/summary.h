@@ -26,16 +26,20 @@ struct NativeComparison {
   std::optional<double> delta;
 };
 
-// Client-measured figures of one request, in seconds.
+// Client-measured figures of one request, in seconds. A figure the request could not show is
+// nullopt (empty for itl): a non-streamed request has ttft (= e2e: the user saw its first
+// token with the whole body), e2e and their _sched forms, but no tpot, no itl, and no client
+// decode or prefill time to set beside the engine's.
 struct RequestMetrics {
-  std::optional<double> ttft;          // M9: first content arrival − send
-  std::optional<double> e2e;           // M11: end − send
-  std::optional<double> tpot;          // M12: (end − first) / (output tokens − 1), ≥ 2 tokens
-  std::optional<double> ttft_sched;    // M9 open loop: first content arrival − scheduled time
-  std::optional<double> e2e_sched;     // M11 open loop: end − scheduled time
-  std::optional<double> schedule_lag;  // M40: send − scheduled time
-  std::vector<double> itl;             // M10: gaps between consecutive content arrivals
-  std::int64_t output_tokens = 0;      // M5 (engine count, else client count)
+  std::optional<double> ttft;        // M9: first content arrival − send
+  std::optional<double> e2e;         // M11: end − send
+  std::optional<double> tpot;        // M12: (end − first) / (output tokens − 1), ≥ 2 tokens,
+                                     //      streamed requests only
+  std::optional<double> ttft_sched;  // M9 open loop: first content arrival − scheduled time
+  std::optional<double> e2e_sched;   // M11 open loop: end − scheduled time
+  std::optional<double> schedule_lag;    // M40: send − scheduled time
+  std::vector<double> itl;               // M10: gaps between consecutive content arrivals
+  std::int64_t output_tokens = 0;        // M5 (engine count, else client count)
   std::vector<NativeComparison> native;  // every native timing the engine reported
   // M35: the request asked for an exact length and the output differs from it.
   bool output_length_mismatch = false;
@@ -58,10 +62,19 @@ struct TimeWindow {
   Histogram itl{8};
 };
 
+// One objective judged over every measured request that finished: a failed request (timed
+// out included) counts as an infinitely long latency, so it violates the objective; for
+// `itl` it counts as max(1, max_tokens − 1) infinite gaps (the gaps it did not deliver).
+// Cancelled requests are left out. A successful request without the figure (tpot of a
+// one-token or non-streamed output) is left out too.
 struct SloResult {
   Slo slo;
-  double actual = 0;  // the percentile over the run's measured successful requests
-  bool met = false;
+  // The objective's percentile over those values; nullopt when it falls on a failed request
+  // (the latency is unbounded) or when there is nothing to judge.
+  std::optional<double> actual;
+  bool met = false;          // actual is known and ≤ the threshold
+  std::size_t samples = 0;   // values judged (requests, or gaps for itl), failures included
+  std::size_t failures = 0;  // of them, infinite values standing for failed requests
 };
 
 // How hard llmbench itself worked (M39).
@@ -73,9 +86,13 @@ struct ClientHealth {
 };
 
 struct RunSummary {
-  std::size_t requests = 0;  // measured records (sent or attempted; warm-up/cool-down apart)
+  // Measured records (sent or attempted; warm-up/cool-down apart): succeeded + failed +
+  // cancelled.
+  std::size_t requests = 0;
   std::size_t succeeded = 0;
-  std::size_t failed = 0;
+  std::size_t failed = 0;     // ended by an error other than cancellation
+  std::size_t cancelled = 0;  // aborted by Ctrl-C/SIGTERM or the run stopping: no verdict
+
   std::size_t warmup_requests = 0;     // recorded, not in any statistic below
   std::size_t cooldown_requests = 0;   // recorded, not in any statistic below
   double duration = 0;                 // s: first send to last end of the measured requests
@@ -87,13 +104,14 @@ struct RunSummary {
   double total_token_throughput = 0;   // M18: Σ (prompt + output) tokens / duration
   // Completion rate between the first and the last successful completion: (n − 1) / span.
   // Unlike M16 it is not diluted by the ramp-up before the first completion, so it is what a
-  // sweep compares with the offered rate.
+  // sweep compares with the offered rate. 0 when not measured (fewer than two successful
+  // completions, or all at one instant): reporters show it as absent.
   double completion_rate = 0;
   double mean_concurrency = 0;  // M20: request-seconds in flight / duration
-  double success_rate = 0;      // M31: succeeded / requests (0..1)
+  double success_rate = 0;      // M31: succeeded / (succeeded + failed), 0..1; cancelled apart
   std::int64_t output_tokens = 0;
   std::int64_t prompt_tokens = 0;             // engine-reported, where reported
-  std::map<std::string, std::size_t> errors;  // M32: count per category name
+  std::map<std::string, std::size_t> errors;  // M32: count per category name, of `failed`
   std::uint64_t retries = 0;                  // M34: attempts after the first, all requests
   std::size_t requests_retried = 0;           // requests that needed at least one retry
   // M35: of successful requests that forced an exact length, the fraction that got it;
@@ -150,6 +168,7 @@ class Aggregator {
   Distribution ttft_, itl_, tpot_, e2e_, ttft_sched_, e2e_sched_, lag_;
   std::map<std::string, std::array<Distribution, 3>> native_;  // native, client, delta
   std::vector<Distribution> slo_values_;                       // one per SLO
+  std::vector<std::size_t> slo_failures_;  // per SLO: infinite values for failed requests
   std::size_t forced_ = 0;
   std::map<std::int64_t, std::size_t> prompt_differences_;  // reported − target → requests
   TimePoint first_send_ = TimePoint::max();

@@ -9,19 +9,38 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+template <class T>
+Json optional_json(const std::optional<T>& value) {
+  return value ? Json(*value) : Json(nullptr);
+}
+
+// Figures of an empty statistic were not measured: null, never 0.
 Json stats_json(const metrics::Stats& s) {
+  const bool measured = s.count > 0;
+  auto figure = [measured](double v) { return measured ? Json(v) : Json(nullptr); };
   Json j;
   j["count"] = s.count;
-  j["mean"] = s.mean;
-  j["std"] = s.std;
-  j["min"] = s.min;
-  j["p50"] = s.p50;
-  j["p90"] = s.p90;
-  j["p95"] = s.p95;
-  j["p99"] = s.p99;
-  j["p99.9"] = s.p999;
-  j["max"] = s.max;
+  j["mean"] = figure(s.mean);
+  j["std"] = s.count > 1 ? Json(s.std) : Json(nullptr);
+  j["min"] = figure(s.min);
+  j["p50"] = figure(s.p50);
+  j["p90"] = figure(s.p90);
+  j["p95"] = figure(s.p95);
+  j["p99"] = figure(s.p99);
+  j["p99.9"] = figure(s.p999);
+  j["max"] = figure(s.max);
   j["exact"] = s.exact;
+  if (measured) {
+    Json ci;
+    ci["level"] = metrics::kCiLevel;
+    for (std::size_t i = 0; i < metrics::kReportedPercentiles.size(); ++i) {
+      ci[std::string(metrics::kReportedPercentiles[i])] =
+          Json::array({optional_json(s.ci[i].low), optional_json(s.ci[i].high)});
+    }
+    j["ci"] = std::move(ci);
+  } else {
+    j["ci"] = nullptr;
+  }
   return j;
 }
 
@@ -31,11 +50,6 @@ Json percentiles_json(const metrics::Histogram& h) {
           {"p50", h.quantile(0.50)},
           {"p90", h.quantile(0.90)},
           {"p99", h.quantile(0.99)}};
-}
-
-template <class T>
-Json optional_json(const std::optional<T>& value) {
-  return value ? Json(*value) : Json(nullptr);
 }
 
 // An option or field that was not given is empty text in our structs and null in JSON.
@@ -167,6 +181,7 @@ Json summary_json(const metrics::RunSummary& s) {
   summary["requests"] = s.requests;
   summary["succeeded"] = s.succeeded;
   summary["failed"] = s.failed;
+  summary["cancelled"] = s.cancelled;
   summary["duration"] = s.duration;
   summary["ttft"] = stats_json(s.ttft);
   summary["itl"] = stats_json(s.itl);
@@ -178,7 +193,7 @@ Json summary_json(const metrics::RunSummary& s) {
   summary["warmup_requests"] = s.warmup_requests;
   summary["cooldown_requests"] = s.cooldown_requests;
   summary["total_token_throughput"] = s.total_token_throughput;
-  summary["completion_rate"] = s.completion_rate;
+  summary["completion_rate"] = s.completion_rate > 0 ? Json(s.completion_rate) : Json(nullptr);
   summary["mean_concurrency"] = s.mean_concurrency;
   summary["retries"] = s.retries;
   summary["requests_retried"] = s.requests_retried;
@@ -190,8 +205,10 @@ Json summary_json(const metrics::RunSummary& s) {
                     {"metric", r.slo.metric},
                     {"percentile", r.slo.percentile},
                     {"threshold", r.slo.threshold},
-                    {"actual", r.actual},
-                    {"met", r.met}});
+                    {"actual", optional_json(r.actual)},
+                    {"met", r.met},
+                    {"samples", r.samples},
+                    {"failures", r.failures}});
   }
   summary["slos"] = std::move(slos);
   summary["client"] = {{"worker_cpu", s.client.worker_cpu},

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -160,6 +161,111 @@ TEST(TerminalReport, ShowsMillisecondsAndErrors) {
   print_summary(out, sample());
   EXPECT_NE(out.str().find("50.000"), std::string::npos);
   EXPECT_NE(out.str().find("connect=1"), std::string::npos);
+}
+
+// Issue 9 A1: a figure that was not measured is null in JSON and "—" in the table.
+TEST(JsonReport, UnmeasuredFiguresAreNullAndPercentilesHaveIntervals) {
+  RunReport report = sample();
+  RequestRecord whole = report.records[0];
+  whole.id = 2;
+  whole.stream = false;
+  whole.events = {{ms(1061), 2}};
+  report.records = {whole};
+  report.per_request = {metrics::derive(whole)};
+  report.summary = metrics::summarize(report.records, ms(1000));
+  const auto j = nlohmann::json::parse(to_json(report));
+  const auto& s = j["summary"];
+  EXPECT_EQ(s["tpot"]["count"], 0);
+  for (const char* stat : {"mean", "std", "min", "p50", "p99", "p99.9", "max", "ci"}) {
+    EXPECT_TRUE(s["tpot"][stat].is_null()) << stat;
+    EXPECT_TRUE(s["itl"][stat].is_null()) << stat;
+  }
+  EXPECT_TRUE(j["requests"][0]["tpot"].is_null());
+  EXPECT_TRUE(s["completion_rate"].is_null()) << "one completion gives no rate";
+  EXPECT_TRUE(s["e2e_latency"]["std"].is_null()) << "one sample has no sample std";
+  // A8: every percentile has [low, high]; one sample cannot bound its median.
+  ASSERT_TRUE(s["e2e_latency"]["ci"].is_object());
+  EXPECT_EQ(s["e2e_latency"]["ci"]["level"], 0.95);
+  EXPECT_EQ(s["e2e_latency"]["ci"]["p50"], nlohmann::json::parse("[null, null]"));
+  const std::string summary = summary_csv(report);
+  EXPECT_NE(summary.find("tpot,count,0\n"), std::string::npos);
+  EXPECT_EQ(summary.find("tpot,p50"), std::string::npos) << summary;
+  std::ostringstream out;
+  print_summary(out, report);
+  const std::string text = out.str();
+  const std::size_t tpot = text.find("TPOT");
+  ASSERT_NE(tpot, std::string::npos);
+  const std::string line = text.substr(tpot, text.find('\n', tpot) - tpot);
+  EXPECT_EQ(line.find("0.000"), std::string::npos) << line;
+  EXPECT_NE(line.find("—"), std::string::npos) << line;
+}
+
+TEST(JsonReport, PercentileIntervalsFromOrderStatistics) {
+  RunReport report = sample();
+  std::vector<RequestRecord> records;
+  for (int i = 0; i < 100; ++i) {
+    RequestRecord r = report.records[0];
+    r.id = static_cast<std::uint64_t>(i);
+    r.t_send = ms(1000);
+    r.events = {{ms(1001 + i), 1}, {ms(1200), 1}};
+    records.push_back(r);
+  }
+  report.summary = metrics::summarize(records, ms(1000));
+  const auto j = nlohmann::json::parse(to_json(report));
+  // TTFT 1..100 ms: the median's 95 % interval is X(40)..X(61).
+  const auto& p50 = j["summary"]["ttft"]["ci"]["p50"];
+  EXPECT_NEAR(p50[0].get<double>(), 0.040, 1e-9);
+  EXPECT_NEAR(p50[1].get<double>(), 0.061, 1e-9);
+  EXPECT_TRUE(j["summary"]["ttft"]["ci"]["p99"][1].is_null());
+  EXPECT_NE(summary_csv(report).find("ttft,p50_ci_low,0.04\n"), std::string::npos);
+  // In the table, p99 (1 sample beyond) and p99.9 are marked, p50 and p90 are not.
+  std::ostringstream out;
+  print_summary(out, report);
+  const std::string text = out.str();
+  const std::size_t ttft = text.find("TTFT");
+  const std::string line = text.substr(ttft, text.find('\n', ttft) - ttft);
+  EXPECT_EQ(std::count(line.begin(), line.end(), '*'), 2) << line;  // p99, p99.9
+  EXPECT_NE(text.find("* fewer than 10 samples lie beyond"), std::string::npos) << text;
+}
+
+// Issue 9 A3, A7, A9 as the reporters show them.
+TEST(TerminalReport, CompletionRateCancelledAndFailedObjectives) {
+  RunReport report = sample();
+  RequestRecord second = report.records[0];
+  second.id = 2;
+  second.t_end = ms(1562);
+  RequestRecord cancelled = report.records[0];
+  cancelled.id = 3;
+  cancelled.error = RequestError{ErrorCategory::kCancelled, "cancelled"};
+  report.records = {report.records[0], report.records[1], second, cancelled};
+  report.per_request.clear();
+  for (const auto& r : report.records) report.per_request.push_back(metrics::derive(r));
+  metrics::AggregatorOptions options;
+  options.slos = *metrics::parse_slos("ttft:p99<=10s");
+  metrics::Aggregator aggregator(ms(1000), options);
+  for (std::size_t i = 0; i < report.records.size(); ++i) {
+    aggregator.add(report.records[i], report.per_request[i]);
+  }
+  report.summary = aggregator.finish();
+  std::ostringstream out;
+  print_summary(out, report);
+  const std::string text = out.str();
+  // Two completions 500 ms apart: 2 req/s, beside the diluted run throughput.
+  EXPECT_NE(text.find("completion rate 2.00 req/s"), std::string::npos) << text;
+  EXPECT_NE(text.find("1 cancelled"), std::string::npos) << text;
+  EXPECT_NE(text.find("success rate 66.67%"), std::string::npos) << text;
+  EXPECT_EQ(text.find("cancelled="), std::string::npos) << "not among the errors: " << text;
+  EXPECT_NE(text.find("SLO ttft:p99<=10s: MISSED (p99 falls on a failed request; 1 of 3"),
+            std::string::npos)
+      << text;
+  const auto j = nlohmann::json::parse(to_json(report));
+  EXPECT_EQ(j["summary"]["cancelled"], 1);
+  EXPECT_EQ(j["summary"]["failed"], 1);
+  EXPECT_FALSE(j["summary"]["errors"].contains("cancelled"));
+  EXPECT_TRUE(j["summary"]["slos"][0]["actual"].is_null());
+  EXPECT_EQ(j["summary"]["slos"][0]["failures"], 1);
+  EXPECT_EQ(j["summary"]["slos"][0]["met"], false);
+  EXPECT_NEAR(j["summary"]["completion_rate"].get<double>(), 2.0, 1e-9);
 }
 
 TEST(AtomicWrite, ReplacesTheFileAndLeavesNoTemporary) {

@@ -26,12 +26,31 @@ std::string csv_field(std::string_view text) {
 
 std::string opt(const std::optional<double>& v) { return v ? fmt::format("{:.9g}", *v) : ""; }
 
+// An empty statistic has only its count: the other figures were not measured. Each
+// percentile's confidence interval ends are rows `pNN_ci_low`, `pNN_ci_high` where bounded.
 void stats_rows(std::string& out, std::string_view metric, const metrics::Stats& s) {
-  const std::pair<std::string_view, double> rows[] = {
-      {"mean", s.mean}, {"std", s.std}, {"min", s.min},    {"p50", s.p50}, {"p90", s.p90},
-      {"p95", s.p95},   {"p99", s.p99}, {"p99.9", s.p999}, {"max", s.max}};
   out += fmt::format("{},count,{}\n", metric, s.count);
+  if (s.count == 0) return;
+  const std::pair<std::string_view, double> rows[] = {
+      {"mean", s.mean}, {"min", s.min}, {"p50", s.p50},    {"p90", s.p90},
+      {"p95", s.p95},   {"p99", s.p99}, {"p99.9", s.p999}, {"max", s.max}};
   for (const auto& [stat, value] : rows) out += fmt::format("{},{},{:.9g}\n", metric, stat, value);
+  if (s.count > 1) out += fmt::format("{},std,{:.9g}\n", metric, s.std);
+  for (std::size_t i = 0; i < metrics::kReportedPercentiles.size(); ++i) {
+    const metrics::PercentileCi& ci = s.ci[i];
+    const std::string_view name = metrics::kReportedPercentiles[i];
+    if (ci.low) out += fmt::format("{},{}_ci_low,{:.9g}\n", metric, name, *ci.low);
+    if (ci.high) out += fmt::format("{},{}_ci_high,{:.9g}\n", metric, name, *ci.high);
+  }
+}
+
+// Milliseconds with three decimals, "—" when not measured; `mark` appends the sparse-tail
+// marker (a trailing space otherwise, so figures stay aligned).
+std::string ms_cell(double seconds, bool measured, std::optional<bool> sparse = std::nullopt) {
+  if (!measured) return sparse ? "— " : "—";
+  std::string cell = fmt::format("{:.3f}", seconds * 1e3);
+  if (sparse) cell += *sparse ? "*" : " ";
+  return cell;
 }
 
 }  // namespace
@@ -79,7 +98,9 @@ std::string summary_csv(const RunReport& report) {
   if (s.schedule_lag.count > 0) stats_rows(out, "schedule_lag", s.schedule_lag);
   out += fmt::format("request_throughput,value,{:.9g}\n", s.request_throughput);
   out += fmt::format("total_token_throughput,value,{:.9g}\n", s.total_token_throughput);
-  out += fmt::format("completion_rate,value,{:.9g}\n", s.completion_rate);
+  if (s.completion_rate > 0) {
+    out += fmt::format("completion_rate,value,{:.9g}\n", s.completion_rate);
+  }
   out += fmt::format("mean_concurrency,value,{:.9g}\n", s.mean_concurrency);
   if (s.goodput) out += fmt::format("goodput,value,{:.9g}\n", *s.goodput);
   out += fmt::format("retries,value,{}\n", s.retries);
@@ -90,6 +111,7 @@ std::string summary_csv(const RunReport& report) {
   out += fmt::format("output_token_throughput,value,{:.9g}\n", s.output_token_throughput);
   out += fmt::format("success_rate,value,{:.9g}\n", s.success_rate);
   out += fmt::format("requests,value,{}\n", s.requests);
+  out += fmt::format("cancelled,value,{}\n", s.cancelled);
   out += fmt::format("duration,value,{:.9g}\n", s.duration);
   if (s.prompt_length_mismatch_rate) {
     out +=
@@ -122,11 +144,17 @@ void print_summary(std::ostream& out, const RunReport& report) {
                "offered/s", "conc", "achieved/s", "TTFT p50", "TTFT p99", "E2E p50", "ok %");
     for (const LevelReport& level : report.levels) {
       const metrics::RunSummary& ls = level.summary;
-      fmt::print(out, "{:<6}{:<13}{:>10}{:>8}{:>12.2f}{:>11.1f}{:>11.1f}{:>11.1f}{:>9.1f}{}\n",
-                 level.index, level.kind,
-                 level.offered_rate ? fmt::format("{:.2f}", *level.offered_rate) : "-",
-                 level.concurrency ? std::to_string(*level.concurrency) : "-", ls.completion_rate,
-                 ls.ttft.p50 * 1e3, ls.ttft.p99 * 1e3, ls.e2e.p50 * 1e3, ls.success_rate * 100,
+      auto cell = [](const metrics::Stats& st, double v, std::size_t ci) {
+        if (st.count == 0) return std::string("— ");
+        return fmt::format("{:.1f}{}", v * 1e3, st.ci[ci].sparse() ? "*" : " ");
+      };
+      fmt::print(out, "{:<6}{:<13}{:>10}{:>8}{:>12}{:>11}{:>11}{:>11}{:>9}{}\n", level.index,
+                 level.kind, level.offered_rate ? fmt::format("{:.2f}", *level.offered_rate) : "-",
+                 level.concurrency ? std::to_string(*level.concurrency) : "-",
+                 ls.completion_rate > 0 ? fmt::format("{:.2f}", ls.completion_rate) : "—",
+                 cell(ls.ttft, ls.ttft.p50, 0), cell(ls.ttft, ls.ttft.p99, 3),
+                 cell(ls.e2e, ls.e2e.p50, 0),
+                 ls.succeeded + ls.failed > 0 ? fmt::format("{:.1f}", ls.success_rate * 100) : "—",
                  report.sweep && report.sweep->knee_level == level.index ? "  <- knee" : "");
     }
     if (report.sweep) {
@@ -137,12 +165,18 @@ void print_summary(std::ostream& out, const RunReport& report) {
     }
     fmt::print(out, "all levels together:\n");
   }
-  fmt::print(out, "{:<14}{:>8}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "latency (ms)",
+  fmt::print(out, "{:<14}{:>8}{:>10}{:>10}{:>10} {:>10} {:>10} {:>10} {:>10}\n", "latency (ms)",
              "count", "mean", "min", "p50", "p90", "p99", "p99.9", "max");
-  auto row = [&out](std::string_view name, const metrics::Stats& st) {
-    fmt::print(out, "{:<14}{:>8}{:>10.3f}{:>10.3f}{:>10.3f}{:>10.3f}{:>10.3f}{:>10.3f}{:>10.3f}\n",
-               name, st.count, st.mean * 1e3, st.min * 1e3, st.p50 * 1e3, st.p90 * 1e3,
-               st.p99 * 1e3, st.p999 * 1e3, st.max * 1e3);
+  bool sparse_shown = false;
+  auto row = [&out, &sparse_shown](std::string_view name, const metrics::Stats& st) {
+    const bool m = st.count > 0;
+    auto pct = [&](double v, std::size_t ci) {
+      sparse_shown = sparse_shown || (m && st.ci[ci].sparse());
+      return ms_cell(v, m, m && st.ci[ci].sparse());
+    };
+    fmt::print(out, "{:<14}{:>8}{:>10}{:>10}{:>11}{:>11}{:>11}{:>11}{:>10}\n", name, st.count,
+               ms_cell(st.mean, m), ms_cell(st.min, m), pct(st.p50, 0), pct(st.p90, 1),
+               pct(st.p99, 3), pct(st.p999, 4), ms_cell(st.max, m));
   };
   row("TTFT", s.ttft);
   row("ITL", s.itl);
@@ -153,8 +187,18 @@ void print_summary(std::ostream& out, const RunReport& report) {
     row("E2E sched", s.e2e_sched);
     row("sched lag", s.schedule_lag);
   }
-  fmt::print(out, "requests: {} ok / {} total, success rate {:.2f}%, duration {:.2f} s\n",
-             s.succeeded, s.requests, s.success_rate * 100, s.duration);
+  if (sparse_shown) {
+    fmt::print(out,
+               "* fewer than {} samples lie beyond this percentile: a rough figure (confidence "
+               "intervals in the JSON result)\n",
+               metrics::kSparseTail);
+  }
+  fmt::print(
+      out, "requests: {} ok / {} total{}, success rate {}, duration {:.2f} s\n", s.succeeded,
+      s.requests,
+      s.cancelled > 0 ? fmt::format(", {} cancelled (left out of the success rate)", s.cancelled)
+                      : "",
+      s.succeeded + s.failed > 0 ? fmt::format("{:.2f}%", s.success_rate * 100) : "—", s.duration);
   if (s.warmup_requests + s.cooldown_requests > 0) {
     fmt::print(out, "excluded from statistics: {} warm-up, {} cool-down requests\n",
                s.warmup_requests, s.cooldown_requests);
@@ -162,8 +206,15 @@ void print_summary(std::ostream& out, const RunReport& report) {
   if (s.retries > 0) {
     fmt::print(out, "retries: {} ({} requests retried)\n", s.retries, s.requests_retried);
   }
-  fmt::print(out, "throughput: {:.2f} req/s, {:.1f} output tokens/s ({} output tokens)\n",
-             s.request_throughput, s.output_token_throughput, s.output_tokens);
+  // Throughput is over the whole duration, ramp-up and drain included; the completion rate
+  // between the first and last completion is the rate the engine kept up.
+  fmt::print(
+      out,
+      "throughput: {:.2f} req/s over the run (completion rate {}), {:.1f} output tokens/s "
+      "({} output tokens)\n",
+      s.request_throughput,
+      s.completion_rate > 0 ? fmt::format("{:.2f} req/s", s.completion_rate) : std::string("—"),
+      s.output_token_throughput, s.output_tokens);
   if (!s.errors.empty()) {
     std::string list;
     for (const auto& [category, count] : s.errors) {
@@ -193,8 +244,17 @@ void print_summary(std::ostream& out, const RunReport& report) {
   }
   if (s.cold_starts > 0) fmt::print(out, "cold starts (model loaded): {}\n", s.cold_starts);
   for (const metrics::SloResult& r : s.slos) {
-    fmt::print(out, "SLO {}: {} ({:.3f} ms)\n", metrics::to_string(r.slo), r.met ? "met" : "MISSED",
-               r.actual * 1e3);
+    const std::string actual =
+        r.actual         ? fmt::format("{} {:.3f} ms", r.slo.percentile, *r.actual * 1e3)
+        : r.failures > 0 ? fmt::format("{} falls on a failed request", r.slo.percentile)
+                         : std::string("nothing measured");
+    const std::string failures =
+        r.failures > 0
+            ? fmt::format("; {} of {} {} were failed requests, counted as misses", r.failures,
+                          r.samples, r.slo.metric == "itl" ? "gaps" : "values")
+            : "";
+    fmt::print(out, "SLO {}: {} ({}{})\n", metrics::to_string(r.slo), r.met ? "met" : "MISSED",
+               actual, failures);
   }
   if (s.goodput) {
     fmt::print(out, "goodput: {:.2f} req/s ({} of {} requests met every objective)\n", *s.goodput,
