@@ -604,6 +604,24 @@ TEST(Inspect, MetricsShowAndExportAGivenResult) {
   std::filesystem::remove(path);
 }
 
+// A non-streamed result has no TPOT or ITL (null): `metrics show` prints "—" for them (it
+// crashed on the nulls when they were first written).
+TEST(Inspect, MetricsShowANonStreamedResult) {
+  Sim sim({"--ttft", "5ms", "--itl", "1ms"});
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("llmbench_metrics_nostream_" + std::to_string(::getpid()) + ".json");
+  const CommandOutcome ran = command({"run", "--url", sim.url(), "--requests", "3", "--max-tokens",
+                                      "3", "--no-stream", "--output", path.string(), "--quiet"});
+  ASSERT_EQ(ran.exit_code, 0) << ran.err;
+  const CommandOutcome show = command({"metrics", "show", path.string()});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  const std::size_t tpot = show.out.find("tpot");
+  ASSERT_NE(tpot, std::string::npos) << show.out;
+  const std::string row = show.out.substr(tpot, show.out.find('\n', tpot) - tpot);
+  EXPECT_NE(row.find("—"), std::string::npos) << row;
+  std::filesystem::remove(path);
+}
+
 TEST(EndToEnd, CtrlCWritesAValidPartialResultAndExits130) {
   Sim sim({"--ttft", "10ms", "--itl", "50ms"});
   const auto path = std::filesystem::temp_directory_path() /

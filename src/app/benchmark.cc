@@ -67,6 +67,9 @@ void merge_client_health(report::RunReport& report) {
   }
 }
 
+// Cancelled requests are neither: a run cut short before anything finished did not fail.
+bool every_request_failed(const metrics::RunSummary& s) { return s.succeeded == 0 && s.failed > 0; }
+
 void add_warnings(report::RunReport& report, const ResolvedRun& run,
                   const std::vector<std::string>& workload_warnings) {
   const RunSpec& spec = run.spec;
@@ -91,7 +94,7 @@ void add_warnings(report::RunReport& report, const ResolvedRun& run,
         "stopped early: more than {:.0f}% of the last {} requests failed (--max-error-rate)",
         spec.error_limit->max_rate * 100, spec.error_limit->window));
   }
-  if (s.requests > 0 && s.failed == s.requests) {
+  if (every_request_failed(s)) {
     report.warnings.push_back("every request failed; see the errors above and in the result file");
   }
 }
@@ -228,7 +231,7 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   const metrics::RunSummary& s = report.summary;
   if (report.interrupted) {
     result.exit_code = kExitInterrupted;
-  } else if (s.requests > 0 && s.failed == s.requests) {
+  } else if (every_request_failed(s)) {
     result.exit_code = kExitAllFailed;
   } else if (report.stop_reason == "max_error_rate") {
     result.exit_code = kExitCheckFailed;

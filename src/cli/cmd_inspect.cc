@@ -401,12 +401,17 @@ Action add_metrics_command(CLI::App& app) {
                          s.value("success_rate", 0.0) * 100);
       out += fmt::format("{:<14}{:>8}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "latency (ms)", "count",
                          "mean", "p50", "p90", "p99", "max");
+      // A figure that was not measured is null in the result: shown as "—", never 0.
+      auto ms = [](const Json& st, const char* stat) {
+        const auto it = st.find(stat);
+        return it != st.end() && it->is_number() ? fmt::format("{:.3f}", it->get<double>() * 1e3)
+                                                 : std::string("—");
+      };
       for (const char* key : {"ttft", "itl", "tpot", "e2e_latency"}) {
         const Json& st = s[key];
-        out += fmt::format("{:<14}{:>8}{:>10.3f}{:>10.3f}{:>10.3f}{:>10.3f}{:>10.3f}\n", key,
-                           st.value("count", 0), st.value("mean", 0.0) * 1e3,
-                           st.value("p50", 0.0) * 1e3, st.value("p90", 0.0) * 1e3,
-                           st.value("p99", 0.0) * 1e3, st.value("max", 0.0) * 1e3);
+        out += fmt::format("{:<14}{:>8}{:>10}{:>10}{:>10}{:>10}{:>10}\n", key,
+                           st.value("count", 0), ms(st, "mean"), ms(st, "p50"), ms(st, "p90"),
+                           ms(st, "p99"), ms(st, "max"));
       }
       out +=
           fmt::format("throughput: {:.2f} req/s, {:.1f} output tokens/s\n",
