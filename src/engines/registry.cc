@@ -88,6 +88,7 @@ std::unique_ptr<Engine> make_engine(const EngineOptions& options) {
                                options.kind == EngineKind::kSglang;
   openai.supports_min_tokens =
       options.kind == EngineKind::kVllm || options.kind == EngineKind::kSglang;
+  openai.disable_prompt_cache = options.kind == EngineKind::kLlamaCpp;
   if (options.kind == EngineKind::kTgi) openai.model_override = "tgi";
   return std::make_unique<OpenAiEngine>(std::move(openai));
 }
