@@ -88,12 +88,13 @@ struct Outcome {
   TimePoint origin;
 };
 
-Outcome run(RunOptions options, const std::function<void(Runner&)>& during = nullptr) {
+Outcome run(RunOptions options, const std::function<void(Runner&)>& during = nullptr,
+            const Clock* test_clock = nullptr) {
   const engines::OpenAiEngine engine(engines::OpenAiOptions{});
   const FixedWorkload workload;
   Sink sink;
-  const SteadyClockSource clock;
-  Runner runner(std::move(options), engine, workload, sink, clock);
+  const SteadyClockSource steady;
+  Runner runner(std::move(options), engine, workload, sink, test_clock ? *test_clock : steady);
   std::thread helper;
   if (during) helper = std::thread([&] { during(runner); });
   auto times = runner.run();
@@ -169,6 +170,36 @@ TEST(Runner, OpenLoopSendsInScheduleOrderAndMeasuresFromTheSchedule) {
   // Median schedule lag: well under the 40 ms spacing (tolerance 20 ms for a busy machine).
   EXPECT_LT(lags[4], 0.020);
   EXPECT_EQ(out.times.requests_started, 8u);
+}
+
+// A clock whose instants are the steady clock's shifted by `offset`.
+class OffsetClock final : public Clock {
+ public:
+  explicit OffsetClock(Duration offset) : offset_(offset) {}
+  [[nodiscard]] TimePoint now() const override { return SteadyClock::now() + offset_; }
+
+ private:
+  Duration offset_;
+};
+
+TEST(Runner, OpenLoopPacesByTheClockItWasGiven) {
+  // An hour behind the steady clock: every due instant is in the steady clock's past, so a
+  // runner that waited for steady-clock instants would send the whole schedule at once.
+  const OffsetClock clock(-std::chrono::hours(1));
+  const Sim sim(sim_options(milliseconds(2)));
+  RunOptions o;
+  o.url = sim.url();
+  for (int i = 0; i < 6; ++i) o.schedule.push_back(milliseconds(40 * i));
+  const Outcome out = run(o, nullptr, &clock);
+  expect_ids(out.records, 6);
+  for (std::size_t i = 0; i < out.records.size(); ++i) {
+    const RequestRecord& r = out.records[i];
+    EXPECT_TRUE(r.ok());
+    EXPECT_EQ(r.t_sched, out.origin + o.schedule[i]);
+    EXPECT_GE(r.t_send, r.t_sched) << "request " << i << " sent before it was due";
+    // Timestamps are the given clock's too (wide bound: within 1 s of the schedule).
+    EXPECT_LT(r.t_send - r.t_sched, std::chrono::seconds(1));
+  }
 }
 
 TEST(Runner, RetryWaitsAtLeastTheEnginesRetryAfter) {
