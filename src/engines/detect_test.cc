@@ -41,7 +41,7 @@ TEST(Detect, Tgi) {
   EXPECT_EQ(info.engine, "tgi");
   ASSERT_EQ(info.models.size(), 1u);
   EXPECT_FALSE(info.models[0].id.empty());
-  EXPECT_TRUE(info.models[0].context_length.has_value());
+  EXPECT_EQ(info.models[0].context_length, 4096);  // max_total_tokens
 }
 
 TEST(Detect, LlamaCppFromCapturedBytes) {
@@ -50,7 +50,7 @@ TEST(Detect, LlamaCppFromCapturedBytes) {
                         {"/v1/models", fixture("fixtures/llamacpp-captured/v1_models.json")}}));
   EXPECT_EQ(info.engine, "llamacpp");
   ASSERT_FALSE(info.models.empty());
-  EXPECT_TRUE(info.models[0].context_length.has_value());
+  EXPECT_EQ(info.models[0].context_length, 1024);  // the running n_ctx, not n_ctx_train 4096
 }
 
 TEST(Detect, Sglang) {
@@ -68,7 +68,7 @@ TEST(Detect, Vllm) {
   EXPECT_EQ(info.engine, "vllm");
   EXPECT_EQ(info.version, "0.11.0");
   ASSERT_FALSE(info.models.empty());
-  EXPECT_TRUE(info.models[0].context_length.has_value());
+  EXPECT_EQ(info.models[0].context_length, 8192);  // max_model_len
 }
 
 TEST(Detect, GenericOpenAiWhenNothingSpecificAnswers) {

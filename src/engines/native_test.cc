@@ -259,7 +259,13 @@ TEST(LlamaCpp, NonStreamedResponseAndCapturedBytes) {
   const RequestRecord captured =
       read(engine, spec(false), body("fixtures/llamacpp-captured/completion_native.json"), 0);
   ASSERT_FALSE(captured.error) << captured.error->message;
-  EXPECT_TRUE(captured.native.eval_duration.has_value());
+  // timings.predicted_ms 8.353, prompt_ms 1.369, predicted_per_token_ms 0.5220625
+  ASSERT_TRUE(captured.native.eval_duration.has_value());
+  EXPECT_DOUBLE_EQ(*captured.native.eval_duration, 0.008353);
+  ASSERT_TRUE(captured.native.prompt_eval_duration.has_value());
+  EXPECT_DOUBLE_EQ(*captured.native.prompt_eval_duration, 0.001369);
+  ASSERT_TRUE(captured.native.time_per_output_token.has_value());
+  EXPECT_DOUBLE_EQ(*captured.native.time_per_output_token, 0.0005220625);
 }
 
 TEST(LlamaCpp, CurrentAndLegacyMidStreamErrors) {
@@ -331,8 +337,11 @@ TEST(OpenAiExtras, VllmPerRequestMetrics) {
   const RequestRecord r =
       read(*engine, spec(false, ApiKind::kChat), body("fixtures/vllm/chat_response.json"), 11);
   ASSERT_FALSE(r.error);
-  EXPECT_TRUE(r.native.ttft.has_value());
-  EXPECT_TRUE(r.native.queue_time.has_value());
+  // metrics: time_to_first_token_ms 31.7, queue_time_ms 0.4
+  ASSERT_TRUE(r.native.ttft.has_value());
+  EXPECT_DOUBLE_EQ(*r.native.ttft, 0.0317);
+  ASSERT_TRUE(r.native.queue_time.has_value());
+  EXPECT_DOUBLE_EQ(*r.native.queue_time, 0.0004);
 }
 
 TEST(Registry, ConfiguredHeadersOnEveryAdapter) {

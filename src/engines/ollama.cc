@@ -12,6 +12,23 @@ namespace {
 
 double ns_to_s(std::int64_t ns) { return static_cast<double>(ns) * 1e-9; }
 
+// Whether `text` is a plain JSON number: optional '-', an integer without leading zeros, an
+// optional fraction. Ollama reads such a keep_alive as seconds only when it is sent as a
+// number (a string goes through Go's time.ParseDuration, which wants a unit).
+bool is_plain_number(std::string_view text) {
+  std::size_t i = 0;
+  if (i < text.size() && text[i] == '-') ++i;
+  const std::size_t int_start = i;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  const std::size_t int_digits = i - int_start;
+  if (int_digits == 0 || (int_digits > 1 && text[int_start] == '0')) return false;
+  if (i == text.size()) return true;
+  if (text[i++] != '.') return false;
+  const std::size_t fraction_start = i;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  return i == text.size() && i > fraction_start;
+}
+
 class OllamaReader final : public ReaderBase {
  public:
   OllamaReader(const RequestSpec& spec, RequestRecord& record)
@@ -82,7 +99,11 @@ net::HttpRequest OllamaEngine::build_request(const RequestSpec& spec) const {
   body += '}';
   if (options_.keep_alive) {
     body += ",\"keep_alive\":";
-    append_json_string(body, *options_.keep_alive);
+    if (is_plain_number(*options_.keep_alive)) {
+      body += *options_.keep_alive;  // seconds; negative keeps the model loaded
+    } else {
+      append_json_string(body, *options_.keep_alive);  // a Go duration ("30m")
+    }
   }
   body += '}';
   return request;

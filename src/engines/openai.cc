@@ -409,6 +409,7 @@ net::HttpRequest OpenAiEngine::build_request(const RequestSpec& spec) const {
       body += ",\"min_tokens\":" + std::to_string(spec.max_tokens);
     }
   }
+  if (options_.disable_prompt_cache) body += ",\"cache_prompt\":false";
   if (spec.temperature) body += ",\"temperature\":" + format_json_number(*spec.temperature);
   if (spec.seed) body += ",\"seed\":" + std::to_string(*spec.seed);
   body += '}';

@@ -16,6 +16,9 @@ struct OpenAiOptions {
   bool supports_ignore_eos = false;
   // With ignore_eos, also send min_tokens = max_tokens (vLLM, SGLang accept it).
   bool supports_min_tokens = false;
+  // Send "cache_prompt": false (llama.cpp, whose prompt cache is on by default and would make
+  // prefill look free on repeated prompts).
+  bool disable_prompt_cache = false;
   // Sent as "model" instead of the spec's (TGI's OpenAI routes treat any other name as a
   // LoRA adapter id and want "tgi").
   std::optional<std::string> model_override;

@@ -117,6 +117,7 @@ std::unique_ptr<Engine> make_engine(const EngineOptions& options) {
   openai.supports_ignore_eos = honours_ignore_eos(options.kind);
   openai.supports_min_tokens =
       options.kind == EngineKind::kVllm || options.kind == EngineKind::kSglang;
+  openai.disable_prompt_cache = options.kind == EngineKind::kLlamaCpp;
   if (options.kind == EngineKind::kTgi) openai.model_override = "tgi";
   return std::make_unique<OpenAiEngine>(std::move(openai));
 }

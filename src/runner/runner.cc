@@ -295,7 +295,8 @@ Expected<RunTimes> Runner::run() {
       const TimePoint due = start_ + options_.schedule[i];
       Prepared prepared = prepare(i);
       if (clock_.now() < due) {
-        timer.expires_at(due);
+        // Relative to clock_, whose instants need not be the steady clock's (a test clock).
+        timer.expires_after(due - clock_.now());
         boost::system::error_code ec;
         co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         if (stop_.load(std::memory_order_relaxed)) break;
