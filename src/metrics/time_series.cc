@@ -19,7 +19,7 @@ std::uint16_t index_of(std::uint64_t ns) {
   const auto width = static_cast<std::uint32_t>(std::bit_width(ns));
   const std::uint32_t shift = width - kBits;                 // ≥ 1: keeps the top kBits bits
   const auto top = static_cast<std::uint32_t>(ns >> shift);  // in [2^(kBits−1), 2^kBits)
-  // At most 64 + 57 · 32 + 31 for 9e18 ns: fits 16 bits.
+  // At most 32 + 58 · 16 + 15 for 9e18 ns: fits 16 bits.
   return static_cast<std::uint16_t>((1u << kBits) + (shift - 1) * kHalf + (top - kHalf));
 }
 
@@ -52,9 +52,9 @@ WindowHistogram& WindowHistogram::operator=(const WindowHistogram& other) {
 
 void WindowHistogram::insert(std::uint32_t at, std::uint16_t index) {
   if (size_ == capacity_) {
-    // Small steps (a quarter, at least 4 buckets): a window's few hundred bytes are not
-    // doubled by slack.
-    const std::uint32_t grown = capacity_ + std::max<std::uint32_t>(4, capacity_ / 4);
+    // Fixed small steps: a window's few hundred bytes carry at most 28 bytes of slack. A
+    // window touches at most ~1,000 buckets, so the copying stays cheap.
+    const std::uint32_t grown = capacity_ + 8;
     auto bigger = std::make_unique<Entry[]>(grown);
     if (size_ > 0) std::memcpy(bigger.get(), entries_.get(), size_ * sizeof(Entry));
     entries_ = std::move(bigger);

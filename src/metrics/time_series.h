@@ -11,12 +11,14 @@
 namespace llmbench::metrics {
 
 // Sparse log-linear histogram of non-negative durations (seconds) for one window. Values
-// are bucketed in nanoseconds: below 64 ns exactly, above in 32 linear buckets per power of
-// two, so a bucket's midpoint is within 1/64 (1.6 %) of every value in it. Only touched
-// buckets are stored, 4 bytes each. Negative values count as 0; NaN and ∞ are ignored.
+// are bucketed in nanoseconds: below 32 ns exactly, above in 16 linear buckets per power of
+// two, so a bucket's midpoint is within 1/32 (3.1 %) of every value in it. Only touched
+// buckets are stored, 4 bytes each (a day of one-second windows must fit in tens of MB: 32
+// buckets per octave needed ~70 MB for the windows alone). Negative values count as 0; NaN
+// and ∞ are ignored.
 class WindowHistogram {
  public:
-  static constexpr int kPrecisionBits = 6;
+  static constexpr int kPrecisionBits = 5;
   WindowHistogram() = default;
   WindowHistogram(const WindowHistogram& other);
   WindowHistogram& operator=(const WindowHistogram& other);
@@ -30,7 +32,7 @@ class WindowHistogram {
   // first and last rank), clamped to them; within relative_precision() of the exact type-7
   // quantile. 0 when empty.
   [[nodiscard]] double quantile(double q) const;
-  [[nodiscard]] static constexpr double relative_precision() { return 1.0 / 64; }
+  [[nodiscard]] static constexpr double relative_precision() { return 1.0 / 32; }
   // Heap bytes held (the buckets), beside sizeof(WindowHistogram).
   [[nodiscard]] std::size_t heap_bytes() const { return capacity_ * sizeof(Entry); }
   [[nodiscard]] std::size_t buckets() const { return size_; }
