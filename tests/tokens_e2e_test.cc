@@ -68,8 +68,8 @@ INSTANTIATE_TEST_SUITE_P(Dialects, MultiTokenChunks,
                                            ChunkCase{"sglang", "openai-chat", true},
                                            ChunkCase{"openai", "openai-chat", false},
                                            ChunkCase{"llamacpp", "openai-completions", false}),
-                         [](const ::testing::TestParamInfo<ChunkCase>& info) {
-                           std::string name = info.param.dialect + "_" + info.param.api;
+                         [](const ::testing::TestParamInfo<ChunkCase>& param_info) {
+                           std::string name = param_info.param.dialect + "_" + param_info.param.api;
                            for (char& ch : name) {
                              if (ch == '-') ch = '_';
                            }
