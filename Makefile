@@ -31,6 +31,7 @@ bench: build
 	./build/release/bench/load_accuracy
 	./build/release/bench/tokenizer_speed
 	./build/release/bench/dataset_load
+	./build/release/bench/time_series_soak
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

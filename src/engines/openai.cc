@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "core/json_text.h"
 #include "core/text.h"
 #include "engines/json_frame.h"
@@ -117,9 +119,17 @@ simdjson::error_code parse_choice(od::object choice, ChunkContent& out) {
   return simdjson::SUCCESS;
 }
 
+// A count from the wire as an integer: NaN, negative or absurd values (a hostile or broken
+// server) are clamped rather than cast, which would be undefined for values beyond int64.
+std::int64_t count_from(double d) {
+  constexpr double kMost = 9.0e15;  // beyond any real token count, exact in a double
+  if (!(d > 0)) return 0;
+  return static_cast<std::int64_t>(std::min(d, kMost));
+}
+
 simdjson::error_code parse_usage(od::value value, ChunkContent& out) {
   return for_each_number(value, [&out](std::string_view key, double d, od::value&) {
-    const auto n = static_cast<std::int64_t>(d);
+    const std::int64_t n = count_from(d);
     if (key == "prompt_tokens")
       out.prompt_tokens = n;
     else if (key == "completion_tokens")
@@ -138,11 +148,11 @@ simdjson::error_code parse_timings(od::value value, ChunkContent& out) {
     else if (key == "predicted_per_token_ms")
       out.predicted_per_token_ms = d;
     else if (key == "prompt_n")
-      out.prompt_n = static_cast<std::int64_t>(d);
+      out.prompt_n = count_from(d);
     else if (key == "cache_n")
-      out.cache_n = static_cast<std::int64_t>(d);
+      out.cache_n = count_from(d);
     else if (key == "predicted_n")
-      out.predicted_n = static_cast<std::int64_t>(d);
+      out.predicted_n = count_from(d);
   });
 }
 
@@ -229,8 +239,8 @@ simdjson::error_code parse_chunk(od::document& doc, ChunkContent& out) {
 
 class OpenAiReader final : public ResponseReader {
  public:
-  OpenAiReader(const RequestSpec& spec, RequestRecord& record)
-      : record_(record), stream_(spec.stream) {}
+  OpenAiReader(const RequestSpec& spec, RequestRecord& record, bool continuous_usage)
+      : record_(record), stream_(spec.stream), continuous_usage_(continuous_usage) {}
 
   Framing on_head(int status, std::span<const net::Header> headers) override {
     status_ = status;
@@ -268,7 +278,7 @@ class OpenAiReader final : public ResponseReader {
     }
     ChunkContent chunk;
     if (!parse(payload, chunk)) return;
-    apply(chunk, frame.arrival, 1);
+    apply(chunk, frame.arrival, chunk_tokens(chunk));
   }
 
   void on_end() override {
@@ -310,6 +320,21 @@ class OpenAiReader final : public ResponseReader {
     return true;
   }
 
+  // Tokens in a streamed chunk that carries output. With continuous usage stats (asked for,
+  // and the engine sent them) each chunk's completion_tokens is cumulative: the chunk holds
+  // the change since the tokens already placed. Otherwise, or when the count did not grow
+  // (Ollama's /v1 sends zeros on every chunk), one; the final count, where the engine sends
+  // one, is spread over the arrivals by metrics/.
+  std::uint32_t chunk_tokens(const ChunkContent& chunk) {
+    if (chunk.is_error || (chunk.text_bytes == 0 && !chunk.tool_call)) return 0;
+    std::int64_t tokens = 1;
+    if (continuous_usage_ && chunk.completion_tokens && *chunk.completion_tokens > placed_) {
+      tokens = std::min<std::int64_t>(*chunk.completion_tokens - placed_, 1 << 24);
+    }
+    placed_ += tokens;
+    return static_cast<std::uint32_t>(tokens);
+  }
+
   void apply(const ChunkContent& chunk, TimePoint arrival, std::uint32_t tokens) {
     if (chunk.is_error) {
       set_error(ErrorCategory::kEngineError,
@@ -347,7 +372,8 @@ class OpenAiReader final : public ResponseReader {
     if (!parse(frame.payload, chunk)) return;
     // A non-streamed response is one arrival of all its tokens.
     const std::int64_t n = chunk.completion_tokens.value_or(1);
-    apply(chunk, frame.arrival, static_cast<std::uint32_t>(n > 0 ? n : 1));
+    apply(chunk, frame.arrival,
+          static_cast<std::uint32_t>(std::clamp<std::int64_t>(n, 1, 1 << 24)));
   }
 
   simdjson::padded_string_view padded(std::string_view payload) {
@@ -358,6 +384,8 @@ class OpenAiReader final : public ResponseReader {
 
   RequestRecord& record_;
   bool stream_;
+  bool continuous_usage_;
+  std::int64_t placed_ = 0;  // tokens given to arrivals so far (continuous usage)
   int status_ = 0;
   bool sse_ = false;
   bool done_ = false;
@@ -401,7 +429,9 @@ net::HttpRequest OpenAiEngine::build_request(const RequestSpec& spec) const {
   if (spec.max_tokens > 0) body += ",\"max_tokens\":" + std::to_string(spec.max_tokens);
   body += spec.stream ? ",\"stream\":true" : ",\"stream\":false";
   if (spec.stream && options_.request_usage) {
-    body += ",\"stream_options\":{\"include_usage\":true}";
+    body += options_.continuous_usage
+                ? ",\"stream_options\":{\"include_usage\":true,\"continuous_usage_stats\":true}"
+                : ",\"stream_options\":{\"include_usage\":true}";
   }
   if (spec.ignore_eos && options_.supports_ignore_eos) {
     body += ",\"ignore_eos\":true";
@@ -418,7 +448,8 @@ net::HttpRequest OpenAiEngine::build_request(const RequestSpec& spec) const {
 
 std::unique_ptr<ResponseReader> OpenAiEngine::make_reader(const RequestSpec& spec,
                                                           RequestRecord& record) const {
-  return std::make_unique<OpenAiReader>(spec, record);
+  return std::make_unique<OpenAiReader>(spec, record,
+                                        options_.continuous_usage && options_.request_usage);
 }
 
 }  // namespace llmbench::engines

@@ -24,6 +24,9 @@ struct OpenAiOptions {
   std::optional<std::string> model_override;
   // Send stream_options.include_usage on streaming requests.
   bool request_usage = true;
+  // Also ask for usage on every chunk (stream_options.continuous_usage_stats: vLLM, SGLang)
+  // and take each chunk's token count from the change in its cumulative completion_tokens.
+  bool continuous_usage = false;
   // Sent as "Authorization: Bearer …" when set. Never logged or written to results.
   std::optional<std::string> api_key;
   std::vector<net::Header> headers;  // sent with every request (engine config)

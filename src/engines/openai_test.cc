@@ -238,6 +238,103 @@ TEST(OpenAiResponse, TransportFailureWinsOverTruncationButNotOverEngineError) {
   EXPECT_EQ(r.error->message, "boom");
 }
 
+// vLLM with stream_options.continuous_usage_stats (serving_chat.py): the role chunk and
+// every content chunk carry the cumulative usage, the finish chunk too, then the usage
+// chunk. Chunks of 1, 3 and 2 tokens; one more token (EOS) only in the totals.
+const char* const kContinuousUsageStream =
+    "data: "
+    "{\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
+    "\"finish_reason\":null}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":0,"
+    "\"total_tokens\":9}}\n\n"
+    "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Chess\"},"
+    "\"finish_reason\":null}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":1,"
+    "\"total_tokens\":10}}\n\n"
+    "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" is played on\"},"
+    "\"finish_reason\":null}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":4,"
+    "\"total_tokens\":13}}\n\n"
+    "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" squares\"},"
+    "\"finish_reason\":\"stop\",\"stop_reason\":null}],\"usage\":{\"prompt_tokens\":9,"
+    "\"completion_tokens\":6,\"total_tokens\":15}}\n\n"
+    "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"total_tokens\":16,"
+    "\"completion_tokens\":7}}\n\n"
+    "data: [DONE]\n\n";
+
+RequestRecord read_with(const OpenAiOptions& options, std::string_view body, std::size_t cut) {
+  const OpenAiEngine engine(options);
+  const RequestSpec spec = spec_for(ApiKind::kChat, true);
+  RequestRecord record;
+  auto reader = engine.make_reader(spec, record);
+  ResponseAssembler assembler(*reader, record);
+  const net::Header headers[] = {{"Content-Type", "text/event-stream"}};
+  assembler.on_head(200, headers);
+  assembler.on_body(body.substr(0, cut), TimePoint(std::chrono::milliseconds(1)));
+  assembler.on_body(body.substr(cut), TimePoint(std::chrono::milliseconds(2)));
+  net::ExchangeResult result;
+  result.status = net::ExchangeStatus::kOk;
+  result.sent = true;
+  assembler.finish(result);
+  return record;
+}
+
+TEST(OpenAiContinuousUsage, RequestAsksForUsageOnEveryChunk) {
+  OpenAiOptions options;
+  options.continuous_usage = true;
+  const json body =
+      json::parse(OpenAiEngine(options).build_request(spec_for(ApiKind::kChat, true)).body);
+  EXPECT_EQ(body["stream_options"]["include_usage"], true);
+  EXPECT_EQ(body["stream_options"]["continuous_usage_stats"], true);
+  // Never on a non-streamed request (vLLM answers 400 to stream_options there).
+  EXPECT_FALSE(
+      json::parse(OpenAiEngine(options).build_request(spec_for(ApiKind::kChat, false)).body)
+          .contains("stream_options"));
+  // Engines that do not know the field are not sent it.
+  EXPECT_FALSE(json::parse(OpenAiEngine(OpenAiOptions{})
+                               .build_request(spec_for(ApiKind::kChat, true))
+                               .body)["stream_options"]
+                   .contains("continuous_usage_stats"));
+}
+
+TEST(OpenAiContinuousUsage, EachChunkHoldsTheChangeInCumulativeUsageAtEverySplit) {
+  OpenAiOptions options;
+  options.continuous_usage = true;
+  const std::string_view body = kContinuousUsageStream;
+  for (std::size_t cut = 0; cut <= body.size(); ++cut) {
+    const RequestRecord r = read_with(options, body, cut);
+    ASSERT_FALSE(r.error) << cut << ": " << r.error->message;
+    ASSERT_EQ(r.events.size(), 3u) << cut;
+    EXPECT_EQ(r.events[0].tokens, 1u) << cut;
+    EXPECT_EQ(r.events[1].tokens, 3u) << cut;  // a chunk of 3 tokens counts 3
+    EXPECT_EQ(r.events[2].tokens, 2u) << cut;
+    EXPECT_EQ(r.usage.output_tokens, 7) << cut;  // the final count still wins for M5
+    EXPECT_EQ(r.client_output_tokens(), 6) << cut;
+  }
+}
+
+TEST(OpenAiContinuousUsage, WithoutTheOptionOrWithoutGrowthAChunkIsOne) {
+  // Not asked for: per-chunk usage is not trusted (TGI's last chunk carries text and the
+  // final totals; reading it as a delta would give that chunk every token).
+  const RequestRecord plain = read_with(OpenAiOptions{}, kContinuousUsageStream, 0);
+  ASSERT_EQ(plain.events.size(), 3u);
+  for (const TokenEvent& e : plain.events) EXPECT_EQ(e.tokens, 1u);
+  // Asked for, but the engine sends zeros on every chunk (Ollama's /v1 quirk) or nothing.
+  OpenAiOptions options;
+  options.continuous_usage = true;
+  const std::string zeros =
+      llmbench::testing::read_test_file("fixtures/ollama/openai_completions_stream.sse");
+  const RequestRecord r = read_with(options, zeros, zeros.size() / 3);
+  ASSERT_FALSE(r.error);
+  for (const TokenEvent& e : r.events) EXPECT_EQ(e.tokens, 1u);
+  // A hostile count neither overflows nor wraps.
+  const std::string hostile =
+      "data: {\"choices\":[{\"text\":\"a\"}],\"usage\":{\"completion_tokens\":1e300}}\n\n"
+      "data: {\"choices\":[{\"text\":\"b\",\"finish_reason\":\"length\"}],"
+      "\"usage\":{\"completion_tokens\":-5}}\n\ndata: [DONE]\n\n";
+  const RequestRecord h = read_with(options, hostile, 7);
+  ASSERT_EQ(h.events.size(), 2u);
+  EXPECT_EQ(h.events[0].tokens, 1u << 24);
+  EXPECT_EQ(h.events[1].tokens, 1u);
+}
+
 TEST(ErrorMessage, AllBodyShapes) {
   EXPECT_EQ(error_message_from_body(R"({"error":{"message":"a","type":"x"}})"), "a");
   EXPECT_EQ(error_message_from_body(R"({"error":"b","error_type":"overloaded"})"), "b");

@@ -118,6 +118,9 @@ std::unique_ptr<Engine> make_engine(const EngineOptions& options) {
   openai.supports_min_tokens =
       options.kind == EngineKind::kVllm || options.kind == EngineKind::kSglang;
   openai.disable_prompt_cache = options.kind == EngineKind::kLlamaCpp;
+  // Per-chunk usage, so a chunk of several tokens counts as many (ENGINES.md §2.2).
+  openai.continuous_usage =
+      options.kind == EngineKind::kVllm || options.kind == EngineKind::kSglang;
   if (options.kind == EngineKind::kTgi) openai.model_override = "tgi";
   return std::make_unique<OpenAiEngine>(std::move(openai));
 }

@@ -101,7 +101,8 @@ Aggregator::Aggregator(TimePoint origin, AggregatorOptions options)
       e2e_(make_distribution(options_)),
       ttft_sched_(make_distribution(options_)),
       e2e_sched_(make_distribution(options_)),
-      lag_(make_distribution(options_)) {
+      lag_(make_distribution(options_)),
+      series_(options_.window > 0 ? options_.window : 1) {
   if (!(options_.window > 0)) options_.window = 1;
   slo_values_.assign(options_.slos.size(), make_distribution(options_));
   slo_failures_.assign(options_.slos.size(), 0);
@@ -112,26 +113,22 @@ std::size_t Aggregator::window_index(TimePoint t) const {
       std::floor(std::max(0.0, to_seconds(t - origin_)) / options_.window));
 }
 
-TimeWindow& Aggregator::window_at(TimePoint t) { return window(window_index(t)); }
-
-TimeWindow& Aggregator::window(std::size_t index) {
-  while (windows_.size() <= index) {
-    TimeWindow w;
-    w.start = static_cast<double>(windows_.size()) * options_.window;
-    windows_.push_back(std::move(w));
-  }
-  return windows_[index];
-}
+namespace {
+// Whether a record counts in the summary's statistics (and so in the windows' tokens,
+// TTFT and ITL): measured, not warm-up or cool-down, and successful.
+bool counted(const RequestRecord& r) { return r.phase == Phase::kMeasure && r.ok(); }
+}  // namespace
 
 void Aggregator::add_to_time_series(const RequestRecord& r, const RequestMetrics& m) {
+  const double width = series_.window();
   if (r.sent) {
     ++window_at(r.t_send).requests_started;
     // Spread the request's time in flight over the windows it spans.
     double from = std::max(0.0, to_seconds(r.t_send - origin_));
     const double to = std::max(from, to_seconds(r.t_end - origin_));
     for (std::size_t index = window_index(r.t_send); from < to; ++index) {
-      TimeWindow& w = window(index);
-      const double until = std::min(to, static_cast<double>(index + 1) * options_.window);
+      TimeWindow& w = series_.at(index);
+      const double until = std::min(to, static_cast<double>(index + 1) * width);
       if (until > from) w.busy += until - from;
       from = std::max(from, until);
     }
@@ -142,16 +139,38 @@ void Aggregator::add_to_time_series(const RequestRecord& r, const RequestMetrics
   } else {
     ++end.requests_failed;
   }
+  if (!counted(r)) return;
+  // The request's output tokens (M5, the summary's count) over its arrivals: as each
+  // arrival said where it knew (per-chunk usage, native counts), otherwise the engine's
+  // final count spread over the arrivals in proportion to what they were thought to hold
+  // (one each when a stream did not say). Either way the windows sum to the summary.
+  const std::int64_t total = m.output_tokens;
+  const std::int64_t client = r.client_output_tokens();
+  if (r.events.empty()) {
+    end.output_tokens += total;
+  }
+  std::int64_t cumulative = 0;
+  std::int64_t placed = 0;
   for (std::size_t i = 0; i < r.events.size(); ++i) {
     TimeWindow& w = window_at(r.events[i].arrival);
-    w.output_tokens += r.events[i].tokens;
+    cumulative += r.events[i].tokens;
+    std::int64_t tokens = r.events[i].tokens;
+    if (client != total) {
+      // Allocated by cumulative share, so the parts sum to `total` exactly.
+      const std::int64_t upto = client > 0 ? total * cumulative / client
+                                           : total * static_cast<std::int64_t>(i + 1) /
+                                                 static_cast<std::int64_t>(r.events.size());
+      tokens = upto - placed;
+      placed = upto;
+    }
+    w.output_tokens += tokens;
     if (i > 0 && i - 1 < m.itl.size()) w.itl.add(m.itl[i - 1]);
   }
-  if (m.ttft && r.ok()) window_at(r.t_first()).ttft.add(*m.ttft);
+  if (m.ttft) window_at(r.t_first()).ttft.add(*m.ttft);
 }
 
 void Aggregator::add(const RequestRecord& r, const RequestMetrics& m) {
-  add_to_time_series(r, m);
+  if (options_.time_series) add_to_time_series(r, m);
   counts_.retries += r.retries;
   if (r.retries > 0) ++counts_.requests_retried;
   if (r.phase == Phase::kWarmup) {
@@ -295,7 +314,7 @@ RunSummary Aggregator::finish() const {
     s.goodput = s.duration > 0 ? static_cast<double>(s.good_requests) / s.duration : 0;
   }
   s.window = options_.window;
-  s.time_series = windows_;
+  s.time_series = series_;  // shared: the aggregator clones the windows if it adds again
   return s;
 }
 

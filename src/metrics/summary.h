@@ -14,6 +14,7 @@
 #include "metrics/distribution.h"
 #include "metrics/slo.h"
 #include "metrics/stats.h"
+#include "metrics/time_series.h"
 
 namespace llmbench::metrics {
 
@@ -47,20 +48,6 @@ struct RequestMetrics {
 
 // `forced_length`: the run asked the engine for exactly max_tokens (ignore_eos).
 RequestMetrics derive(const RequestRecord& record, bool forced_length = false);
-
-// One window of the run's time series. Requests are placed by when things happened: a
-// request is started in the window of its send, completed/failed in the window of its end,
-// its tokens in the windows they arrived in, its TTFT in the window of its first token.
-struct TimeWindow {
-  double start = 0;                    // s from the run start
-  std::uint64_t requests_started = 0;  // sent in this window
-  std::uint64_t requests_completed = 0;
-  std::uint64_t requests_failed = 0;
-  std::int64_t output_tokens = 0;  // tokens that arrived in this window
-  double busy = 0;                 // request-seconds in flight within the window
-  Histogram ttft{8};               // ≤ 0.8 % bucket width: enough for plots
-  Histogram itl{8};
-};
 
 // One objective judged over every measured request that finished: a failed request (timed
 // out included) counts as an infinitely long latency, so it violates the objective; for
@@ -135,8 +122,8 @@ struct RunSummary {
     Stats native, client, delta;
   };
   std::map<std::string, NativeSummary> native;
-  double window = 1;  // s, width of each time-series window
-  std::vector<TimeWindow> time_series;
+  double window = 1;       // s, width of each time-series window
+  TimeSeries time_series;  // shared, not copied, between copies of the summary
   ClientHealth client;
 };
 
@@ -144,6 +131,10 @@ struct AggregatorOptions {
   bool forced_length = false;
   std::vector<Slo> slos;
   double window = 1;  // s
+  // Keep the time series. An aggregator whose summary's time series nobody reads (the one
+  // level of a single run, whose summary the run's replaces) can skip it: it is the
+  // aggregator's one structure that grows with the run's length.
+  bool time_series = true;
   std::size_t exact_limit = Distribution::kDefaultExactLimit;
 };
 
@@ -158,8 +149,7 @@ class Aggregator {
 
  private:
   [[nodiscard]] std::size_t window_index(TimePoint t) const;
-  TimeWindow& window_at(TimePoint t);
-  TimeWindow& window(std::size_t index);  // created, with those before it, on first use
+  TimeWindow& window_at(TimePoint t) { return series_.at(window_index(t)); }
   void add_to_time_series(const RequestRecord& record, const RequestMetrics& metrics);
 
   TimePoint origin_;
@@ -177,7 +167,7 @@ class Aggregator {
   TimePoint last_done_ = TimePoint::min();
   double busy_ = 0;
   std::int64_t total_tokens_ = 0;
-  std::vector<TimeWindow> windows_;
+  TimeSeries series_;
 };
 
 // Convenience for a finished list of records: every record added to one Aggregator.

@@ -44,7 +44,7 @@ Json stats_json(const metrics::Stats& s) {
   return j;
 }
 
-Json percentiles_json(const metrics::Histogram& h) {
+Json percentiles_json(const metrics::WindowHistogram& h) {
   if (h.count() == 0) return nullptr;
   return {{"count", h.count()},
           {"p50", h.quantile(0.50)},

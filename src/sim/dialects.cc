@@ -137,6 +137,7 @@ Expected<Generation> parse_generation(Route route, std::string_view body) {
       g.stream = j.value("stream", false);
       if (j.contains("stream_options") && j["stream_options"].is_object()) {
         g.include_usage = j["stream_options"].value("include_usage", true);
+        g.continuous_usage_stats = j["stream_options"].value("continuous_usage_stats", false);
       }
       if (route == Route::kOpenAiChat) {
         auto n = messages_tokens(j.contains("messages") ? j["messages"] : Json());
@@ -307,6 +308,14 @@ Json ollama_final(const Generation& g, const std::string& model, const Produced&
 
 }  // namespace
 
+// Whether every chunk carries the cumulative usage so far (vLLM's should_include_usage:
+// continuous stats need include_usage; SGLang's chat and completions honour the flag alone).
+bool Format::continuous_usage(const Generation& g) const {
+  if (!g.stream || !g.continuous_usage_stats) return false;
+  if (dialect_ == Dialect::kVllm) return g.include_usage;
+  return dialect_ == Dialect::kSglang;
+}
+
 std::string Format::preamble(const Generation& g, std::uint64_t id) const {
   if (g.route == Route::kOpenAiChat &&
       (dialect_ == Dialect::kOpenAi || dialect_ == Dialect::kVllm || dialect_ == Dialect::kSglang ||
@@ -318,6 +327,7 @@ std::string Format::preamble(const Generation& g, std::uint64_t id) const {
                   {"content", dialect_ == Dialect::kLlamaCpp ? Json(nullptr) : Json("")}};
     chunk["choices"] = Json::array(
         {{{"index", 0}, {"delta", delta}, {"logprobs", nullptr}, {"finish_reason", nullptr}}});
+    if (continuous_usage(g)) chunk["usage"] = usage(g, 0);
     return sse(dialect_, chunk.dump());
   }
   if (g.route == Route::kTgiGenerateStream) return chunked(":\n\n");  // a keep-alive comment
@@ -350,6 +360,9 @@ std::string Format::token(const Generation& g, std::uint64_t id, std::int64_t i,
       if (dialect_ == Dialect::kOllama && g.include_usage && g.route == Route::kOpenAiCompletions) {
         chunk["usage"] = {{"prompt_tokens", 0}, {"completion_tokens", 0}, {"total_tokens", 0}};
       }
+      // Continuous usage: the tokens generated so far, this chunk's included (i is the
+      // chunk's last token).
+      if (continuous_usage(g)) chunk["usage"] = usage(g, i + 1);
       return sse(dialect_, chunk.dump());
     }
     case Route::kOllamaGenerate:

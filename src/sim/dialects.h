@@ -35,6 +35,9 @@ struct Generation {
   Route route = Route::kOpenAiCompletions;
   bool stream = false;
   bool include_usage = false;
+  // stream_options.continuous_usage_stats as sent; whether it takes effect is the dialect's
+  // (vLLM: only with include_usage; SGLang: on its own; others ignore it).
+  bool continuous_usage_stats = false;
   std::string model;
   std::int64_t prompt_tokens = 0;
   std::int64_t max_tokens = 0;  // 0 = not given
@@ -92,6 +95,7 @@ class Format {
   [[nodiscard]] bool accepts_model(const Generation& g) const;
 
  private:
+  [[nodiscard]] bool continuous_usage(const Generation& g) const;
   Dialect dialect_;
   std::string model_;
 };
