@@ -134,7 +134,10 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   const std::filesystem::path spill =
       output_json.string() + ".requests.partial." + std::to_string(::getpid());
   const RemoveOnExit remove_spill{spill};
-  ResultSink sink(spill, spec.outputs.requests_csv, aggregation, spec.request_detail);
+  const bool several_levels =
+      spec.mode == LoadMode::kSweep || spec.mode == LoadMode::kConcurrencySteps;
+  ResultSink sink(spill, spec.outputs.requests_csv, aggregation, spec.request_detail,
+                  several_levels);
   sink.open();
 
   BenchmarkResult result;
@@ -208,7 +211,7 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
     }
     report.sweep = metrics::analyze_sweep(levels);
   }
-  if (spec.mode != LoadMode::kSweep && spec.mode != LoadMode::kConcurrencySteps) {
+  if (!several_levels) {
     report.levels.clear();  // a single run: its summary is the run's
   }
   add_warnings(report, run, built.info.warnings);

@@ -13,11 +13,15 @@
 namespace llmbench::app {
 
 ResultSink::ResultSink(std::filesystem::path spill, std::optional<std::filesystem::path> csv,
-                       metrics::AggregatorOptions options, report::RequestDetail detail)
+                       metrics::AggregatorOptions options, report::RequestDetail detail,
+                       bool level_series)
     : spill_path_(std::move(spill)),
       csv_path_(std::move(csv)),
       options_(std::move(options)),
-      detail_(detail) {}
+      level_options_(options_),
+      detail_(detail) {
+  level_options_.time_series = level_series;
+}
 
 ResultSink::~ResultSink() {
   stop_thread();
@@ -49,7 +53,7 @@ void ResultSink::begin(TimePoint origin) {
     origin_ = origin;
     run_.emplace(origin, options_);
   }
-  level_.emplace(origin, options_);
+  level_.emplace(origin, level_options_);
 }
 
 void ResultSink::consume(RequestRecord&& record) {

@@ -28,8 +28,11 @@ class ResultSink final : public RecordSink, public RunProgress {
   // waits (back-pressure) rather than letting memory grow.
   static constexpr std::size_t kQueueCapacity = 16'384;
 
+  // `level_series`: each level keeps its own time series too (sweeps, concurrency steps);
+  // otherwise only the run's is kept, since a single level's summary is the run's.
   ResultSink(std::filesystem::path spill, std::optional<std::filesystem::path> csv,
-             metrics::AggregatorOptions options, report::RequestDetail detail);
+             metrics::AggregatorOptions options, report::RequestDetail detail,
+             bool level_series);
   ~ResultSink() override;
   ResultSink(const ResultSink&) = delete;
   ResultSink& operator=(const ResultSink&) = delete;
@@ -65,6 +68,7 @@ class ResultSink final : public RecordSink, public RunProgress {
   std::filesystem::path spill_path_;
   std::optional<std::filesystem::path> csv_path_;
   metrics::AggregatorOptions options_;
+  metrics::AggregatorOptions level_options_;
   report::RequestDetail detail_;
   std::ofstream spill_;
   std::ofstream csv_;
