@@ -31,8 +31,7 @@ class ResultSink final : public RecordSink, public RunProgress {
   // `level_series`: each level keeps its own time series too (sweeps, concurrency steps);
   // otherwise only the run's is kept, since a single level's summary is the run's.
   ResultSink(std::filesystem::path spill, std::optional<std::filesystem::path> csv,
-             metrics::AggregatorOptions options, report::RequestDetail detail,
-             bool level_series);
+             metrics::AggregatorOptions options, report::RequestDetail detail, bool level_series);
   ~ResultSink() override;
   ResultSink(const ResultSink&) = delete;
   ResultSink& operator=(const ResultSink&) = delete;

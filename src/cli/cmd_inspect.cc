@@ -98,9 +98,7 @@ Action add_request_command(CLI::App& app) {
     engines::EngineOptions options;
     options.kind = kind;
     options.route = api.route;
-    options.base_path = api.route == engines::RouteFamily::kOpenAi
-                            ? url->base_path
-                            : engines::strip_v1_suffix(url->base_path);
+    options.base_path = url->base_path;  // native routes drop a trailing /v1 themselves
     if (const char* key = std::getenv(a.api_key_env.c_str()); key && *key) options.api_key = key;
     const auto engine = engines::make_engine(options);
 
@@ -222,13 +220,6 @@ Action add_models_command(CLI::App& app) {
 
 namespace {
 
-std::string health_path(std::string_view type) {
-  if (type == "ollama") return "/";
-  if (type == "sglang") return "/get_model_info";  // SGLang's /health runs a generation
-  if (type == "openai") return "/v1/models";
-  return "/health";
-}
-
 struct HealthRow {
   std::string name, type, url, status, detail;
   double seconds = 0;
@@ -244,7 +235,9 @@ HealthRow check(const config::EngineConfig& c) {
   }
   net::HttpRequest request;
   request.method = "GET";
-  request.target = engines::strip_v1_suffix(url->base_path) + health_path(c.type);
+  request.target = engines::strip_v1_suffix(url->base_path) +
+                   engines::health_path(
+                       engines::parse_engine_kind(c.type).value_or(engines::EngineKind::kOpenAi));
   for (const auto& [name, value] : c.headers) request.headers.push_back({name, value});
   const TimePoint start = SteadyClock::now();
   auto response = net::fetch(*url, request, std::chrono::seconds(5), net::TlsOptions{});
@@ -409,9 +402,9 @@ Action add_metrics_command(CLI::App& app) {
       };
       for (const char* key : {"ttft", "itl", "tpot", "e2e_latency"}) {
         const Json& st = s[key];
-        out += fmt::format("{:<14}{:>8}{:>10}{:>10}{:>10}{:>10}{:>10}\n", key,
-                           st.value("count", 0), ms(st, "mean"), ms(st, "p50"), ms(st, "p90"),
-                           ms(st, "p99"), ms(st, "max"));
+        out +=
+            fmt::format("{:<14}{:>8}{:>10}{:>10}{:>10}{:>10}{:>10}\n", key, st.value("count", 0),
+                        ms(st, "mean"), ms(st, "p50"), ms(st, "p90"), ms(st, "p99"), ms(st, "max"));
       }
       out +=
           fmt::format("throughput: {:.2f} req/s, {:.1f} output tokens/s\n",
