@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "app/benchmark.h"
@@ -302,6 +304,83 @@ TEST(ControlClient, KeepsOneConnectionForManyRequests) {
     EXPECT_EQ(engines::parse_token_count(answer->status, answer->body).value_or(-1), 4);
   }
   EXPECT_EQ(client.connects(), 1u);
+}
+
+// ---- golden output ----
+// The terminal summary and the shape of the result JSON of one fixed run, compared with
+// files under tests/data/golden. Numbers are volatile (timings, the port) and become "{n}";
+// everything else — labels, columns, units, field names and types — must match exactly.
+// LLMBENCH_UPDATE_GOLDEN=1 rewrites the files (review the diff before committing it).
+
+// Lines about the client's own load (a busy test machine may make it client-bound) are
+// left out.
+std::string numbers_as_placeholders(const std::string& text) {
+  static const std::regex number(R"(-?\d+(\.\d+)?(e[+-]?\d+)?)");
+  std::istringstream lines(text);
+  std::string kept;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("client-bound") == std::string::npos) kept += line + "\n";
+  }
+  return std::regex_replace(kept, number, "{n}");
+}
+
+// Every key path of `j` with its JSON type, one per line; arrays by their first element.
+void shape_of(const nlohmann::json& j, const std::string& path, std::string& out) {
+  if (j.is_object()) {
+    out += path + ": object\n";
+    for (const auto& [key, value] : j.items()) shape_of(value, path + "." + key, out);
+  } else if (j.is_array()) {
+    out += path + ": array\n";
+    // Lists of values (warnings, token arrivals) may be empty or not from run to run.
+    if (!j.empty() && j.front().is_structured()) shape_of(j.front(), path + "[]", out);
+  } else {
+    out += path + ": " + (j.is_number() ? std::string("number") : std::string(j.type_name())) +
+           "\n";
+  }
+}
+
+void expect_golden(const std::string& name, const std::string& actual) {
+  const std::filesystem::path path = std::filesystem::path(LLMBENCH_TEST_DATA) / "golden" / name;
+  if (const char* update = std::getenv("LLMBENCH_UPDATE_GOLDEN"); update && *update == '1') {
+    std::ofstream(path, std::ios::binary) << actual;
+    return;
+  }
+  std::ifstream in(path, std::ios::binary);
+  ASSERT_TRUE(in) << "missing golden file " << path;
+  const std::string expected((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(actual, expected) << "golden " << path
+                              << " differs; LLMBENCH_UPDATE_GOLDEN=1 rewrites it";
+}
+
+TEST(Golden, TerminalSummaryAndResultShapeOfAClosedLoopRun) {
+  const InProcessSim sim(fast_sim(sim::Dialect::kVllm));
+  const TempDir dir;
+  RunSpec spec = small_spec(sim.url(), dir.path());
+  spec.slos = *metrics::parse_slos("ttft:p99<=10s");
+  NetworkDiscovery discovery;
+  CancellationToken cancel;
+  const BenchmarkResult result = run_benchmark(resolve(spec, discovery, quiet), cancel, quiet);
+  ASSERT_EQ(result.exit_code, kExitOk);
+  std::ostringstream table;
+  report::print_summary(table, result.report);
+  expect_golden("closed_loop_summary.txt", numbers_as_placeholders(table.str()));
+  std::string shape;
+  shape_of(read_json(spec.outputs.json), "", shape);
+  expect_golden("closed_loop_result_shape.txt", shape);
+}
+
+TEST(Golden, TerminalSummaryOfANonStreamedRun) {
+  const InProcessSim sim(fast_sim(sim::Dialect::kTgi));
+  const TempDir dir;
+  RunSpec spec = small_spec(sim.url(), dir.path());
+  spec.stream = false;
+  NetworkDiscovery discovery;
+  CancellationToken cancel;
+  const BenchmarkResult result = run_benchmark(resolve(spec, discovery, quiet), cancel, quiet);
+  ASSERT_EQ(result.exit_code, kExitOk);
+  std::ostringstream table;
+  report::print_summary(table, result.report);
+  expect_golden("no_stream_summary.txt", numbers_as_placeholders(table.str()));
 }
 
 TEST(Cancellation, ACallbackRegisteredAfterTheCancelRunsAtOnce) {
