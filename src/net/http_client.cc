@@ -41,7 +41,7 @@ std::string serialize_request(const HttpRequest& request, const Url& url) {
   out.reserve(256 + request.body.size());
   out += request.method;
   out += ' ';
-  out += request.target;
+  out += url.with_query(request.target);
   out += " HTTP/1.1\r\nHost: ";
   out += url.host_header();
   out += "\r\nUser-Agent: llmbench\r\nAccept: */*\r\nConnection: keep-alive\r\n";
@@ -508,7 +508,8 @@ Expected<SimpleResponse> fetch(const Url& url, const HttpRequest& request, Durat
                         "cannot reach " + url.to_string() + ": connect timed out");
     default:
       return make_error(ErrorCode::kProtocol,
-                        request.method + " " + url.to_string() + request.target + ": " +
+                        request.method + " " + url.scheme + "://" + url.host_header() +
+                            url.with_query(request.target) + ": " +
                             (result.message.empty() ? "timed out" : result.message));
   }
 }

@@ -37,8 +37,8 @@ struct HttpRequest {
   std::string content_type = "application/json";
 };
 
-// Adds Host, Content-Length, Content-Type and keep-alive to the request; output is the exact
-// bytes written to the socket.
+// Adds the URL's query to the target and Host, Content-Length, Content-Type and keep-alive
+// to the request; output is the exact bytes written to the socket.
 std::string serialize_request(const HttpRequest& request, const Url& url);
 
 // Limits on one exchange. Zero means no limit.
