@@ -73,12 +73,17 @@ struct RequestRecord {
   // Attempts after the first (--retries); the timestamps below are the last attempt's,
   // except t_sched, which stays when the request was first due.
   std::uint32_t retries = 0;
+  // Times the request was written again on a fresh connection because writing it failed on
+  // a kept-alive connection (it never left whole, so the engine cannot have acted on it),
+  // summed over all attempts. Not a retry: t_send stays the attempt's first write.
+  std::uint32_t resends = 0;
   std::int64_t prompt_tokens_target = 0;  // what the workload asked for
   std::int64_t max_tokens = 0;            // output tokens requested
   bool stream = true;
 
   // Timestamps (steady clock). t_sched: when the request was due; t_send: when its first
-  // byte was written; t_end: when the response completed or failed.
+  // byte was written (the first write of the attempt, even when it was resent); t_end: when
+  // the response completed or failed.
   TimePoint t_sched{};
   TimePoint t_send{};
   TimePoint t_end{};

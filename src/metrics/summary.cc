@@ -173,6 +173,7 @@ void Aggregator::add(const RequestRecord& r, const RequestMetrics& m) {
   if (options_.time_series) add_to_time_series(r, m);
   counts_.retries += r.retries;
   if (r.retries > 0) ++counts_.requests_retried;
+  counts_.resends += r.resends;
   if (r.phase == Phase::kWarmup) {
     ++counts_.warmup_requests;
     return;

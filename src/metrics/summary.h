@@ -101,6 +101,9 @@ struct RunSummary {
   std::map<std::string, std::size_t> errors;  // M32: count per category name, of `failed`
   std::uint64_t retries = 0;                  // M34: attempts after the first, all requests
   std::size_t requests_retried = 0;           // requests that needed at least one retry
+  // Requests written again after their write failed on a kept-alive connection (net/), all
+  // requests; not part of `retries`.
+  std::uint64_t resends = 0;
   // M35: of successful requests that forced an exact length, the fraction that got it;
   // nullopt when no request forced one.
   std::optional<double> output_length_accuracy;

@@ -41,7 +41,7 @@ std::string serialize_request(const HttpRequest& request, const Url& url) {
   out.reserve(256 + request.body.size());
   out += request.method;
   out += ' ';
-  out += request.target;
+  out += url.with_query(request.target);
   out += " HTTP/1.1\r\nHost: ";
   out += url.host_header();
   out += "\r\nUser-Agent: llmbench\r\nAccept: */*\r\nConnection: keep-alive\r\n";
@@ -135,7 +135,7 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
           // A wall-clock step between the two readings could make the age absurd: only a
           // plausible one is used, and arrivals never go back before the previous read.
           if (age > Duration::zero() && age < std::chrono::seconds(10)) {
-            arrival = std::max(now - std::chrono::duration_cast<Duration>(age), last_read_);
+            arrival = std::max(now - std::chrono::duration_cast<Duration>(age), last_arrival_);
           }
         }
         co_return std::tuple{error_code{}, static_cast<std::size_t>(n)};
@@ -150,11 +150,26 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   // ---- watchdog: one timer per connection enforces the phase's deadline ----
+  // Starts a phase: its deadline counts from now. last_arrival_ is left alone, so a read's
+  // arrival time is never replaced by the time this thread got round to parsing it.
   void set_phase(Phase phase) {
     phase_ = phase;
     phase_started_ = clock_.now();
-    last_read_ = phase_started_;
+    idle_from_ = phase_started_;
     arm();
+  }
+  // Whether an idle kept-alive connection can carry a request: nothing is pending on it
+  // (0 = the peer closed it, bytes = a close_notify or stray data) and no error is queued.
+  // Checked before writing, so a connection the server closed while idle is replaced
+  // without the request ever being sent on it.
+  [[nodiscard]] bool idle_connection_usable() {
+    if (!lowest_layer().is_open()) return false;
+    for (;;) {
+      char byte = 0;
+      const ssize_t n = ::recv(lowest_layer().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
   }
   [[nodiscard]] TimePoint deadline() const {
     TimePoint d = earliest(TimePoint::max(), exchange_started_, timeouts_.total);
@@ -164,7 +179,7 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
       case Phase::kFirstToken:
         return earliest(d, phase_started_, timeouts_.first_token);
       case Phase::kReading:
-        return earliest(d, last_read_, timeouts_.idle);
+        return earliest(d, idle_from_, timeouts_.idle);
       case Phase::kIdle:
         return TimePoint::max();
     }
@@ -241,7 +256,13 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
   Timeouts timeouts_;
   TimePoint exchange_started_{};
   TimePoint phase_started_{};
-  TimePoint last_read_{};
+  // Base of the idle deadline: when this thread last completed a read (or started the
+  // phase). Client time, so a thread that reaches the socket late does not time out a
+  // stream whose bytes are waiting in the kernel.
+  TimePoint idle_from_{};
+  // When the latest response bytes of this exchange arrived (the kernel's stamp on plain
+  // TCP). Never set from a parse or phase change; arrivals never go back before it.
+  TimePoint last_arrival_{};
   ExchangeStatus expired_ = ExchangeStatus::kOk;
 };
 
@@ -305,7 +326,11 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
   };
 
   for (int attempt = 0;; ++attempt) {
-    const bool reused = open_;
+    bool reused = open_;
+    if (reused && !idle_connection_usable()) {
+      close_socket();  // closed by the server while idle: nothing was sent on it
+      reused = false;
+    }
     if (!open_) {
       set_phase(Phase::kConnect);
       std::string message;
@@ -313,7 +338,9 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
       if (st != ExchangeStatus::kOk) co_return fail(st, message);
     }
     set_phase(Phase::kFirstToken);
-    result.t_send = clock_.now();
+    const TimePoint written_from = clock_.now();
+    if (attempt == 0) result.t_send = written_from;  // a resend keeps the first attempt's
+    last_arrival_ = written_from;                    // no response byte precedes the request
     result.sent = true;
     error_code wec;
     if (tls_stream_) {
@@ -323,12 +350,14 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
       std::tie(wec, std::ignore) =
           co_await asio::async_write(plain_, asio::buffer(request_bytes), kTuple);
     }
-    // A kept-alive connection the server already closed fails on first use: retry once on a
-    // fresh connection; the request never reached the engine.
-    const bool may_retry = reused && attempt == 0 && !cancelled_ && expired_ == ExchangeStatus::kOk;
     if (wec) {
-      if (may_retry) {
+      // The write failed, so the request never left whole: the engine cannot have acted on
+      // it. On a kept-alive connection that is the server having closed it under us: send it
+      // once more on a fresh connection, counted. A failure after the write (no answer) is
+      // never resent: the engine may have received the request and crashed on it.
+      if (reused && attempt == 0 && !cancelled_ && expired_ == ExchangeStatus::kOk) {
         close_socket();
+        ++result.resends;
         continue;
       }
       co_return fail(ExchangeStatus::kClosedEarly,
@@ -338,7 +367,6 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
     ResponseParser parser(handler);
     buffer_.clear();
     bool any_byte = false;
-    bool retry = false;
     while (!parser.is_done()) {
       error_code rec;
       std::size_t n = 0;
@@ -356,25 +384,25 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
       }
       if (rec) {
         const bool eof = rec == asio::error::eof || rec == asio::ssl::error::stream_truncated;
-        if (!any_byte && may_retry && (eof || rec == asio::error::connection_reset)) {
-          retry = true;
-          break;
-        }
         if (eof && parser.is_header_done() && parser.need_eof()) {
           error_code pec;
           parser.set_arrival(arrival);
           parser.put_eof(pec);
-          last_read_ = arrival;
+          last_arrival_ = arrival;
           if (!pec) break;
         }
         result.head_received = parser.is_header_done();
-        co_return fail(
-            ExchangeStatus::kClosedEarly,
-            std::string(parser.is_header_done() ? "response body from " : "response from ") +
-                url_.host_header() + " ended early: " + rec.message());
+        std::string what = parser.is_header_done()
+                               ? "response body from " + url_.host_header() + " ended early"
+                           : any_byte ? "response from " + url_.host_header() + " ended early"
+                                      : url_.host_header() +
+                                            " closed the connection before any response byte "
+                                            "(the request was sent; not resent)";
+        co_return fail(ExchangeStatus::kClosedEarly, what + ": " + rec.message());
       }
       any_byte = true;
-      last_read_ = arrival;
+      last_arrival_ = arrival;
+      idle_from_ = clock_.now();
       buffer_.commit(n);
       parser.set_arrival(arrival);
       while (buffer_.size() > 0 && !parser.is_done()) {
@@ -391,12 +419,8 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
         }
       }
       if (phase_ == Phase::kFirstToken && handler.first_token_seen()) {
-        set_phase(Phase::kReading);  // from here the idle deadline follows last_read_
+        set_phase(Phase::kReading);  // from here the idle deadline follows the reads
       }
-    }
-    if (retry) {
-      close_socket();
-      continue;
     }
     result.head_received = true;
     disarm();
@@ -405,7 +429,7 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
     // The response completed when its last bytes arrived (the kernel's stamp on plain TCP), not
     // when this thread finished parsing them: a busy client would otherwise lengthen E2E and
     // TPOT by its own scheduling delay.
-    result.t_end = last_read_;
+    result.t_end = last_arrival_;
     co_return result;
   }
 }
@@ -484,7 +508,8 @@ Expected<SimpleResponse> fetch(const Url& url, const HttpRequest& request, Durat
                         "cannot reach " + url.to_string() + ": connect timed out");
     default:
       return make_error(ErrorCode::kProtocol,
-                        request.method + " " + url.to_string() + request.target + ": " +
+                        request.method + " " + url.scheme + "://" + url.host_header() +
+                            url.with_query(request.target) + ": " +
                             (result.message.empty() ? "timed out" : result.message));
   }
 }

@@ -3,13 +3,14 @@
 //
 // One HttpConnection belongs to one coroutine on one io_context thread; it is not
 // thread-safe. It keeps its socket open between exchanges (keep-alive) and reconnects when
-// the server closed it. Response bytes are timestamped in the read completion, before any
-// parsing, and handed to a ResponseHandler together with that time.
+// the server closed it while idle. Response bytes are timestamped in the read completion,
+// before any parsing, and handed to a ResponseHandler together with that time.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -36,8 +37,8 @@ struct HttpRequest {
   std::string content_type = "application/json";
 };
 
-// Adds Host, Content-Length, Content-Type and keep-alive to the request; output is the exact
-// bytes written to the socket.
+// Adds the URL's query to the target and Host, Content-Length, Content-Type and keep-alive
+// to the request; output is the exact bytes written to the socket.
 std::string serialize_request(const HttpRequest& request, const Url& url);
 
 // Limits on one exchange. Zero means no limit.
@@ -79,7 +80,10 @@ struct ExchangeResult {
   std::string message;  // human-readable cause when status != kOk
   bool sent = false;    // request bytes were (at least partly) written
   bool head_received = false;
-  TimePoint t_send{};  // when the first request byte was written
+  // Times the request was written again on a fresh connection. Only a write that failed on
+  // a kept-alive connection is resent (the request never left whole); at most once.
+  std::uint32_t resends = 0;
+  TimePoint t_send{};  // when the first attempt began writing (a resend does not move it)
   TimePoint t_end{};   // when the response completed or the exchange failed
 };
 

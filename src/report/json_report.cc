@@ -121,6 +121,7 @@ Json record_json(const RequestRecord& r, const metrics::RequestMetrics& m, TimeP
   j["level"] = r.level;
   j["phase"] = std::string(to_string(r.phase));
   j["retries"] = r.retries;
+  j["resends"] = r.resends;
   j["prompt_tokens"] = optional_json(r.usage.prompt_tokens);
   j["prompt_tokens_target"] = r.prompt_tokens_target;
   j["output_tokens"] = m.output_tokens;
@@ -197,6 +198,7 @@ Json summary_json(const metrics::RunSummary& s) {
   summary["mean_concurrency"] = s.mean_concurrency;
   summary["retries"] = s.retries;
   summary["requests_retried"] = s.requests_retried;
+  summary["resends"] = s.resends;
   summary["goodput"] = optional_json(s.goodput);
   summary["good_requests"] = s.good_requests;
   Json slos = Json::array();

@@ -36,6 +36,7 @@ RunReport sample() {
   ok.usage.output_tokens = 2;
   ok.finish_reason = "length";
   ok.http_status = 200;
+  ok.resends = 1;  // its write failed on a kept-alive connection once
   RequestRecord bad;
   bad.id = 1;
   bad.t_sched = ms(1000);
@@ -71,6 +72,9 @@ TEST(JsonReport, HasTheDocumentedShape) {
   EXPECT_DOUBLE_EQ(r0["ttft"].get<double>(), 0.050);
   EXPECT_DOUBLE_EQ(r0["itl"][0].get<double>(), 0.010);
   EXPECT_TRUE(r0["error"].is_null());
+  EXPECT_EQ(r0["resends"], 1);
+  EXPECT_EQ(j["requests"][1]["resends"], 0);
+  EXPECT_EQ(j["summary"]["resends"], 1);
   EXPECT_DOUBLE_EQ(r0["timestamps"]["send"].get<double>(), 0.001);
   EXPECT_EQ(r0["timestamps"]["token_arrivals"].size(), 2u);
   const auto& r1 = j["requests"][1];
@@ -96,6 +100,7 @@ TEST(CsvReport, FixedHeaderAndQuotedFields) {
   EXPECT_EQ(summary.substr(0, summary.find('\n')), "metric,stat,value");
   EXPECT_NE(summary.find("ttft,p50,0.05\n"), std::string::npos);
   EXPECT_NE(summary.find("errors,connect,1\n"), std::string::npos);
+  EXPECT_NE(summary.find("resends,value,1\n"), std::string::npos);
   EXPECT_EQ(summary.find("prompt_length_mismatch_rate"), std::string::npos)
       << "no row without a checked prompt length";
   RunReport checked = sample();

@@ -104,6 +104,7 @@ std::string summary_csv(const RunReport& report) {
   out += fmt::format("mean_concurrency,value,{:.9g}\n", s.mean_concurrency);
   if (s.goodput) out += fmt::format("goodput,value,{:.9g}\n", *s.goodput);
   out += fmt::format("retries,value,{}\n", s.retries);
+  out += fmt::format("resends,value,{}\n", s.resends);
   out += fmt::format("client_process_cpu,value,{:.9g}\n", s.client.process_cpu);
   if (report.sweep && report.sweep->max_sustainable_rate) {
     out += fmt::format("max_sustainable_rate,value,{:.9g}\n", *report.sweep->max_sustainable_rate);
@@ -205,6 +206,10 @@ void print_summary(std::ostream& out, const RunReport& report) {
   }
   if (s.retries > 0) {
     fmt::print(out, "retries: {} ({} requests retried)\n", s.retries, s.requests_retried);
+  }
+  if (s.resends > 0) {
+    fmt::print(out, "resends: {} (written again after a failed write on a kept-alive connection)\n",
+               s.resends);
   }
   // Throughput is over the whole duration, ramp-up and drain included; the completion rate
   // between the first and last completion is the rate the engine kept up.

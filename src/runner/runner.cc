@@ -165,6 +165,7 @@ class Runner::Execution {
     const RequestSpec& spec = prepared.spec;
     const std::string& bytes = prepared.bytes;
     const Phase phase = runner_.phase_of(index, due);
+    std::uint32_t resends = 0;  // of earlier attempts: a retry's record keeps counting them
     for (std::uint32_t attempt = 0;; ++attempt) {
       RequestRecord record;
       record.id = spec.id;
@@ -182,6 +183,8 @@ class Runner::Execution {
         const net::ExchangeResult result =
             co_await connection.exchange(bytes, assembler, o.timeouts);
         assembler.finish(result);
+        resends += result.resends;
+        record.resends = resends;
       }
       if (record.ok() || static_cast<int>(attempt) >= o.retry.max_retries ||
           runner_.stop_.load(std::memory_order_relaxed) || !retryable(record)) {
