@@ -425,8 +425,10 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
             co_return false;
           }
           case Fault::kErrorEvent:
-            co_await write(socket, format_.error_event(g, "simulated engine failure"));
-            co_return false;  // the engine ends the stream; the connection is not reused
+            // The engine ends the response properly (the event, then the body's end) and keeps
+            // the connection, as the real servers do. Closing it silently would make the
+            // client's next request on it race the FIN.
+            co_return co_await write(socket, format_.error_event(g, "simulated engine failure"));
           case Fault::kStall: {
             timer.expires_at(asio::steady_timer::time_point::max());
             co_await timer.async_wait(kTuple);  // until stop(): a stalled engine never recovers
