@@ -50,8 +50,8 @@ EngineConfig parse_engine(const std::string& file, const YAML::Node& node,
   }
   c.base_url = required("base_url");
   if (c.base_url.rfind("http://", 0) != 0 && c.base_url.rfind("https://", 0) != 0) {
-    fail(file, node["base_url"], "base_url",
-         "'" + c.base_url + "' must start with http:// or https://");
+    // The value is not repeated: a URL may carry credentials.
+    fail(file, node["base_url"], "base_url", "must start with http:// or https://");
   }
   if (node["model"]) c.model = scalar(file, node["model"], "model");
   if (node["timeout"]) {

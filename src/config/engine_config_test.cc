@@ -62,6 +62,10 @@ TEST_F(EngineConfigTest, ErrorsNameFileLineAndField) {
   const std::string e4 =
       error_of("engines:\n  - name: a\n    type: tgi\n    base_url: localhost:80\n");
   EXPECT_NE(e4.find("bad.yaml:4: base_url:"), std::string::npos) << e4;
+  // A base_url that may hold credentials is never repeated in the error.
+  const std::string e7 = error_of("name: a\ntype: tgi\nbase_url: user:s3cret@h:80\n");
+  EXPECT_NE(e7.find("base_url: must start with http:// or https://"), std::string::npos) << e7;
+  EXPECT_EQ(e7.find("s3cret"), std::string::npos) << e7;
   const std::string e5 = error_of("name: a\ntype: tgi\nbase_url: http://h\nmodle: x\n");
   EXPECT_NE(e5.find("bad.yaml:4: modle: unknown field"), std::string::npos) << e5;
   const std::string e6 = error_of("name: a\ntype: tgi\nbase_url: http://h\n  bad: [\n");
