@@ -334,8 +334,8 @@ void shape_of(const nlohmann::json& j, const std::string& path, std::string& out
     // Lists of values (warnings, token arrivals) may be empty or not from run to run.
     if (!j.empty() && j.front().is_structured()) shape_of(j.front(), path + "[]", out);
   } else {
-    out += path + ": " + (j.is_number() ? std::string("number") : std::string(j.type_name())) +
-           "\n";
+    out +=
+        path + ": " + (j.is_number() ? std::string("number") : std::string(j.type_name())) + "\n";
   }
 }
 

@@ -59,7 +59,8 @@ Expected<SimpleResponse> ControlClient::request(const HttpRequest& request, Dura
                         "cannot reach " + url_.to_string() + ": connect timed out");
     default:
       return make_error(ErrorCode::kProtocol,
-                        request.method + " " + url_.to_string() + request.target + ": " +
+                        request.method + " " + url_.scheme + "://" + url_.host_header() +
+                            url_.with_query(request.target) + ": " +
                             (result.message.empty() ? "timed out" : result.message));
   }
 }

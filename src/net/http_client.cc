@@ -18,6 +18,7 @@
 #include <cstring>
 #include <optional>
 
+#include "net/control_client.h"
 #include "net/http_response_parser.h"
 
 namespace llmbench::net {
@@ -470,48 +471,7 @@ Expected<std::vector<asio::ip::tcp::endpoint>> resolve(const Url& url) {
 
 Expected<SimpleResponse> fetch(const Url& url, const HttpRequest& request, Duration timeout,
                                const TlsOptions& tls) {
-  auto endpoints = resolve(url);
-  if (!endpoints) return tl::unexpected(endpoints.error());
-  asio::io_context io;
-  SteadyClockSource clock;
-  HttpConnection connection(io.get_executor(), url, *endpoints,
-                            url.tls() ? make_tls_context(tls) : nullptr, clock);
-  struct Collect final : ResponseHandler {
-    SimpleResponse response;
-    void on_head(int status, std::span<const Header> headers) override {
-      response.status = status;
-      response.headers.assign(headers.begin(), headers.end());
-    }
-    void on_body(std::string_view bytes, TimePoint) override { response.body.append(bytes); }
-  } collect;
-  const std::string bytes = serialize_request(request, url);
-  Timeouts timeouts;
-  timeouts.connect = timeout;
-  timeouts.total = timeout;
-  ExchangeResult result;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        result = co_await connection.exchange(bytes, collect, timeouts);
-      },
-      asio::detached);
-  io.run();
-  switch (result.status) {
-    case ExchangeStatus::kOk:
-      return std::move(collect.response);
-    case ExchangeStatus::kConnectFailed:
-    case ExchangeStatus::kTlsFailed:
-      return make_error(ErrorCode::kUnreachable,
-                        "cannot reach " + url.to_string() + ": " + result.message);
-    case ExchangeStatus::kTimeoutConnect:
-      return make_error(ErrorCode::kUnreachable,
-                        "cannot reach " + url.to_string() + ": connect timed out");
-    default:
-      return make_error(ErrorCode::kProtocol,
-                        request.method + " " + url.scheme + "://" + url.host_header() +
-                            url.with_query(request.target) + ": " +
-                            (result.message.empty() ? "timed out" : result.message));
-  }
+  return ControlClient(url, tls).request(request, timeout);
 }
 
 Expected<void> probe_reachable(const Url& url, Duration timeout, const TlsOptions& tls) {
