@@ -81,6 +81,7 @@ ResolvedRunSpec make_record(const RunSpec& s, const std::string& engine_requeste
 
 std::string served_list(const std::vector<ModelInfo>& models) {
   std::vector<std::string> ids;
+  ids.reserve(models.size());
   for (const ModelInfo& m : models) ids.push_back(m.id);
   return fmt::format("{}", fmt::join(ids, ", "));
 }
@@ -212,11 +213,11 @@ IdentifiedEngine identify_engine(const net::Url& url, engines::EngineKind reques
   return found;
 }
 
-ResolvedRun resolve(const RunSpec& given, EngineDiscovery& discovery, RunObserver& observer) {
-  check_spec(given);
+ResolvedRun resolve(const RunSpec& spec, EngineDiscovery& discovery, RunObserver& observer) {
+  check_spec(spec);
   ResolvedRun run;
   RunSpec& s = run.spec;
-  s = given;
+  s = spec;
 
   // Defaults that depend on the rest of the spec.
   if (s.concurrency.empty()) s.concurrency = {s.mode == LoadMode::kSweep ? 64 : 1};
@@ -228,7 +229,7 @@ ResolvedRun resolve(const RunSpec& given, EngineDiscovery& discovery, RunObserve
     }
   }
   if (s.mode == LoadMode::kSweep && !s.arrival) s.arrival = workload::ArrivalOptions{};
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   if (s.threads <= 0) s.threads = cores;
   if (!is_open_loop(s)) {
     const int most_users = *std::max_element(s.concurrency.begin(), s.concurrency.end());
@@ -238,7 +239,7 @@ ResolvedRun resolve(const RunSpec& given, EngineDiscovery& discovery, RunObserve
   // The engine: what it is, then which models it serves.
   net::TlsOptions tls;
   tls.verify = s.tls_verify;
-  const std::string requested(engines::to_string(given.engine));
+  const std::string requested(engines::to_string(spec.engine));
   IdentifiedEngine identified = identify_engine(s.url, s.engine, tls, discovery);
   s.engine = identified.kind;
   std::vector<ModelInfo> served;

@@ -315,6 +315,7 @@ Action add_engines_command(CLI::App& app) {
     }
     if (health->parsed()) {
       std::vector<std::future<HealthRow>> checks;
+      checks.reserve(engines.size());
       for (const auto& c : engines) checks.push_back(std::async(std::launch::async, check, c));
       bool all_up = true;
       std::cout << fmt::format("{:<16}{:<10}{:<32}{:<9}{:>10}  {}\n", "name", "type", "base_url",

@@ -3,6 +3,7 @@
 
 #include <sys/resource.h>
 
+#include <exception>
 #include <iostream>
 
 #include "cli/app.h"
@@ -20,9 +21,7 @@ void raise_open_file_limit() {
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_main(int argc, char** argv) {
   using namespace llmbench::cli;
   raise_open_file_limit();
   const std::vector<std::string> args(argv, argv + argc);
@@ -75,4 +74,15 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   return kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // What run_main() lets through ends the process as an exception escaping main() would.
+  try {
+    return run_main(argc, argv);
+  } catch (...) {
+    std::terminate();
+  }
 }

@@ -27,8 +27,13 @@ EngineConfig parse_engine(const std::string& file, const YAML::Node& node,
   c.source = file + ":" + std::to_string(node.Mark().line + 1);
   for (const auto& entry : node) {
     const std::string key = entry.first.as<std::string>();
-    const std::string field = where.empty() ? key : where + "." + key;
-    if (!kKeys.count(key)) {
+    std::string field = key;
+    if (!where.empty()) {
+      field = where;
+      field += '.';
+      field += key;
+    }
+    if (!kKeys.contains(key)) {
       if (key == "api_key" || key == "token" || key == "password") {
         fail(file, entry.first, field,
              "secrets do not belong in config files; put the key in an environment variable "

@@ -48,7 +48,7 @@ std::vector<YAML::Node> list(const std::string& file, const YAML::Node& node,
 
 std::string length(const std::string& file, const YAML::Node& node, const std::string& field,
                    workload::LengthOf of) {
-  const std::string text = scalar(file, node, field);
+  std::string text = scalar(file, node, field);
   if (auto d = workload::parse_length_distribution(text, of); !d) {
     fail(file, node, field, d.error().message);
   }
@@ -72,7 +72,9 @@ std::vector<std::string> common_options(const std::string& file, const YAML::Nod
   for (const auto& [key, option] : kCommon) {
     const YAML::Node value = node[key];
     if (!value) continue;
-    const std::string field = where + "." + key;
+    std::string field = where;
+    field += '.';
+    field += key;
     std::string text;
     if (key == "requests" || key == "concurrency" || key == "seed") {
       text = std::to_string(whole(file, value, field, key == "seed" ? 0 : 1));
@@ -129,13 +131,20 @@ void expand(const std::string& file, const YAML::Node& node, const std::string& 
   }
   for (const auto& entry : node) {
     const std::string key = entry.first.as<std::string>();
-    if (key == "type" || key == "name" || kCommon.count(key) || found->second.fields.count(key)) {
+    if (key == "type" || key == "name" || kCommon.contains(key) ||
+        found->second.fields.contains(key)) {
       continue;
     }
-    fail(file, entry.first, where + "." + key,
-         "unknown field for " + type + " (expected " + found->second.expected +
-             ", name, requests, duration, prompt_tokens, max_tokens, concurrency, api, warmup, "
-             "seed)");
+    std::string field = where;
+    field += '.';
+    field += key;
+    std::string message = "unknown field for ";
+    message += type;
+    message += " (expected ";
+    message += found->second.expected;
+    message +=
+        ", name, requests, duration, prompt_tokens, max_tokens, concurrency, api, warmup, seed)";
+    fail(file, entry.first, field, message);
   }
   const std::string name = node["name"] ? scalar(file, node["name"], where + ".name") : type;
   const std::vector<std::string> own = common_options(file, node, where);
@@ -253,7 +262,7 @@ Expected<Suite> load_suite(const std::filesystem::path& path) {
       if (!d.IsMap()) fail(file, d, "defaults", "must be a mapping");
       for (const auto& entry : d) {
         const std::string key = entry.first.as<std::string>();
-        if (!kCommon.count(key)) {
+        if (!kCommon.contains(key)) {
           fail(file, entry.first, "defaults." + key,
                "unknown field (expected requests, duration, prompt_tokens, max_tokens, "
                "concurrency, api, warmup, seed)");

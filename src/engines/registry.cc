@@ -1,5 +1,6 @@
 #include "engines/registry.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/json_text.h"
@@ -67,11 +68,9 @@ bool selects_model_by_name(EngineKind kind) {
 }
 
 bool serves_model(EngineKind kind, std::span<const ModelInfo> served, std::string_view model) {
-  for (const ModelInfo& m : served) {
-    if (m.id == model) return true;
-    if (kind == EngineKind::kOllama && m.id == std::string(model) + ":latest") return true;
-  }
-  return false;
+  return std::ranges::any_of(served, [&](const ModelInfo& m) {
+    return m.id == model || (kind == EngineKind::kOllama && m.id == std::string(model) + ":latest");
+  });
 }
 
 std::string health_path(EngineKind kind) {

@@ -28,15 +28,15 @@ std::uint32_t Histogram::index_of(std::uint64_t ns) const {
   const auto width = static_cast<std::uint32_t>(std::bit_width(ns));
   const std::uint32_t shift = width - bits;                  // ≥ 1: keeps the top `bits` bits
   const auto top = static_cast<std::uint32_t>(ns >> shift);  // in [2^(bits−1), 2^bits)
-  const std::uint32_t half = 1u << (bits - 1);
-  return (1u << bits) + (shift - 1) * half + (top - half);
+  const std::uint32_t half = 1U << (bits - 1);
+  return (1U << bits) + (shift - 1) * half + (top - half);
 }
 
 double Histogram::representative(std::uint32_t index) const {
   const auto bits = static_cast<std::uint32_t>(precision_);
-  if (index < (1u << bits)) return static_cast<double>(index);
-  const std::uint32_t half = 1u << (bits - 1);
-  const std::uint32_t above = index - (1u << bits);
+  if (index < (1U << bits)) return static_cast<double>(index);
+  const std::uint32_t half = 1U << (bits - 1);
+  const std::uint32_t above = index - (1U << bits);
   const std::uint32_t shift = above / half + 1;
   const std::uint64_t top = (above % half) + half;
   const double low = std::ldexp(static_cast<double>(top), static_cast<int>(shift));
@@ -46,12 +46,12 @@ double Histogram::representative(std::uint32_t index) const {
 
 double Histogram::relative_precision() const { return std::ldexp(1.0, 1 - precision_); }
 
-void Histogram::add(double seconds, std::uint64_t n) {
-  if (n == 0 || !std::isfinite(seconds)) return;
+void Histogram::add(double seconds, std::uint64_t count) {
+  if (count == 0 || !std::isfinite(seconds)) return;
   const double ns = std::min(std::fabs(seconds) * 1e9, 9.0e18);
   const auto magnitude = static_cast<std::uint64_t>(std::llround(ns));
-  (seconds < 0 ? negative_ : positive_).add(index_of(magnitude), n);
-  count_ += n;
+  (seconds < 0 ? negative_ : positive_).add(index_of(magnitude), count);
+  count_ += count;
 }
 
 void Histogram::merge(const Histogram& other) {

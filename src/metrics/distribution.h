@@ -42,7 +42,7 @@ class Histogram {
     std::vector<std::uint64_t> counts;
     void add(std::uint32_t index, std::uint64_t n);
   };
-  [[nodiscard]] std::uint32_t index_of(std::uint64_t nanoseconds) const;
+  [[nodiscard]] std::uint32_t index_of(std::uint64_t ns) const;
   [[nodiscard]] double representative(std::uint32_t index) const;  // ns
   // Value of the k-th smallest sample (0-based) as its bucket representative, in ns.
   [[nodiscard]] double value_at_rank(std::uint64_t rank) const;

@@ -219,7 +219,7 @@ void Aggregator::add(const RequestRecord& r, const RequestMetrics& m) {
     ++counts_.prompt_length_checked;
     if (difference != 0) ++counts_.prompt_length_mismatches;
     // Bounded: differences beyond a few hundred kinds carry no further information.
-    if (prompt_differences_.size() < 512 || prompt_differences_.count(difference) > 0) {
+    if (prompt_differences_.size() < 512 || prompt_differences_.contains(difference)) {
       ++prompt_differences_[difference];
     }
   }

@@ -49,8 +49,10 @@ SweepAnalysis analyze_sweep(const std::vector<LevelOutcome>& levels) {
     auto y = [&](std::size_t i) { return levels[i].summary->ttft.p50; };
     std::sort(order.begin(), order.end(),
               [&](std::size_t a, std::size_t b) { return x(a) < x(b); });
-    double x_min = x(order.front()), x_max = x(order.back());
-    double y_min = y(order.front()), y_max = y(order.front());
+    double x_min = x(order.front());
+    double x_max = x(order.back());
+    double y_min = y(order.front());
+    double y_max = y(order.front());
     for (const std::size_t i : order) {
       y_min = std::min(y_min, y(i));
       y_max = std::max(y_max, y(i));

@@ -11,7 +11,7 @@ namespace llmbench::metrics {
 namespace {
 
 constexpr std::uint32_t kBits = WindowHistogram::kPrecisionBits;
-constexpr std::uint32_t kHalf = 1u << (kBits - 1);
+constexpr std::uint32_t kHalf = 1U << (kBits - 1);
 constexpr std::uint16_t kFull = std::numeric_limits<std::uint16_t>::max();
 
 std::uint16_t index_of(std::uint64_t ns) {
@@ -20,12 +20,12 @@ std::uint16_t index_of(std::uint64_t ns) {
   const std::uint32_t shift = width - kBits;                 // ≥ 1: keeps the top kBits bits
   const auto top = static_cast<std::uint32_t>(ns >> shift);  // in [2^(kBits−1), 2^kBits)
   // At most 32 + 58 · 16 + 15 for 9e18 ns: fits 16 bits.
-  return static_cast<std::uint16_t>((1u << kBits) + (shift - 1) * kHalf + (top - kHalf));
+  return static_cast<std::uint16_t>((1U << kBits) + (shift - 1) * kHalf + (top - kHalf));
 }
 
 double midpoint(std::uint16_t index) {  // ns
-  if (index < (1u << kBits)) return static_cast<double>(index);
-  const std::uint32_t above = index - (1u << kBits);
+  if (index < (1U << kBits)) return static_cast<double>(index);
+  const std::uint32_t above = index - (1U << kBits);
   const std::uint32_t shift = above / kHalf + 1;
   const std::uint64_t top = (above % kHalf) + kHalf;
   const double low = std::ldexp(static_cast<double>(top), static_cast<int>(shift));

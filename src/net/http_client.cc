@@ -28,7 +28,7 @@ namespace {
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kReadSize = 64 * 1024;
+constexpr std::size_t kReadSize = std::size_t{64} * 1024;
 
 TimePoint earliest(TimePoint a, TimePoint start, Duration limit) {
   if (limit <= Duration::zero()) return a;
@@ -79,7 +79,7 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
  public:
   Impl(asio::any_io_executor executor, Url url, std::vector<tcp::endpoint> endpoints,
        std::shared_ptr<asio::ssl::context> tls, const Clock& clock)
-      : executor_(executor),
+      : executor_(std::move(executor)),
         url_(std::move(url)),
         endpoints_(std::move(endpoints)),
         tls_ctx_(std::move(tls)),
@@ -438,8 +438,8 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
 HttpConnection::HttpConnection(asio::any_io_executor executor, Url url,
                                std::vector<asio::ip::tcp::endpoint> endpoints,
                                std::shared_ptr<asio::ssl::context> tls, const Clock& clock)
-    : impl_(std::make_shared<Impl>(executor, std::move(url), std::move(endpoints), std::move(tls),
-                                   clock)) {}
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(url), std::move(endpoints),
+                                   std::move(tls), clock)) {}
 
 HttpConnection::~HttpConnection() {
   if (impl_) impl_->cancel();

@@ -204,7 +204,7 @@ class Runner::Execution {
   Duration backoff(std::uint32_t attempt, std::optional<double> retry_after) {
     const RetryPolicy& p = runner_.options_.retry;
     const double base =
-        to_seconds(p.base) * std::ldexp(1.0, static_cast<int>(std::min(attempt, 30u)));
+        to_seconds(p.base) * std::ldexp(1.0, static_cast<int>(std::min(attempt, 30U)));
     const double capped = std::min(base, to_seconds(p.cap));
     std::uniform_real_distribution<double> jitter(0.0, capped / 2);
     double wait = capped / 2 + jitter(worker_.rng);

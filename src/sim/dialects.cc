@@ -246,7 +246,7 @@ bool Format::accepts_model(const Generation& g) const {
   }
 }
 
-std::string Format::stream_head(const Generation& g, bool keep_alive) const {
+std::string Format::stream_head(const Generation& g, bool keep_alive) {
   const bool ndjson = g.route == Route::kOllamaGenerate || g.route == Route::kOllamaChat;
   return fmt::format(
       "HTTP/1.1 200 OK\r\nServer: llmbench-sim\r\nContent-Type: {}\r\nCache-Control: no-cache\r\n"

@@ -62,7 +62,7 @@ class Format {
       : dialect_(dialect), model_(std::move(served_model)) {}
 
   // HTTP head of a streaming response (ends with the blank line).
-  [[nodiscard]] std::string stream_head(const Generation& g, bool keep_alive) const;
+  [[nodiscard]] static std::string stream_head(const Generation& g, bool keep_alive);
   // Bytes sent at once, before any token (chat role chunk), possibly empty.
   [[nodiscard]] std::string preamble(const Generation& g, std::uint64_t id) const;
   // Token i (0-based) of n, carrying `text`; `p` holds the request's scripted figures (the

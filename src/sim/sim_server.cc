@@ -61,11 +61,11 @@ class EmissionHistogram {
 constexpr std::string_view kWords[] = {" the", " quick", " brown", " fox", " jumps", " over",
                                        " a",   " lazy",  " dog",   " and", " runs",  " far"};
 
-struct Fault_name {
+struct FaultName {
   std::string_view name;
   Fault fault;
 };
-constexpr Fault_name kFaults[] = {
+constexpr FaultName kFaults[] = {
     {"none", Fault::kNone},       {"malformed", Fault::kMalformedFrame},
     {"reset", Fault::kReset},     {"error-event", Fault::kErrorEvent},
     {"stall", Fault::kStall},     {"429", Fault::kRateLimit},
@@ -159,7 +159,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     while (open) {
       http::request_parser<http::string_body> parser;
       parser.eager(true);
-      parser.body_limit(64 * 1024 * 1024);
+      parser.body_limit(std::uint64_t{64} * 1024 * 1024);
       // The schedule of a request starts when its first byte arrived, before any parsing,
       // so the simulator's own parsing cost never shows up as engine latency.
       TimePoint arrived = SteadyClock::now();
@@ -175,7 +175,8 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
             break;
           }
         }
-        auto [ec, n] = co_await socket.async_read_some(buffer.prepare(16 * 1024), kTuple);
+        auto [ec, n] =
+            co_await socket.async_read_some(buffer.prepare(std::size_t{16} * 1024), kTuple);
         if (ec) {
           open = false;
           break;
@@ -196,7 +197,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     self->sockets_.erase(&socket);
   }
 
-  asio::awaitable<bool> write(tcp::socket& socket, std::string_view bytes) {
+  static asio::awaitable<bool> write(tcp::socket& socket, std::string_view bytes) {
     auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes), kTuple);
     co_return !ec;
   }
@@ -383,7 +384,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
       co_return co_await write(socket, response);
     }
 
-    if (!co_await write(socket, format_.stream_head(g, keep_alive) + format_.preamble(g, id))) {
+    if (!co_await write(socket, Format::stream_head(g, keep_alive) + format_.preamble(g, id))) {
       co_return false;
     }
     const std::int64_t fault_at = n / 2;

@@ -157,7 +157,8 @@ std::optional<std::string> jsonl_record(simdjson::padded_string_view json,
       for (auto m_result : messages) {
         simdjson::ondemand::object m;
         if (m_result.get_object().get(m)) return "a message must be an object";
-        std::string_view role, content;
+        std::string_view role;
+        std::string_view content;
         if (m.find_field_unordered("role").get_string().get(role))
           return "a message without \"role\"";
         if (m.find_field_unordered("content").get_string().get(content)) {
@@ -183,9 +184,12 @@ Expected<void> stream_array(std::istream& in, const DatasetOptions& options, Col
   simdjson::ondemand::parser parser;
   std::string element;
   std::vector<char> chunk(std::max<std::size_t>(1, options.read_chunk));
-  std::uint64_t line = 1, element_line = 0;
+  std::uint64_t line = 1;
+  std::uint64_t element_line = 0;
   int depth = 0;
-  bool in_string = false, escaped = false, started = false;
+  bool in_string = false;
+  bool escaped = false;
+  bool started = false;
   while (in) {
     in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
     const auto n = static_cast<std::size_t>(in.gcount());

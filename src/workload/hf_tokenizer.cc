@@ -115,7 +115,8 @@ std::size_t valid_sequence(std::string_view s, std::size_t i) {
   const unsigned char lead = b(0);
   if (lead < 0x80) return 1;
   std::size_t n = 0;
-  unsigned lo = 0x80, hi = 0xBF;
+  unsigned lo = 0x80;
+  unsigned hi = 0xBF;
   if (lead >= 0xC2 && lead <= 0xDF) {
     n = 2;
   } else if (lead >= 0xE0 && lead <= 0xEF) {
@@ -266,7 +267,7 @@ class HfBpeTokenizer final : public Tokenizer {
  public:
   Expected<void> load(const Json& root, const std::string& origin);
 
-  [[nodiscard]] std::vector<TokenId> encode(std::string_view text) const override;
+  [[nodiscard]] std::vector<TokenId> encode(std::string_view raw) const override;
   [[nodiscard]] std::int64_t special_tokens_added() const override { return added_by_post_; }
   [[nodiscard]] std::string description() const override {
     return "tokenizer.json (BPE, " +
@@ -275,7 +276,7 @@ class HfBpeTokenizer final : public Tokenizer {
   }
 
  private:
-  void encode_section(std::string_view text, bool first_section, std::vector<TokenId>& out) const;
+  void encode_section(std::string_view raw, bool first_section, std::vector<TokenId>& out) const;
   void encode_piece(std::string_view piece, std::vector<TokenId>& out) const;
   void bpe(std::vector<TokenId>& symbols) const;
   void initial_symbols(std::string_view piece, std::vector<TokenId>& symbols) const;
@@ -335,7 +336,8 @@ Expected<void> HfBpeTokenizer::load(const Json& root, const std::string& origin)
   };
   std::uint64_t rank = 0;
   for (const Json& merge : model.value("merges", Json::array())) {
-    std::string left, right;
+    std::string left;
+    std::string right;
     if (merge.is_string()) {
       const std::string m = merge.get<std::string>();
       const std::size_t space = m.find(' ', 1);
@@ -349,7 +351,9 @@ Expected<void> HfBpeTokenizer::load(const Json& root, const std::string& origin)
       return make_error(ErrorCode::kInvalidConfig,
                         origin + ": malformed merge #" + std::to_string(rank));
     }
-    const auto l = id_of(left), r = id_of(right), m = id_of(left + right);
+    const auto l = id_of(left);
+    const auto r = id_of(right);
+    const auto m = id_of(left + right);
     if (l && r && m) merges_.emplace((std::uint64_t{*l} << 32) | *r, (rank << 32) | *m);
     ++rank;
   }
@@ -720,7 +724,8 @@ void HfBpeTokenizer::encode_piece(std::string_view piece, std::vector<TokenId>& 
 void HfBpeTokenizer::bpe(std::vector<TokenId>& symbols) const {
   const std::size_t n = symbols.size();
   if (n < 2) return;
-  std::vector<std::int64_t> prev(n), next(n);
+  std::vector<std::int64_t> prev(n);
+  std::vector<std::int64_t> next(n);
   for (std::size_t i = 0; i < n; ++i) {
     prev[i] = static_cast<std::int64_t>(i) - 1;
     next[i] = i + 1 < n ? static_cast<std::int64_t>(i + 1) : -1;
@@ -736,10 +741,11 @@ void HfBpeTokenizer::bpe(std::vector<TokenId>& symbols) const {
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> heap;
   auto push = [&](std::size_t left) {
     if (next[left] < 0) return;
-    const TokenId l = symbols[left], r = symbols[static_cast<std::size_t>(next[left])];
+    const TokenId l = symbols[left];
+    const TokenId r = symbols[static_cast<std::size_t>(next[left])];
     const auto it = merges_.find((std::uint64_t{l} << 32) | r);
     if (it == merges_.end()) return;
-    heap.push({it->second >> 32, left, l, r, static_cast<TokenId>(it->second & 0xFFFFFFFFu)});
+    heap.push({it->second >> 32, left, l, r, static_cast<TokenId>(it->second & 0xFFFFFFFFU)});
   };
   std::vector<bool> alive(n, true);
   for (std::size_t i = 0; i + 1 < n; ++i) push(i);

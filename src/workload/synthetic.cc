@@ -228,7 +228,8 @@ RequestSpec SyntheticWorkload::make(std::uint64_t index) const {
                 : calibration_.offset + std::llround(static_cast<double>(history_words + words) *
                                                      calibration_.tokens_per_word);
   // A chat template wraps each earlier message too.
-  if (spec.api == ApiKind::kChat) spec.prompt_tokens_target += 2 * turn * calibration_.per_message;
+  if (spec.api == ApiKind::kChat)
+    spec.prompt_tokens_target += 2 * static_cast<std::int64_t>(turn) * calibration_.per_message;
 
   if (spec.api == ApiKind::kChat) {
     spec.messages = std::move(messages);
