@@ -15,7 +15,8 @@ demo: build
 
 # The whole test suite: the CI build (g++, -Werror, ASan/UBSan) with every test, then a
 # clang build of the same tree, so both compilers stay green, whose optimised binaries run
-# the timing-accuracy tests (label "accuracy") at the speed a user's build has.
+# the timing-accuracy tests (label "accuracy") at the speed a user's build has; then
+# clang-tidy (.clang-tidy, every finding an error) over the project's sources.
 test: setup
 	cmake --preset ci
 	cmake --build --preset ci -j $(JOBS)
@@ -23,6 +24,7 @@ test: setup
 	cmake --preset ci-clang
 	cmake --build --preset ci-clang -j $(JOBS)
 	ctest --preset ci-clang -L accuracy
+	./scripts/run-clang-tidy.sh build/ci-clang
 	./scripts/check-format.sh
 
 bench: build

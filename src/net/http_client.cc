@@ -84,8 +84,8 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
         endpoints_(std::move(endpoints)),
         tls_ctx_(std::move(tls)),
         clock_(clock),
-        plain_(executor),
-        timer_(executor) {}
+        plain_(executor_),  // executor_ is declared (so initialised) before them
+        timer_(executor_) {}
 
   asio::awaitable<ExchangeResult> exchange(std::string_view request_bytes, ResponseHandler& handler,
                                            const Timeouts& timeouts);
