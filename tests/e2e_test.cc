@@ -187,7 +187,7 @@ TEST(EndToEnd, TotalTimeoutIsCategorised) {
   Sim sim({"--ttft", "2s", "--itl", "1ms"});
   const RunOutcome r =
       run(sim.url(), {"--concurrency", "2", "--requests", "2", "--timeout", "300ms"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 4) << r.err;  // every request failed
   EXPECT_EQ(r.result["summary"]["errors"]["timeout_total"], 2);
 }
 
@@ -195,7 +195,7 @@ TEST(EndToEnd, FirstTokenTimeoutIsCategorised) {
   Sim sim({"--ttft", "2s", "--itl", "1ms"});
   const RunOutcome r =
       run(sim.url(), {"--concurrency", "2", "--requests", "2", "--first-token-timeout", "300ms"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 4) << r.err;  // every request failed
   EXPECT_EQ(r.result["summary"]["errors"]["timeout_first_token"], 2);
 }
 
@@ -269,7 +269,9 @@ TEST(EndToEnd, TlsCertificatesAreVerifiedByDefault) {
 
   const RunOutcome accepted =
       run(url, {"--model", "m", "--requests", "1", "--insecure", "--timeout", "2s"});
-  EXPECT_EQ(accepted.exit_code, 0) << accepted.err;
+  // Connected and sent: s_server -www answers with a page, not an engine's response, so the
+  // one request fails (exit 4) — what matters is that TLS let it through.
+  EXPECT_EQ(accepted.exit_code, 4) << accepted.err;
   EXPECT_EQ(accepted.result["summary"]["requests"], 1);
   std::filesystem::remove_all(dir);
 }
@@ -463,9 +465,8 @@ CommandOutcome command(std::vector<std::string> args) {
 // (before, every request failed with http_4xx and the run exited 0). `request` still sends
 // it, so the engine's own error message is shown and categorised.
 TEST(EndToEnd, AWrongModelIsRefusedBeforeAnyRequest) {
-  for (const auto& [dialect, engine_message] :
-       std::vector<std::pair<std::string, std::string>>{{"vllm", "does not exist"},
-                                                        {"ollama", "not found"}}) {
+  for (const auto& [dialect, engine_message] : std::vector<std::pair<std::string, std::string>>{
+           {"vllm", "does not exist"}, {"ollama", "not found"}}) {
     SCOPED_TRACE(dialect);
     Sim sim({"--dialect", dialect, "--ttft", "5ms", "--itl", "1ms"});
     const RunOutcome r = run(sim.url(), {"--requests", "4", "--model", "sim"});
@@ -480,8 +481,7 @@ TEST(EndToEnd, AWrongModelIsRefusedBeforeAnyRequest) {
     const json answer = json::parse(one.out, nullptr, false);
     ASSERT_TRUE(answer.is_object()) << one.out;
     EXPECT_EQ(answer["error"]["category"], "http_4xx");
-    EXPECT_NE(answer["error"]["message"].get<std::string>().find(engine_message),
-              std::string::npos)
+    EXPECT_NE(answer["error"]["message"].get<std::string>().find(engine_message), std::string::npos)
         << answer.dump();
   }
 }

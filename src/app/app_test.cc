@@ -312,8 +312,8 @@ TEST(ControlClient, KeepsOneConnectionForManyRequests) {
 // everything else — labels, columns, units, field names and types — must match exactly.
 // LLMBENCH_UPDATE_GOLDEN=1 rewrites the files (review the diff before committing it).
 
-// Lines about the client's own load (a busy test machine may make it client-bound) are
-// left out.
+// Numbers are placeholders and runs of spaces one space. Lines about the client's own load (a busy
+// test machine may make it client-bound) are left out.
 std::string numbers_as_placeholders(const std::string& text) {
   static const std::regex number(R"(\b\d+(\.\d+)?(e[+-]?\d+)?)");  // not p99, E2E
   std::istringstream lines(text);
@@ -321,7 +321,9 @@ std::string numbers_as_placeholders(const std::string& text) {
   for (std::string line; std::getline(lines, line);) {
     if (line.find("client-bound") == std::string::npos) kept += line + "\n";
   }
-  return std::regex_replace(kept, number, "{n}");
+  // Columns are right-aligned: how wide a number is moves the spaces before it.
+  static const std::regex spaces(" +");
+  return std::regex_replace(std::regex_replace(kept, number, "{n}"), spaces, " ");
 }
 
 // Every key path of `j` with its JSON type, one per line; arrays by their first element.

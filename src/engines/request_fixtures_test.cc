@@ -30,8 +30,10 @@ json fixture(const std::string& path) {
 }
 
 struct Differences {
-  std::set<std::string> not_sent;     // JSON pointers of fixture fields left out
-  std::map<std::string, json> added;  // JSON pointer → value the adapter must send
+  std::set<std::string> not_sent;  // JSON pointers of fixture fields left out
+  // JSON pointer → value the adapter must send: a field the fixture lacks, or one whose
+  // fixture value the adapter deliberately changes.
+  std::map<std::string, json> added;
 };
 
 // Compares the adapter's body with the fixture, leaf by leaf.
@@ -47,7 +49,8 @@ void expect_body_matches(const std::string& body, const json& expected, const Di
       continue;
     }
     ASSERT_TRUE(sent_flat.contains(pointer)) << "missing from " << body;
-    EXPECT_EQ(sent_flat[pointer], value);
+    const auto changed = d.added.find(pointer);
+    EXPECT_EQ(sent_flat[pointer], changed != d.added.end() ? changed->second : value);
   }
   for (const auto& [pointer, value] : sent_flat.items()) {
     if (expected_flat.contains(pointer)) continue;
@@ -107,8 +110,12 @@ TEST(RequestFixtures, VllmChat) {
   // max_tokens instead of max_completion_tokens: vLLM reads both, and max_tokens is the one
   // every OpenAI-compatible server reads (Ollama's translator ignores the other, ENGINES.md
   // §1). min_tokens = max_tokens makes the length exact together with ignore_eos.
+  // Per-chunk usage (continuous_usage_stats) makes a chunk of several tokens count as many.
   expect_body_matches(r.body, fixture("vllm/chat_request.json"),
-                      {{"/max_completion_tokens"}, {{"/max_tokens", 128}, {"/min_tokens", 128}}});
+                      {{"/max_completion_tokens"},
+                       {{"/max_tokens", 128},
+                        {"/min_tokens", 128},
+                        {"/stream_options/continuous_usage_stats", true}}});
 }
 
 TEST(RequestFixtures, VllmCompletions) {
@@ -118,9 +125,11 @@ TEST(RequestFixtures, VllmCompletions) {
   const auto engine = make_engine(options(EngineKind::kVllm, RouteFamily::kOpenAi));
   const net::HttpRequest r = engine->build_request(s);
   EXPECT_EQ(r.target, "/v1/completions");
-  // continuous_usage_stats defaults to false: the fixture states the default.
-  expect_body_matches(r.body, fixture("vllm/completions_request.json"),
-                      {{"/stream_options/continuous_usage_stats"}, {{"/min_tokens", 64}}});
+  // The fixture states continuous_usage_stats' default (false); llmbench turns it on, so a
+  // chunk of several tokens counts as many.
+  expect_body_matches(
+      r.body, fixture("vllm/completions_request.json"),
+      {{}, {{"/min_tokens", 64}, {"/stream_options/continuous_usage_stats", true}}});
 }
 
 TEST(RequestFixtures, VllmTokenize) {
@@ -249,7 +258,8 @@ TEST(RequestFixtures, SglangChatWithoutExactLength) {
   const net::HttpRequest r = engine->build_request(s);
   EXPECT_EQ(r.target, "/v1/chat/completions");
   // ignore_eos false is SGLang's default: the adapter sends the field only to turn it on.
-  expect_body_matches(r.body, fixture("sglang/chat_request.json"), {{"/ignore_eos"}, {}});
+  expect_body_matches(r.body, fixture("sglang/chat_request.json"),
+                      {{"/ignore_eos"}, {{"/stream_options/continuous_usage_stats", true}}});
   // Asked for exact lengths, SGLang gets ignore_eos and min_tokens.
   s.ignore_eos = true;
   const json exact = json::parse(engine->build_request(s).body);
