@@ -7,7 +7,6 @@
 // Usage: million_requests [REQUESTS] [DETAIL]   (default 1000000 compact)
 
 #include <fmt/format.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -18,18 +17,9 @@
 #include "app/benchmark.h"
 #include "app/resolve.h"
 #include "canned_server.h"
+#include "peak_rss.h"
 
 using namespace llmbench;
-
-namespace {
-
-double peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const std::uint64_t requests = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
@@ -57,12 +47,12 @@ int main(int argc, char** argv) {
   app::CancellationToken cancel;
   const app::ResolvedRun run = app::resolve(spec, engine, quiet);
 
-  const double before = peak_rss_mb();
+  const double before = bench::peak_rss_mb();
   const auto start = std::chrono::steady_clock::now();
   const int code = app::run_benchmark(run, cancel, quiet).exit_code;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double peak = peak_rss_mb();
+  const double peak = bench::peak_rss_mb();
 
   std::uint64_t lines = 0;
   {

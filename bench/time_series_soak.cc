@@ -7,7 +7,6 @@
 // Usage: time_series_soak [WINDOWS] [RATE] [TOKENS]   (default 86400 50 64)
 
 #include <fmt/format.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
@@ -16,16 +15,11 @@
 
 #include "core/record.h"
 #include "metrics/summary.h"
+#include "peak_rss.h"
 
 using namespace llmbench;
 
 namespace {
-
-double peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
-}
 
 TimePoint at(double seconds) {
   return TimePoint(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds)));
@@ -41,7 +35,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "usage: time_series_soak [WINDOWS] [RATE] [TOKENS]\n");
     return 2;
   }
-  const double baseline = peak_rss_mb();
+  const double baseline = bench::peak_rss_mb();
   const auto started = std::chrono::steady_clock::now();
   std::mt19937_64 rng(42);
   std::lognormal_distribution<double> ttft(std::log(0.200), 0.5);
@@ -72,7 +66,7 @@ int main(int argc, char** argv) {
     r.usage.prompt_tokens = 128;
     aggregator.add(r, metrics::derive(r));
   }
-  const double fed = peak_rss_mb();
+  const double fed = bench::peak_rss_mb();
   const metrics::RunSummary summary = aggregator.finish();
   const metrics::RunSummary copy = summary;  // a reporter's copy shares the windows
   std::size_t heap = 0;
@@ -94,6 +88,6 @@ int main(int argc, char** argv) {
   fmt::print("  tokens: series {} = summary {}: {}\n", series_tokens, summary.output_tokens,
              series_tokens == summary.output_tokens ? "ok" : "MISMATCH");
   fmt::print("  peak RSS: {:.1f} MB (start {:.1f} MB, after feeding {:.1f} MB; target <= 64 MB)\n",
-             peak_rss_mb(), baseline, fed);
+             bench::peak_rss_mb(), baseline, fed);
   return 0;  // a benchmark reports; the unit tests assert the per-window bound
 }

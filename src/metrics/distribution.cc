@@ -84,13 +84,7 @@ double Histogram::value_at_rank(std::uint64_t rank) const {
 
 double Histogram::quantile(double q) const {
   if (count_ == 0) return 0;
-  const double rank = std::clamp(q, 0.0, 1.0) * static_cast<double>(count_ - 1);
-  const auto lower = static_cast<std::uint64_t>(std::floor(rank));
-  const std::uint64_t upper = std::min(lower + 1, count_ - 1);
-  const double fraction = rank - static_cast<double>(lower);
-  const double a = value_at_rank(lower);
-  const double b = upper == lower ? a : value_at_rank(upper);
-  return (a + (b - a) * fraction) / 1e9;
+  return type7_quantile(count_, q, [this](std::uint64_t r) { return value_at_rank(r); }) / 1e9;
 }
 
 Distribution::Distribution(std::size_t exact_limit, int precision_bits)

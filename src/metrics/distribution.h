@@ -5,12 +5,27 @@
 // wide relative to their value. Exact samples are kept too, up to a cap: runs below it get
 // exact percentiles (type 7), larger ones fall back to the histogram.
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "metrics/stats.h"
 
 namespace llmbench::metrics {
+
+// Type-7 quantile (q in [0, 1]) of `count` > 0 ranked values: interpolates between the
+// values at the two ranks around q·(count − 1). `value_at_rank(r)` is the r-th smallest.
+template <class ValueAtRank>
+double type7_quantile(std::uint64_t count, double q, const ValueAtRank& value_at_rank) {
+  const double rank = std::clamp(q, 0.0, 1.0) * static_cast<double>(count - 1);
+  const auto lower = static_cast<std::uint64_t>(std::floor(rank));
+  const std::uint64_t upper = std::min(lower + 1, count - 1);
+  const double fraction = rank - static_cast<double>(lower);
+  const double a = value_at_rank(lower);
+  const double b = upper == lower ? a : value_at_rank(upper);
+  return a + (b - a) * fraction;
+}
 
 // Log-linear histogram of values in seconds, stored as signed nanoseconds. Values below
 // 2^precision ns are exact; above, each power of two is split into 2^(precision−1)

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 
+#include "metrics/distribution.h"
+
 namespace llmbench::metrics {
 
 namespace {
@@ -105,13 +107,8 @@ double WindowHistogram::value_at_rank(std::uint64_t rank) const {
 
 double WindowHistogram::quantile(double q) const {
   if (count_ == 0) return 0;
-  const double rank = std::clamp(q, 0.0, 1.0) * static_cast<double>(count_ - 1);
-  const auto lower = static_cast<std::uint64_t>(std::floor(rank));
-  const std::uint64_t upper = std::min(lower + 1, count_ - 1);
-  const double fraction = rank - static_cast<double>(lower);
-  const double a = value_at_rank(lower);
-  const double b = upper == lower ? a : value_at_rank(upper);
-  return std::clamp((a + (b - a) * fraction) / 1e9, min_, max_);
+  const double ns = type7_quantile(count_, q, [this](std::uint64_t r) { return value_at_rank(r); });
+  return std::clamp(ns / 1e9, min_, max_);
 }
 
 TimeSeries::TimeSeries() : TimeSeries(1) {}
