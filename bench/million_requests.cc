@@ -4,7 +4,11 @@
 // MB), which must not grow with the number of requests: records go to disk as they finish and
 // statistics come from bounded distributions.
 //
-// Usage: million_requests [REQUESTS] [DETAIL]   (default 1000000 compact)
+// Usage: million_requests [REQUESTS] [DETAIL] [TOKENS] [stream|no-stream]
+//        (default 1000000 compact 16 stream)
+// With many tokens (`2000 compact 1000`) or none streamed (`100000 compact 8 no-stream`) it is
+// also the client ceiling through the whole pipeline, as `llmbench run` goes, on one client
+// thread: tokens/s and requests/s are printed.
 
 #include <fmt/format.h>
 
@@ -13,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
 
 #include "app/benchmark.h"
 #include "app/resolve.h"
@@ -24,8 +29,14 @@ using namespace llmbench;
 int main(int argc, char** argv) {
   const std::uint64_t requests = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
   const std::string detail = argc > 2 ? argv[2] : "compact";
-  const int tokens = 16;
-  bench::CannedServer server(bench::streamed_response(tokens));
+  const int tokens = argc > 3 ? std::atoi(argv[3]) : 16;
+  const bool stream = argc > 4 ? std::string_view(argv[4]) != "no-stream" : true;
+  if (tokens < 1) {
+    fmt::print(stderr, "TOKENS must be at least 1\n");
+    return 2;
+  }
+  bench::CannedServer server(stream ? bench::streamed_response(tokens)
+                                    : bench::plain_response(tokens));
 
   const auto dir = std::filesystem::temp_directory_path() / "llmbench_million";
   std::filesystem::create_directories(dir);
@@ -39,6 +50,7 @@ int main(int argc, char** argv) {
   spec.threads = 1;
   spec.prompt_tokens = workload::fixed_length(16);
   spec.max_tokens = workload::fixed_length(tokens);
+  spec.stream = stream;
   spec.request_detail = *report::parse_request_detail(detail);
   spec.outputs.json = dir / "result.json";
   spec.outputs.requests_csv = dir / "requests.csv";
@@ -59,9 +71,11 @@ int main(int argc, char** argv) {
     std::ifstream csv(dir / "requests.csv");
     for (std::string line; std::getline(csv, line);) ++lines;
   }
+  const double rate = static_cast<double>(requests) / seconds;
   fmt::print(
-      "{} streamed requests ({} tokens each, request detail {}) in {:.1f} s ({:.0f} req/s)\n",
-      requests, tokens, detail, seconds, static_cast<double>(requests) / seconds);
+      "{} {} requests ({} tokens each, request detail {}) in {:.2f} s: {:.0f} req/s, {:.0f} "
+      "tokens/s\n",
+      requests, stream ? "streamed" : "non-streamed", tokens, detail, seconds, rate, rate * tokens);
   fmt::print("result.json {:.0f} MB, requests.csv {} rows\n",
              static_cast<double>(std::filesystem::file_size(spec.outputs.json)) / 1e6, lines - 1);
   fmt::print("peak resident memory: {:.0f} MB (before the run {:.0f} MB; target < 300 MB)\n", peak,

@@ -50,7 +50,7 @@ simdjson::error_code for_each_number(od::value value, Assign&& assign) {
       double d = 0;
       if (auto err = v.get_double().get(d)) return err;
       assign(key, d, v);
-    } else if (type == od::json_type::object && key == "prompt_tokens_details") {
+    } else if (type == od::json_type::object && key_is(key, "prompt_tokens_details")) {
       if (auto err = for_each_number(v, assign)) return err;
     }
   }
@@ -72,9 +72,9 @@ simdjson::error_code parse_message_like(od::object object, ChunkContent& out) {
   for (auto field : object) {
     std::string_view key;
     if (auto err = field.unescaped_key().get(key)) return err;
-    if (key == "content" || key == "reasoning_content" || key == "reasoning") {
+    if (key_is(key, "content") || key_is(key, "reasoning_content") || key_is(key, "reasoning")) {
       if (auto err = add_text(field.value(), out.text_bytes)) return err;
-    } else if (key == "tool_calls") {
+    } else if (key_is(key, "tool_calls")) {
       od::json_type type;
       if (auto err = field.value().type().get(type)) return err;
       if (type == od::json_type::array) {
@@ -95,9 +95,9 @@ simdjson::error_code parse_choice(od::object choice, ChunkContent& out) {
     if (auto err = field.unescaped_key().get(key)) return err;
     od::value value;
     if (auto err = field.value().get(value)) return err;
-    if (key == "text") {
+    if (key_is(key, "text")) {
       if (auto err = add_text(value, out.text_bytes)) return err;
-    } else if (key == "delta" || key == "message") {
+    } else if (key_is(key, "delta") || key_is(key, "message")) {
       od::json_type type;
       if (auto err = value.type().get(type)) return err;
       if (type == od::json_type::object) {
@@ -105,7 +105,7 @@ simdjson::error_code parse_choice(od::object choice, ChunkContent& out) {
         if (auto err = value.get_object().get(inner)) return err;
         if (auto err = parse_message_like(inner, out)) return err;
       }
-    } else if (key == "finish_reason") {
+    } else if (key_is(key, "finish_reason")) {
       od::json_type type;
       if (auto err = value.type().get(type)) return err;
       if (type == od::json_type::string) {
@@ -130,39 +130,39 @@ std::int64_t count_from(double d) {
 simdjson::error_code parse_usage(od::value value, ChunkContent& out) {
   return for_each_number(value, [&out](std::string_view key, double d, od::value&) {
     const std::int64_t n = count_from(d);
-    if (key == "prompt_tokens")
+    if (key_is(key, "prompt_tokens"))
       out.prompt_tokens = n;
-    else if (key == "completion_tokens")
+    else if (key_is(key, "completion_tokens"))
       out.completion_tokens = n;
-    else if (key == "cached_tokens")
+    else if (key_is(key, "cached_tokens"))
       out.cached_tokens = n;
   });
 }
 
 simdjson::error_code parse_timings(od::value value, ChunkContent& out) {
   return for_each_number(value, [&out](std::string_view key, double d, od::value&) {
-    if (key == "prompt_ms")
+    if (key_is(key, "prompt_ms"))
       out.prompt_ms = d;
-    else if (key == "predicted_ms")
+    else if (key_is(key, "predicted_ms"))
       out.predicted_ms = d;
-    else if (key == "predicted_per_token_ms")
+    else if (key_is(key, "predicted_per_token_ms"))
       out.predicted_per_token_ms = d;
-    else if (key == "prompt_n")
+    else if (key_is(key, "prompt_n"))
       out.prompt_n = count_from(d);
-    else if (key == "cache_n")
+    else if (key_is(key, "cache_n"))
       out.cache_n = count_from(d);
-    else if (key == "predicted_n")
+    else if (key_is(key, "predicted_n"))
       out.predicted_n = count_from(d);
   });
 }
 
 simdjson::error_code parse_vllm_metrics(od::value value, ChunkContent& out) {
   return for_each_number(value, [&out](std::string_view key, double d, od::value&) {
-    if (key == "time_to_first_token_ms")
+    if (key_is(key, "time_to_first_token_ms"))
       out.ttft_ms = d;
-    else if (key == "generation_time_ms")
+    else if (key_is(key, "generation_time_ms"))
       out.generation_ms = d;
-    else if (key == "queue_time_ms")
+    else if (key_is(key, "queue_time_ms"))
       out.queue_ms = d;
   });
 }
@@ -181,7 +181,7 @@ simdjson::error_code parse_error_value(od::value value, ChunkContent& out) {
     for (auto field : object) {
       std::string_view key;
       if (auto err = field.unescaped_key().get(key)) return err;
-      if (key == "message") {
+      if (key_is(key, "message")) {
         std::string_view message;
         if (field.value().get_string().get(message) == simdjson::SUCCESS) {
           out.error_message.assign(message);
@@ -202,7 +202,7 @@ simdjson::error_code parse_chunk(od::document& doc, ChunkContent& out) {
     if (auto err = field.unescaped_key().get(key)) return err;
     od::value value;
     if (auto err = field.value().get(value)) return err;
-    if (key == "choices") {
+    if (key_is(key, "choices")) {
       od::array choices;
       if (auto err = value.get_array().get(choices)) return err;
       bool first = true;
@@ -214,18 +214,19 @@ simdjson::error_code parse_chunk(od::document& doc, ChunkContent& out) {
           first = false;
         }
       }
-    } else if (key == "usage") {
+    } else if (key_is(key, "usage")) {
       if (auto err = parse_usage(value, out)) return err;
-    } else if (key == "timings") {
+    } else if (key_is(key, "timings")) {
       if (auto err = parse_timings(value, out)) return err;
-    } else if (key == "metrics") {
+    } else if (key_is(key, "metrics")) {
       if (auto err = parse_vllm_metrics(value, out)) return err;
-    } else if (key == "error") {
+    } else if (key_is(key, "error")) {
       if (auto err = parse_error_value(value, out)) return err;
-    } else if (key == "object") {
+    } else if (key_is(key, "object")) {
       std::string_view kind;
-      if (value.get_string().get(kind) == simdjson::SUCCESS && kind == "error") flat_error = true;
-    } else if (key == "message") {
+      if (value.get_string().get(kind) == simdjson::SUCCESS && key_is(kind, "error"))
+        flat_error = true;
+    } else if (key_is(key, "message")) {
       std::string_view message;
       if (value.get_string().get(message) == simdjson::SUCCESS) flat_message.assign(message);
     }
