@@ -98,7 +98,11 @@ struct RequestRecord {
   // Seconds the engine asked the client to wait (Retry-After on a 429/503), when it said.
   std::optional<double> retry_after;
   std::uint64_t output_chars = 0;  // bytes of generated text received
-  bool completed = false;          // the engine signalled the end of the response
+  // Bytes of text from the network that were not well-formed UTF-8 (Unicode §3.9) and were
+  // replaced by U+FFFD where llmbench read or kept them: token frames it parsed, error bodies
+  // and messages, the finish reason. A measured count: 0 when every byte was valid.
+  std::uint64_t invalid_utf8_bytes = 0;
+  bool completed = false;  // the engine signalled the end of the response
 
   std::optional<RequestError> error;  // nullopt = success
 

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
 #include "engines/json_frame.h"
 
 namespace llmbench::engines {
@@ -18,9 +19,18 @@ std::string format_json_number(double value) {
   return ec == std::errc{} ? std::string(buffer, end) : std::string("0");
 }
 
-std::string error_message_from_body(std::string_view body) {
+std::string error_message_from_body(std::string_view body, std::uint64_t* invalid_utf8_bytes) {
   constexpr std::size_t kMax = 300;
   std::string message;
+  // The body made UTF-8 first, so that a JSON error whose message holds a stray byte is still
+  // read as JSON (nlohmann rejects invalid UTF-8) and the message kept is always valid.
+  std::uint64_t invalid = 0;
+  std::string valid;
+  if (!is_valid_utf8(body)) {
+    valid = valid_utf8(body, invalid);
+    body = valid;
+  }
+  if (invalid_utf8_bytes) *invalid_utf8_bytes += invalid;
   const auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (json.is_object()) {
     if (auto it = json.find("error"); it != json.end()) {
@@ -39,17 +49,18 @@ std::string error_message_from_body(std::string_view body) {
     }
   }
   if (message.empty()) {
-    message.assign(body.substr(0, kMax));
+    message.assign(utf8_prefix(body, kMax));
     while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
       message.pop_back();
     }
   }
-  if (message.size() > kMax) message.resize(kMax);
+  message.resize(utf8_prefix(message, kMax).size());
   return message;
 }
 
-std::string http_error_message(int status, std::string_view body, const RequestRecord& record) {
-  std::string message = "HTTP " + std::to_string(status) + ": " + error_message_from_body(body);
+std::string http_error_message(int status, std::string_view body, RequestRecord& record) {
+  std::string message = "HTTP " + std::to_string(status) + ": " +
+                        error_message_from_body(body, &record.invalid_utf8_bytes);
   if (record.retry_after)
     message += " (retry after " + format_json_number(*record.retry_after) + " s)";
   return message;

@@ -51,11 +51,14 @@ class Engine {
 };
 
 // Extracts a human-readable message from an error body of any engine's shape:
-// {"error":{"message":…}}, {"error":"…"}, {"message":…} (flat), or plain text. Truncated to
-// 300 bytes.
-std::string error_message_from_body(std::string_view body);
+// {"error":{"message":…}}, {"error":"…"}, {"message":…} (flat), or plain text. Always
+// well-formed UTF-8 (bytes of the body that are not are replaced by U+FFFD and, when
+// `invalid_utf8_bytes` is given, added to it), truncated to 300 bytes at a character boundary.
+std::string error_message_from_body(std::string_view body,
+                                    std::uint64_t* invalid_utf8_bytes = nullptr);
 
-// "HTTP 429: <engine's message> (retry after 1 s)" for a non-2xx response.
-std::string http_error_message(int status, std::string_view body, const RequestRecord& record);
+// "HTTP 429: <engine's message> (retry after 1 s)" for a non-2xx response; counts the body's
+// invalid UTF-8 into the record.
+std::string http_error_message(int status, std::string_view body, RequestRecord& record);
 
 }  // namespace llmbench::engines

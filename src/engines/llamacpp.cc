@@ -8,10 +8,6 @@
 
 namespace llmbench::engines {
 
-// Reads a llama.cpp "timings" object (ms) into native timings; shared with the OpenAI
-// adapter, which finds the same object on llama.cpp's OpenAI routes.
-void read_llamacpp_timings(simdjson::dom::element timings, RequestRecord& record);
-
 namespace {
 
 class LlamaCppReader final : public ReaderBase {
@@ -27,10 +23,14 @@ class LlamaCppReader final : public ReaderBase {
     const bool stop = json_bool(*root, "stop").value_or(false);
     if (stop) {
       mark_done();
-      if (auto type = json_string(*root, "stop_type")) record_.finish_reason = *type;
-      if (auto n = json_int(*root, "tokens_predicted")) record_.usage.output_tokens = *n;
-      if (auto p = json_int(*root, "tokens_evaluated")) record_.usage.prompt_tokens = *p;
-      if (auto timings = json_object(*root, "timings")) read_llamacpp_timings(*timings, record_);
+      if (auto type = json_string(*root, "stop_type")) set_finish_reason(*type);
+      if (!read_count(*root, "tokens_predicted", record_.usage.output_tokens) ||
+          !read_count(*root, "tokens_evaluated", record_.usage.prompt_tokens)) {
+        return;
+      }
+      if (auto timings = json_object(*root, "timings")) {
+        if (!read_timings(*timings)) return;
+      }
     }
     const std::size_t bytes = json_string(*root, "content").value_or("").size();
     if (bytes > 0) {
@@ -39,21 +39,26 @@ class LlamaCppReader final : public ReaderBase {
       add_output(frame.arrival, bytes, static_cast<std::uint32_t>(tokens));
     }
   }
+
+  // Reads the "timings" object (ms) into native timings; false on a value outside sense.
+  bool read_timings(simdjson::dom::element t) {
+    NativeTimings& n = record_.native;
+    constexpr double kMs = 1e3;  // per second
+    std::optional<std::int64_t> predicted;
+    if (!read_seconds(t, "timings.prompt_ms", kMs, n.prompt_eval_duration) ||
+        !read_seconds(t, "timings.predicted_ms", kMs, n.eval_duration) ||
+        !read_seconds(t, "timings.predicted_per_token_ms", kMs, n.time_per_output_token) ||
+        !read_count(t, "timings.prompt_n", n.prompt_eval_tokens) ||
+        !read_count(t, "timings.cache_n", record_.usage.cached_prompt_tokens) ||
+        !read_count(t, "timings.predicted_n", predicted)) {
+      return false;
+    }
+    if (!record_.usage.output_tokens) record_.usage.output_tokens = predicted;
+    return true;
+  }
 };
 
 }  // namespace
-
-void read_llamacpp_timings(simdjson::dom::element t, RequestRecord& record) {
-  NativeTimings& n = record.native;
-  if (auto ms = json_number(t, "prompt_ms")) n.prompt_eval_duration = *ms * 1e-3;
-  if (auto ms = json_number(t, "predicted_ms")) n.eval_duration = *ms * 1e-3;
-  if (auto ms = json_number(t, "predicted_per_token_ms")) n.time_per_output_token = *ms * 1e-3;
-  if (auto count = json_int(t, "prompt_n")) n.prompt_eval_tokens = *count;
-  if (auto cached = json_int(t, "cache_n")) record.usage.cached_prompt_tokens = *cached;
-  if (!record.usage.output_tokens) {
-    if (auto predicted = json_int(t, "predicted_n")) record.usage.output_tokens = *predicted;
-  }
-}
 
 net::HttpRequest LlamaCppEngine::build_request(const RequestSpec& spec) const {
   net::HttpRequest request;

@@ -10,8 +10,6 @@ namespace llmbench::engines {
 
 namespace {
 
-double ns_to_s(std::int64_t ns) { return static_cast<double>(ns) * 1e-9; }
-
 // Whether `text` is a plain JSON number: optional '-', an integer without leading zeros, an
 // optional fraction. Ollama reads such a keep_alive as seconds only when it is sent as a
 // number (a string goes through Go's time.ParseDuration, which wants a unit).
@@ -60,15 +58,26 @@ class OllamaReader final : public ReaderBase {
 
   void read_final(simdjson::dom::element root) {
     mark_done();
-    if (auto reason = json_string(root, "done_reason")) record_.finish_reason = *reason;
-    // Metric fields are omitted when zero (Go omitempty): absent means 0.
-    record_.usage.prompt_tokens = json_int(root, "prompt_eval_count").value_or(0);
-    record_.usage.output_tokens = json_int(root, "eval_count").value_or(0);
+    if (auto reason = json_string(root, "done_reason")) set_finish_reason(*reason);
+    // Metric fields are omitted when zero (Go omitempty): absent means 0. A value outside
+    // sense is a protocol error (read_count, read_seconds) and the rest is not read.
+    std::optional<std::int64_t> prompt = 0, output = 0;
+    std::optional<double> total = 0.0, load = 0.0, prompt_eval = 0.0, eval = 0.0;
+    constexpr double kNs = 1e9;  // per second
+    if (!read_count(root, "prompt_eval_count", prompt) || !read_count(root, "eval_count", output) ||
+        !read_seconds(root, "total_duration", kNs, total) ||
+        !read_seconds(root, "load_duration", kNs, load) ||
+        !read_seconds(root, "prompt_eval_duration", kNs, prompt_eval) ||
+        !read_seconds(root, "eval_duration", kNs, eval)) {
+      return;
+    }
+    record_.usage.prompt_tokens = prompt;
+    record_.usage.output_tokens = output;
     NativeTimings& n = record_.native;
-    n.total_duration = ns_to_s(json_int(root, "total_duration").value_or(0));
-    n.load_duration = ns_to_s(json_int(root, "load_duration").value_or(0));
-    n.prompt_eval_duration = ns_to_s(json_int(root, "prompt_eval_duration").value_or(0));
-    n.eval_duration = ns_to_s(json_int(root, "eval_duration").value_or(0));
+    n.total_duration = total;
+    n.load_duration = load;
+    n.prompt_eval_duration = prompt_eval;
+    n.eval_duration = eval;
     record_.cold_start = *n.load_duration >= OllamaEngine::kColdStartSeconds;
   }
 };

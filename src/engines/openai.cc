@@ -30,9 +30,12 @@ struct ChunkContent {
   std::optional<double> prompt_ms, predicted_ms, predicted_per_token_ms;
   std::optional<std::int64_t> prompt_n, cache_n, predicted_n;
   std::optional<double> ttft_ms, generation_ms, queue_ms;
+  // The first engine value outside sense (reader_base.h), as its protocol error message.
+  std::string outside_sense;
 };
 
-// Reads every numeric member of `object` through `assign(key, value)`.
+// Reads every member of `object` that is not null through `assign(key, value)`: `value` is
+// the number, or nullopt for a member of another type. `prompt_tokens_details` is entered.
 template <class Assign>
 simdjson::error_code for_each_number(od::value value, Assign&& assign) {
   od::json_type type;
@@ -49,12 +52,38 @@ simdjson::error_code for_each_number(od::value value, Assign&& assign) {
     if (type == od::json_type::number) {
       double d = 0;
       if (auto err = v.get_double().get(d)) return err;
-      assign(key, d, v);
+      assign(key, std::optional<double>(d));
     } else if (type == od::json_type::object && key_is(key, "prompt_tokens_details")) {
       if (auto err = for_each_number(v, assign)) return err;
+    } else if (type != od::json_type::null) {
+      assign(key, std::optional<double>());
     }
   }
   return simdjson::SUCCESS;
+}
+
+// Reads a count member of `object` (named `object_name` in messages) into `into`; a value
+// outside sense is noted in `out` instead.
+void take_count(std::string_view object_name, std::string_view key, std::optional<double> value,
+                std::optional<std::int64_t>& into, ChunkContent& out) {
+  const auto count = value ? sensible_count(*value) : std::nullopt;
+  if (count) {
+    into = count;
+  } else if (out.outside_sense.empty()) {
+    out.outside_sense =
+        outside_sense_message(std::string(object_name) + "." + std::string(key), value, true);
+  }
+}
+
+// Reads a duration member in milliseconds (kept in ms) into `into`, as take_count.
+void take_ms(std::string_view object_name, std::string_view key, std::optional<double> value,
+             std::optional<double>& into, ChunkContent& out) {
+  if (value && sensible_seconds(*value, 1e3)) {
+    into = value;
+  } else if (out.outside_sense.empty()) {
+    out.outside_sense =
+        outside_sense_message(std::string(object_name) + "." + std::string(key), value, false);
+  }
 }
 
 // Adds the length of a string-or-null value.
@@ -119,51 +148,42 @@ simdjson::error_code parse_choice(od::object choice, ChunkContent& out) {
   return simdjson::SUCCESS;
 }
 
-// A count from the wire as an integer: NaN, negative or absurd values (a hostile or broken
-// server) are clamped rather than cast, which would be undefined for values beyond int64.
-std::int64_t count_from(double d) {
-  constexpr double kMost = 9.0e15;  // beyond any real token count, exact in a double
-  if (!(d > 0)) return 0;
-  return static_cast<std::int64_t>(std::min(d, kMost));
-}
-
 simdjson::error_code parse_usage(od::value value, ChunkContent& out) {
-  return for_each_number(value, [&out](std::string_view key, double d, od::value&) {
-    const std::int64_t n = count_from(d);
+  return for_each_number(value, [&out](std::string_view key, std::optional<double> d) {
     if (key_is(key, "prompt_tokens"))
-      out.prompt_tokens = n;
+      take_count("usage", key, d, out.prompt_tokens, out);
     else if (key_is(key, "completion_tokens"))
-      out.completion_tokens = n;
+      take_count("usage", key, d, out.completion_tokens, out);
     else if (key_is(key, "cached_tokens"))
-      out.cached_tokens = n;
+      take_count("usage", key, d, out.cached_tokens, out);
   });
 }
 
 simdjson::error_code parse_timings(od::value value, ChunkContent& out) {
-  return for_each_number(value, [&out](std::string_view key, double d, od::value&) {
+  return for_each_number(value, [&out](std::string_view key, std::optional<double> d) {
     if (key_is(key, "prompt_ms"))
-      out.prompt_ms = d;
+      take_ms("timings", key, d, out.prompt_ms, out);
     else if (key_is(key, "predicted_ms"))
-      out.predicted_ms = d;
+      take_ms("timings", key, d, out.predicted_ms, out);
     else if (key_is(key, "predicted_per_token_ms"))
-      out.predicted_per_token_ms = d;
+      take_ms("timings", key, d, out.predicted_per_token_ms, out);
     else if (key_is(key, "prompt_n"))
-      out.prompt_n = count_from(d);
+      take_count("timings", key, d, out.prompt_n, out);
     else if (key_is(key, "cache_n"))
-      out.cache_n = count_from(d);
+      take_count("timings", key, d, out.cache_n, out);
     else if (key_is(key, "predicted_n"))
-      out.predicted_n = count_from(d);
+      take_count("timings", key, d, out.predicted_n, out);
   });
 }
 
 simdjson::error_code parse_vllm_metrics(od::value value, ChunkContent& out) {
-  return for_each_number(value, [&out](std::string_view key, double d, od::value&) {
+  return for_each_number(value, [&out](std::string_view key, std::optional<double> d) {
     if (key_is(key, "time_to_first_token_ms"))
-      out.ttft_ms = d;
+      take_ms("metrics", key, d, out.ttft_ms, out);
     else if (key_is(key, "generation_time_ms"))
-      out.generation_ms = d;
+      take_ms("metrics", key, d, out.generation_ms, out);
     else if (key_is(key, "queue_time_ms"))
-      out.queue_ms = d;
+      take_ms("metrics", key, d, out.queue_ms, out);
   });
 }
 
@@ -268,7 +288,8 @@ class OpenAiReader final : public ResponseReader {
       return;
     }
     if (frame.error_field) {  // legacy llama.cpp "error:" line
-      set_error(ErrorCategory::kEngineError, error_message_from_body(frame.payload));
+      set_error(ErrorCategory::kEngineError,
+                error_message_from_body(frame.payload, &record_.invalid_utf8_bytes));
       return;
     }
     const std::string_view payload = trim_blanks(frame.payload);
@@ -302,23 +323,37 @@ class OpenAiReader final : public ResponseReader {
   }
 
  private:
-  void set_error(ErrorCategory category, std::string message) {
+  void set_error(ErrorCategory category, std::string_view message) {
     if (record_.error) return;  // the first error explains the request
-    record_.error = RequestError{category, std::move(message)};
+    record_.error = RequestError{
+        category, network_text(message, kMaxErrorMessageBytes, record_.invalid_utf8_bytes)};
   }
 
   bool parse(std::string_view payload, ChunkContent& chunk) {
-    od::document doc;
-    auto& parser = frame_parser();
-    simdjson::error_code err = parser.iterate(padded(payload)).get(doc);
-    if (!err) err = parse_chunk(doc, chunk);
+    simdjson::error_code err = parse_once(payload, chunk);
+    if (err == simdjson::UTF8_ERROR) {
+      // Not UTF-8 (a byte-fallback token split across frames, a broken server): the text is
+      // read with its invalid bytes replaced, and they are counted. Rare, so not fast.
+      repaired_.clear();
+      record_.invalid_utf8_bytes += append_valid_utf8(repaired_, payload);
+      payload = repaired_;
+      chunk = ChunkContent{};
+      err = parse_once(payload, chunk);
+    }
     if (err) {
       set_error(ErrorCategory::kProtocol, std::string("malformed JSON frame (") +
                                               simdjson::error_message(err) +
-                                              "): " + std::string(payload.substr(0, 120)));
+                                              "): " + std::string(utf8_prefix(payload, 120)));
       return false;
     }
     return true;
+  }
+
+  simdjson::error_code parse_once(std::string_view payload, ChunkContent& chunk) {
+    od::document doc;
+    simdjson::error_code err = frame_parser().iterate(padded(payload)).get(doc);
+    if (!err) err = parse_chunk(doc, chunk);
+    return err;
   }
 
   // Tokens in a streamed chunk that carries output. With continuous usage stats (asked for,
@@ -342,11 +377,18 @@ class OpenAiReader final : public ResponseReader {
                 chunk.error_message.empty() ? "engine reported an error" : chunk.error_message);
       return;
     }
+    if (!chunk.outside_sense.empty()) {
+      set_error(ErrorCategory::kProtocol, chunk.outside_sense);
+      return;
+    }
     if (chunk.text_bytes > 0 || chunk.tool_call) {
       record_.events.push_back(TokenEvent{arrival, tokens});
       record_.output_chars += chunk.text_bytes;
     }
-    if (!chunk.finish_reason.empty()) record_.finish_reason = chunk.finish_reason;
+    if (!chunk.finish_reason.empty()) {
+      record_.finish_reason =
+          network_text(chunk.finish_reason, kMaxFinishReasonBytes, record_.invalid_utf8_bytes);
+    }
     // Take the last usage seen, never a sum: Ollama's /v1 sends zero usage on every chunk
     // and the real numbers in a final one.
     if (chunk.prompt_tokens) record_.usage.prompt_tokens = chunk.prompt_tokens;
@@ -392,6 +434,7 @@ class OpenAiReader final : public ResponseReader {
   bool done_ = false;
   bool parsed_body_ = false;
   std::string scratch_;
+  std::string repaired_;  // a payload with its invalid UTF-8 replaced
 };
 
 }  // namespace

@@ -324,15 +324,17 @@ TEST(OpenAiContinuousUsage, WithoutTheOptionOrWithoutGrowthAChunkIsOne) {
   const RequestRecord r = read_with(options, zeros, zeros.size() / 3);
   ASSERT_FALSE(r.error);
   for (const TokenEvent& e : r.events) EXPECT_EQ(e.tokens, 1u);
-  // A hostile count neither overflows nor wraps.
+  // A hostile count is a protocol error naming it: neither clamped nor used (limits.md).
   const std::string hostile =
       "data: {\"choices\":[{\"text\":\"a\"}],\"usage\":{\"completion_tokens\":1e300}}\n\n"
       "data: {\"choices\":[{\"text\":\"b\",\"finish_reason\":\"length\"}],"
       "\"usage\":{\"completion_tokens\":-5}}\n\ndata: [DONE]\n\n";
   const RequestRecord h = read_with(options, hostile, 7);
-  ASSERT_EQ(h.events.size(), 2u);
-  EXPECT_EQ(h.events[0].tokens, 1u << 24);
-  EXPECT_EQ(h.events[1].tokens, 1u);
+  ASSERT_TRUE(h.error);
+  EXPECT_EQ(h.error->category, ErrorCategory::kProtocol);
+  EXPECT_NE(h.error->message.find("usage.completion_tokens = 1e+300"), std::string::npos)
+      << h.error->message;
+  EXPECT_TRUE(h.events.empty());
 }
 
 TEST(ErrorMessage, AllBodyShapes) {

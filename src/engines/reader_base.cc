@@ -2,6 +2,10 @@
 
 #include <cctype>
 #include <charconv>
+#include <cmath>
+
+#include "core/text.h"
+#include "engines/json_frame.h"
 
 namespace llmbench::engines {
 
@@ -24,6 +28,39 @@ simdjson::dom::parser& dom_parser() {
 }
 }  // namespace
 
+std::optional<std::int64_t> sensible_count(double value) {
+  // NaN fails every comparison, so it is outside sense too.
+  if (!(value >= 0 && value <= static_cast<double>(kMaxEngineTokens))) return std::nullopt;
+  if (value != std::floor(value)) return std::nullopt;
+  return static_cast<std::int64_t>(value);
+}
+
+std::optional<double> sensible_seconds(double value, double per_second) {
+  // Divided, not multiplied by 1e-9: 86400000000000 ns is then exactly a day.
+  const double seconds = value / per_second;
+  if (!(seconds >= 0 && seconds <= kMaxEngineSeconds)) return std::nullopt;
+  return seconds;
+}
+
+std::string outside_sense_message(std::string_view field, std::optional<double> value,
+                                  bool is_count) {
+  std::string message = "engine value outside sense: " + std::string(field);
+  message += value ? " = " + format_json_number(*value) : std::string(" is not a number");
+  message += is_count ? " (a token count is an integer from 0 to 2147483647)"
+                      : " (a duration is from 0 to 1 day)";
+  return message;
+}
+
+std::string network_text(std::string_view text, std::size_t max_bytes,
+                         std::uint64_t& invalid_bytes) {
+  // Only what can be kept is examined, cut where a character starts (a valid character at the
+  // cut is not a truncated sequence); replacements are longer than what they replace, so the
+  // repaired text is cut again.
+  std::string out = valid_utf8(utf8_prefix(text, max_bytes), invalid_bytes);
+  out.resize(utf8_prefix(out, max_bytes).size());
+  return out;
+}
+
 std::optional<std::string_view> find_header(std::span<const net::Header> headers,
                                             std::string_view name) {
   for (const net::Header& h : headers) {
@@ -35,10 +72,10 @@ std::optional<std::string_view> find_header(std::span<const net::Header> headers
 void note_retry_after(std::span<const net::Header> headers, RequestRecord& record) {
   const auto value = find_header(headers, "retry-after");
   if (!value) return;
-  double seconds = 0;
-  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), seconds);
-  if (ec == std::errc{} && end == value->data() + value->size() && seconds >= 0) {
-    record.retry_after = seconds;
+  // A hint outside sense (negative, "inf", beyond a day) is not kept: the request has
+  // failed with its HTTP status already, which explains it.
+  if (const auto seconds = parse_number(trim_blanks(*value))) {
+    if (auto kept = sensible_seconds(*seconds, 1.0)) record.retry_after = kept;
   }
 }
 
@@ -65,7 +102,8 @@ void ReaderBase::on_frame(const Frame& frame) {
   }
   got_payload_ = true;
   if (frame.error_field) {  // llama.cpp before Sep 2025: "error:" SSE field
-    set_error(ErrorCategory::kEngineError, error_message_from_body(frame.payload));
+    set_error(ErrorCategory::kEngineError,
+              error_message_from_body(frame.payload, &record_.invalid_utf8_bytes));
     return;
   }
   on_payload(frame, !streaming_body_);
@@ -91,9 +129,42 @@ void ReaderBase::on_end() {
                                            : "response does not say generation finished");
 }
 
-void ReaderBase::set_error(ErrorCategory category, std::string message) {
+void ReaderBase::set_error(ErrorCategory category, std::string_view message) {
   if (record_.error) return;  // the first error explains the request
-  record_.error = RequestError{category, std::move(message)};
+  record_.error = RequestError{
+      category, network_text(message, kMaxErrorMessageBytes, record_.invalid_utf8_bytes)};
+}
+
+void ReaderBase::set_finish_reason(std::string_view reason) {
+  record_.finish_reason = network_text(reason, kMaxFinishReasonBytes, record_.invalid_utf8_bytes);
+}
+
+bool ReaderBase::read_count(simdjson::dom::element object, std::string_view path,
+                            std::optional<std::int64_t>& into) {
+  const std::string_view key = path.substr(path.rfind('.') + 1);  // npos + 1 == 0
+  const JsonNumber n = json_number_member(object, key);
+  if (!n.present) return true;
+  const auto count = n.value ? sensible_count(*n.value) : std::nullopt;
+  if (!count) {
+    set_error(ErrorCategory::kProtocol, outside_sense_message(path, n.value, true));
+    return false;
+  }
+  into = count;
+  return true;
+}
+
+bool ReaderBase::read_seconds(simdjson::dom::element object, std::string_view path,
+                              double per_second, std::optional<double>& into) {
+  const std::string_view key = path.substr(path.rfind('.') + 1);
+  const JsonNumber n = json_number_member(object, key);
+  if (!n.present) return true;
+  const auto seconds = n.value ? sensible_seconds(*n.value, per_second) : std::nullopt;
+  if (!seconds) {
+    set_error(ErrorCategory::kProtocol, outside_sense_message(path, n.value, false));
+    return false;
+  }
+  into = seconds;
+  return true;
 }
 
 bool ReaderBase::record_engine_error(simdjson::dom::element root,
@@ -102,7 +173,7 @@ bool ReaderBase::record_engine_error(simdjson::dom::element root,
   if (root["error"].get(error)) return false;
   std::string message = json_error_message(error).value_or("error");
   if (kind) message = std::string(*kind) + ": " + message;
-  set_error(ErrorCategory::kEngineError, std::move(message));
+  set_error(ErrorCategory::kEngineError, message);
   return true;
 }
 
@@ -112,17 +183,43 @@ void ReaderBase::add_output(TimePoint arrival, std::size_t text_bytes, std::uint
 }
 
 std::optional<simdjson::dom::element> ReaderBase::parse_json(std::string_view payload) {
-  scratch_.resize(payload.size() + simdjson::SIMDJSON_PADDING);
-  std::copy(payload.begin(), payload.end(), scratch_.begin());
+  const auto parse = [this](std::string_view text, simdjson::dom::element& root) {
+    scratch_.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    std::copy(text.begin(), text.end(), scratch_.begin());
+    return dom_parser().parse(scratch_.data(), text.size(), false).get(root);
+  };
   simdjson::dom::element root;
-  const auto err = dom_parser().parse(scratch_.data(), payload.size(), false).get(root);
+  auto err = parse(payload, root);
+  if (err == simdjson::UTF8_ERROR) {  // rare: repair, count and parse again
+    repaired_.clear();
+    record_.invalid_utf8_bytes += append_valid_utf8(repaired_, payload);
+    payload = repaired_;
+    err = parse(payload, root);
+  }
   if (err) {
     set_error(ErrorCategory::kProtocol, std::string("malformed JSON frame (") +
                                             simdjson::error_message(err) +
-                                            "): " + std::string(payload.substr(0, 120)));
+                                            "): " + std::string(utf8_prefix(payload, 120)));
     return std::nullopt;
   }
   return root;
+}
+
+JsonNumber json_number_member(simdjson::dom::element e, std::string_view key) {
+  simdjson::dom::element v;
+  if (e[key].get(v) || v.is_null()) return {};
+  JsonNumber n{true, std::nullopt};
+  double d = 0;
+  std::int64_t i = 0;
+  std::uint64_t u = 0;
+  if (!v.get(i)) {
+    n.value = static_cast<double>(i);
+  } else if (!v.get(u)) {
+    n.value = static_cast<double>(u);
+  } else if (!v.get(d)) {
+    n.value = d;
+  }
+  return n;
 }
 
 std::optional<std::string_view> json_string(simdjson::dom::element e, std::string_view key) {
@@ -138,8 +235,8 @@ std::optional<std::int64_t> json_int(simdjson::dom::element e, std::string_view 
   if (!v.get(i)) return i;
   std::uint64_t u = 0;
   if (!v.get(u)) return static_cast<std::int64_t>(u);
-  double d = 0;
-  if (!v.get(d)) return static_cast<std::int64_t>(d);
+  double d = 0;  // a double beyond int64 has no int64 value (the cast would be undefined)
+  if (!v.get(d) && d >= -9.2e18 && d <= 9.2e18) return static_cast<std::int64_t>(d);
   return std::nullopt;
 }
 

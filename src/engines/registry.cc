@@ -4,8 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_text.h"
+#include "core/text.h"
 #include "engines/native.h"
 #include "engines/openai.h"
+#include "engines/reader_base.h"
 
 namespace llmbench::engines {
 
@@ -161,14 +163,22 @@ Expected<std::int64_t> parse_token_count(int status, std::string_view body) {
   const auto json = nlohmann::json::parse(body, nullptr, false);
   if (json.is_array()) return static_cast<std::int64_t>(json.size());
   if (json.is_object()) {
-    if (json.contains("count") && json["count"].is_number_integer())
-      return json["count"].get<std::int64_t>();
+    if (json.contains("count") && json["count"].is_number()) {
+      const auto count = sensible_count(json["count"].get<double>());
+      if (!count) {
+        return make_error(
+            ErrorCode::kProtocol,
+            outside_sense_message("tokenize count", json["count"].get<double>(), true));
+      }
+      return *count;
+    }
     if (json.contains("tokens") && json["tokens"].is_array()) {
       return static_cast<std::int64_t>(json["tokens"].size());
     }
   }
+  std::uint64_t invalid = 0;
   return make_error(ErrorCode::kProtocol,
-                    "tokenize answer has no token count: " + std::string(body.substr(0, 120)));
+                    "tokenize answer has no token count: " + network_text(body, 120, invalid));
 }
 
 }  // namespace llmbench::engines

@@ -1,5 +1,7 @@
 #include "engines/response_assembler.h"
 
+#include "engines/reader_base.h"
+
 namespace llmbench::engines {
 
 ErrorCategory category_for_exchange(net::ExchangeStatus status) {
@@ -38,17 +40,24 @@ void ResponseAssembler::deliver(std::string_view payload, TimePoint arrival, boo
   reader_.on_frame(Frame{payload, arrival, error_field});
 }
 
+void ResponseAssembler::framing_failed(std::string_view message) {
+  framing_failed_ = true;
+  if (!record_.error) record_.error = RequestError{ErrorCategory::kProtocol, std::string(message)};
+}
+
 void ResponseAssembler::on_body(std::string_view bytes, TimePoint arrival) {
-  if (bytes.empty()) return;
+  if (bytes.empty() || framing_failed_) return;
   switch (framing_) {
     case Framing::kSse:
       sse_.feed(bytes, arrival, [this](const net::SseEvent& e) {
         deliver(e.data, e.first_byte_at, e.error_field);
       });
+      if (sse_.over_limit()) framing_failed(net::SseDecoder::kOverLimitMessage);
       break;
     case Framing::kNdjson:
       ndjson_.feed(bytes, arrival,
                    [this](std::string_view line, TimePoint at) { deliver(line, at, false); });
+      if (ndjson_.over_limit()) framing_failed(net::NdjsonDecoder::kOverLimitMessage);
       break;
     case Framing::kWholeBody:
       if (body_.empty()) body_started_at_ = arrival;
@@ -78,10 +87,13 @@ void ResponseAssembler::finish(const net::ExchangeResult& result) {
     }
   }
   if (result.status != net::ExchangeStatus::kOk) {
-    // An error the engine itself reported (mid-stream error event) explains the failure
-    // better than the transport's symptom of it, so it is kept.
-    if (!record_.error || record_.error->category != ErrorCategory::kEngineError) {
-      record_.error = RequestError{category_for_exchange(result.status), result.message};
+    // An error the engine itself reported (mid-stream error event), or a frame over the
+    // limit, explains the failure better than the transport's symptom of it, so it is kept.
+    if (!framing_failed_ &&
+        (!record_.error || record_.error->category != ErrorCategory::kEngineError)) {
+      record_.error = RequestError{
+          category_for_exchange(result.status),
+          network_text(result.message, kMaxErrorMessageBytes, record_.invalid_utf8_bytes)};
     }
     return;
   }

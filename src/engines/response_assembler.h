@@ -32,10 +32,13 @@ class ResponseAssembler final : public net::ResponseHandler {
 
  private:
   void deliver(std::string_view payload, TimePoint arrival, bool error_field);
+  // The SSE or NDJSON decoder passed its size limit: a protocol error; later bytes ignored.
+  void framing_failed(std::string_view message);
   ResponseReader& reader_;
   RequestRecord& record_;
   Framing framing_ = Framing::kWholeBody;
   bool head_seen_ = false;
+  bool framing_failed_ = false;
   net::SseDecoder sse_;
   net::NdjsonDecoder ndjson_;
   std::string body_;

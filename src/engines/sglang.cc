@@ -29,13 +29,17 @@ class SglangReader final : public ReaderBase {
     std::int64_t tokens_so_far = tokens_seen_;
     if (auto meta = json_object(*root, "meta_info")) {
       const simdjson::dom::element m = *meta;
-      if (auto n = json_int(m, "completion_tokens")) tokens_so_far = *n;
-      if (auto p = json_int(m, "prompt_tokens")) record_.usage.prompt_tokens = *p;
-      if (auto c = json_int(m, "cached_tokens")) record_.usage.cached_prompt_tokens = *c;
-      if (auto e2e = json_number(m, "e2e_latency")) record_.native.total_duration = *e2e;
+      std::optional<std::int64_t> completion;
+      if (!read_count(m, "meta_info.completion_tokens", completion) ||
+          !read_count(m, "meta_info.prompt_tokens", record_.usage.prompt_tokens) ||
+          !read_count(m, "meta_info.cached_tokens", record_.usage.cached_prompt_tokens) ||
+          !read_seconds(m, "meta_info.e2e_latency", 1.0, record_.native.total_duration)) {
+        return;
+      }
+      if (completion) tokens_so_far = *completion;
       simdjson::dom::element reason;
       if (!m["finish_reason"].get(reason) && reason.is_object()) {
-        record_.finish_reason = std::string(json_string(reason, "type").value_or("stop"));
+        set_finish_reason(json_string(reason, "type").value_or("stop"));
         mark_done();  // the final object; [DONE] may follow
       }
     }

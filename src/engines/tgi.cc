@@ -2,9 +2,8 @@
 // ("data:" without a space), the last with generated_text and details; errors arrive as
 // events inside the 200 stream. Non-streamed /generate carries timing headers (ms).
 
-#include <charconv>
-
 #include "core/json_text.h"
+#include "core/text.h"
 #include "engines/json_frame.h"
 #include "engines/native.h"
 #include "engines/reader_base.h"
@@ -13,13 +12,16 @@ namespace llmbench::engines {
 
 namespace {
 
-std::optional<double> header_number(std::span<const net::Header> headers, std::string_view name) {
+// A TGI timing or count header: absent, a number, or (nullopt inside) something else.
+struct HeaderNumber {
+  bool present = false;
+  std::optional<double> value;
+};
+
+HeaderNumber header_number(std::span<const net::Header> headers, std::string_view name) {
   const auto value = find_header(headers, name);
-  if (!value) return std::nullopt;
-  double parsed = 0;
-  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), parsed);
-  if (ec != std::errc{}) return std::nullopt;
-  return parsed;
+  if (!value) return {};
+  return {true, parse_number(trim_blanks(*value))};
 }
 
 class TgiReader final : public ReaderBase {
@@ -29,22 +31,37 @@ class TgiReader final : public ReaderBase {
 
  private:
   void on_success_head(std::span<const net::Header> headers) override {
-    auto ms = [&](std::string_view name) -> std::optional<double> {
-      auto v = header_number(headers, name);
-      if (v) *v *= 1e-3;
-      return v;
+    // Header values are never quoted in a message: only a number read from one is.
+    const auto ms = [&](std::string_view name, std::optional<double>& into) {
+      const HeaderNumber h = header_number(headers, name);
+      if (!h.present) return true;
+      const auto seconds = h.value ? sensible_seconds(*h.value, 1e3) : std::nullopt;
+      if (!seconds) {
+        set_error(ErrorCategory::kProtocol,
+                  outside_sense_message("header " + std::string(name), h.value, false));
+        return false;
+      }
+      into = seconds;
+      return true;
+    };
+    const auto count = [&](std::string_view name, std::optional<std::int64_t>& into) {
+      const HeaderNumber h = header_number(headers, name);
+      if (!h.present) return true;
+      const auto n = h.value ? sensible_count(*h.value) : std::nullopt;
+      if (!n) {
+        set_error(ErrorCategory::kProtocol,
+                  outside_sense_message("header " + std::string(name), h.value, true));
+        return false;
+      }
+      into = n;
+      return true;
     };
     NativeTimings& n = record_.native;
-    n.total_duration = ms("x-total-time");
-    n.queue_time = ms("x-queue-time");
-    n.inference_time = ms("x-inference-time");
-    n.time_per_output_token = ms("x-time-per-token");
-    if (auto p = header_number(headers, "x-prompt-tokens")) {
-      record_.usage.prompt_tokens = static_cast<std::int64_t>(*p);
-    }
-    if (auto g = header_number(headers, "x-generated-tokens")) {
-      record_.usage.output_tokens = static_cast<std::int64_t>(*g);
-    }
+    (void)(ms("x-total-time", n.total_duration) && ms("x-queue-time", n.queue_time) &&
+           ms("x-inference-time", n.inference_time) &&
+           ms("x-time-per-token", n.time_per_output_token) &&
+           count("x-prompt-tokens", record_.usage.prompt_tokens) &&
+           count("x-generated-tokens", record_.usage.output_tokens));
   }
 
   void on_payload(const Frame& frame, bool whole_body) override {
@@ -54,9 +71,11 @@ class TgiReader final : public ReaderBase {
     simdjson::dom::element details;
     const bool has_details = !(*root)["details"].get(details) && details.is_object();
     if (has_details) {
-      if (auto reason = json_string(details, "finish_reason")) record_.finish_reason = *reason;
-      if (auto n = json_int(details, "generated_tokens")) record_.usage.output_tokens = *n;
-      if (auto p = json_int(details, "input_length")) record_.usage.prompt_tokens = *p;
+      if (auto reason = json_string(details, "finish_reason")) set_finish_reason(*reason);
+      if (!read_count(details, "details.generated_tokens", record_.usage.output_tokens) ||
+          !read_count(details, "details.input_length", record_.usage.prompt_tokens)) {
+        return;
+      }
     }
     if (whole_body) {  // {"generated_text": …, "details": …}
       const std::size_t bytes = json_string(*root, "generated_text").value_or("").size();

@@ -174,6 +174,7 @@ void Aggregator::add(const RequestRecord& r, const RequestMetrics& m) {
   counts_.retries += r.retries;
   if (r.retries > 0) ++counts_.requests_retried;
   counts_.resends += r.resends;
+  counts_.invalid_utf8_bytes += r.invalid_utf8_bytes;
   if (r.phase == Phase::kWarmup) {
     ++counts_.warmup_requests;
     return;

@@ -104,6 +104,8 @@ struct RunSummary {
   // Requests written again after their write failed on a kept-alive connection (net/), all
   // requests; not part of `retries`.
   std::uint64_t resends = 0;
+  // Bytes of text from the network that were not UTF-8 (replaced by U+FFFD), all requests.
+  std::uint64_t invalid_utf8_bytes = 0;
   // M35: of successful requests that forced an exact length, the fraction that got it;
   // nullopt when no request forced one.
   std::optional<double> output_length_accuracy;

@@ -9,6 +9,13 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// Text in a result came from the network: it was made UTF-8 where it entered a record, and
+// as a last line of defence every dump replaces what still is not (U+FFFD) rather than
+// throwing type_error.316 and losing the run.
+std::string dump(const Json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
 template <class T>
 Json optional_json(const std::optional<T>& value) {
   return value ? Json(*value) : Json(nullptr);
@@ -150,6 +157,7 @@ Json record_json(const RequestRecord& r, const metrics::RequestMetrics& m, TimeP
   j["finish_reason"] = text_or_null(r.finish_reason);
   j["http_status"] = r.http_status == 0 ? Json(nullptr) : Json(r.http_status);
   j["retry_after"] = optional_json(r.retry_after);
+  j["invalid_utf8_bytes"] = r.invalid_utf8_bytes;
   if (r.error) {
     j["error"] = {{"category", std::string(to_string(r.error->category))},
                   {"message", r.error->message}};
@@ -199,6 +207,7 @@ Json summary_json(const metrics::RunSummary& s) {
   summary["retries"] = s.retries;
   summary["requests_retried"] = s.requests_retried;
   summary["resends"] = s.resends;
+  summary["invalid_utf8_bytes"] = s.invalid_utf8_bytes;
   summary["goodput"] = optional_json(s.goodput);
   summary["good_requests"] = s.good_requests;
   Json slos = Json::array();
@@ -274,12 +283,12 @@ std::string engine_info_json(const EngineInfo& info) {
                       {"quantization", optional_json(m.quantization)}});
   }
   j["models"] = std::move(models);
-  return j.dump(2) + "\n";
+  return dump(j, 2) + "\n";
 }
 
 std::string request_json(const RequestRecord& record, const metrics::RequestMetrics& metrics,
                          TimePoint origin) {
-  return record_json(record, metrics, origin).dump(2) + "\n";
+  return dump(record_json(record, metrics, origin), 2) + "\n";
 }
 
 namespace {
@@ -354,12 +363,12 @@ std::string to_json(const RunReport& report) {
     requests.push_back(record_json(report.records[i], report.per_request[i], report.origin));
   }
   root["requests"] = std::move(requests);
-  return root.dump(2) + "\n";
+  return dump(root, 2) + "\n";
 }
 
 std::string record_json_line(const RequestRecord& record, const metrics::RequestMetrics& metrics,
                              TimePoint origin, RequestDetail detail) {
-  return record_json(record, metrics, origin, detail).dump();
+  return dump(record_json(record, metrics, origin, detail));
 }
 
 Expected<RequestDetail> parse_request_detail(std::string_view name) {
@@ -377,7 +386,7 @@ Expected<void> write_json(const RunReport& report, const std::filesystem::path& 
     return make_error(ErrorCode::kIo, "cannot read " + report.requests_jsonl->string());
   }
   // Everything but the requests, then the requests copied line by line into the array.
-  std::string head = root_json(report).dump(2);
+  std::string head = dump(root_json(report), 2);
   head.pop_back();  // the closing brace
   while (!head.empty() && head.back() == '\n') head.pop_back();
   head += ",\n  \"requests\": [";

@@ -83,6 +83,30 @@ TEST(JsonReport, HasTheDocumentedShape) {
   EXPECT_TRUE(r1["timestamps"]["send"].is_null());
 }
 
+TEST(JsonReport, TextThatIsNotUtf8NeverStopsTheResultBeingWritten) {
+  // Adapters make network text valid where it enters a record; the writers are the last line
+  // of defence: a byte that slipped through is replaced, never a type_error.316 that loses
+  // the run.
+  RunReport report = sample();
+  report.records[0].finish_reason = "le\xFFngth";
+  report.records[0].invalid_utf8_bytes = 3;
+  report.records[1].error->message = "bad \xC3\x28";
+  report.warnings = {"engine said \xFE"};
+  report.summary = metrics::summarize(report.records, ms(1000));
+  std::string text;
+  ASSERT_NO_THROW(text = to_json(report));
+  const auto j = nlohmann::json::parse(text);  // throws on invalid UTF-8
+  EXPECT_EQ(j["requests"][0]["finish_reason"], "le\xEF\xBF\xBDngth");
+  EXPECT_EQ(j["requests"][0]["invalid_utf8_bytes"], 3);
+  EXPECT_EQ(j["requests"][1]["invalid_utf8_bytes"], 0);
+  EXPECT_EQ(j["summary"]["invalid_utf8_bytes"], 3);
+  std::string line;
+  ASSERT_NO_THROW(line = record_json_line(report.records[1], report.per_request[1], report.origin,
+                                          RequestDetail::kFull));
+  EXPECT_EQ(nlohmann::json::parse(line)["error"]["message"], "bad \xEF\xBF\xBD(");
+  ASSERT_NO_THROW((void)request_json(report.records[0], report.per_request[0], report.origin));
+}
+
 TEST(CsvReport, FixedHeaderAndQuotedFields) {
   const RunReport report = sample();
   const std::string csv = requests_csv(report);
