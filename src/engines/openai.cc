@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/json_text.h"
+#include "core/redact.h"
 #include "core/text.h"
 #include "engines/json_frame.h"
 #include "engines/native.h"
@@ -304,7 +305,7 @@ class OpenAiReader final : public ResponseReader {
  private:
   void set_error(ErrorCategory category, std::string message) {
     if (record_.error) return;  // the first error explains the request
-    record_.error = RequestError{category, std::move(message)};
+    record_.error = RequestError{category, redact(message)};  // an echo may carry our secrets
   }
 
   bool parse(std::string_view payload, ChunkContent& chunk) {

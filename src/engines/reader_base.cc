@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/redact.h"
+
 namespace llmbench::engines {
 
 namespace {
@@ -93,7 +95,7 @@ void ReaderBase::on_end() {
 
 void ReaderBase::set_error(ErrorCategory category, std::string message) {
   if (record_.error) return;  // the first error explains the request
-  record_.error = RequestError{category, std::move(message)};
+  record_.error = RequestError{category, redact(message)};
 }
 
 bool ReaderBase::record_engine_error(simdjson::dom::element root,
