@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "app/secrets.h"
 #include "core/duration_text.h"
 
 namespace llmbench::app {
@@ -215,6 +216,7 @@ IdentifiedEngine identify_engine(const net::Url& url, engines::EngineKind reques
 
 ResolvedRun resolve(const RunSpec& spec, EngineDiscovery& discovery, RunObserver& observer) {
   check_spec(spec);
+  register_run_secrets(spec);  // before any traffic: every later message is redacted
   ResolvedRun run;
   RunSpec& s = run.spec;
   s = spec;

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "app/benchmark.h"
+#include "core/redact.h"
 #include "engines/registry.h"
 #include "net/url.h"
 #include "report/report.h"
@@ -91,7 +92,7 @@ TerminalObserver::TerminalObserver(bool quiet, bool progress)
 TerminalObserver::~TerminalObserver() = default;
 
 void TerminalObserver::note(std::string_view line) {
-  if (!quiet_) std::cerr << line << "\n";
+  if (!quiet_) std::cerr << redact(line) << "\n";
 }
 
 void TerminalObserver::started(const app::RunProgress& progress) {

@@ -8,10 +8,12 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/secrets.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "config/engine_config.h"
 #include "core/duration_text.h"
+#include "core/redact.h"
 #include "engines/openai.h"
 #include "engines/registry.h"
 #include "metrics/summary.h"
@@ -88,6 +90,9 @@ Action add_request_command(CLI::App& app) {
     if (!timeout) throw CommandError{kExitUsage, "--timeout: " + timeout.error().message};
     auto url = net::parse_url(a.url);
     if (!url) throw CommandError{kExitUsage, "--url: " + url.error().message};
+    std::optional<std::string> api_key;
+    if (const char* key = std::getenv(a.api_key_env.c_str()); key && *key) api_key = key;
+    app::register_secrets(api_key, {}, *url);  // before any traffic; refuses bad keys
     const ResolvedEngine resolved = resolve_engine(a.url, a.engine, !a.insecure);
     const auto kind = *engines::parse_engine_kind(resolved.engine);
     auto api = a.api.empty() ? engines::default_api(kind)
@@ -99,7 +104,7 @@ Action add_request_command(CLI::App& app) {
     options.kind = kind;
     options.route = api.route;
     options.base_path = url->base_path;  // native routes drop a trailing /v1 themselves
-    if (const char* key = std::getenv(a.api_key_env.c_str()); key && *key) options.api_key = key;
+    options.api_key = api_key;
     const auto engine = engines::make_engine(options);
 
     RequestSpec spec;
@@ -149,16 +154,18 @@ Action add_request_command(CLI::App& app) {
       auto j = nlohmann::json::parse(report::request_json(record, m, times->started));
       j["prompt_tokens_tokenizer"] =
           tokenizer_count ? nlohmann::json(*tokenizer_count) : nlohmann::json(nullptr);
+      redact_json(j);  // an echoing server's text, the URL's query
       std::cout << j.dump(2) << "\n";
     } else {
-      std::cout << fmt::format("{} {} via {} ({}), model {}\n", resolved.engine,
-                               resolved.info ? resolved.info->version : "", url->to_string(),
-                               engines::api_choice_name(api),
-                               spec.model.empty() ? "-" : spec.model);
-      std::cout << report::request_table(record, m);
-      std::cout << fmt::format("{:<26}{:>16}  {}\n", "prompt_tokens",
-                               tokenizer_count ? std::to_string(*tokenizer_count) : "-",
-                               tokenizer_count ? "engine tokenizer (/tokenize)" : tokenizer_note);
+      std::string table =
+          fmt::format("{} {} via {} ({}), model {}\n", resolved.engine,
+                      resolved.info ? resolved.info->version : "", url->to_string(),
+                      engines::api_choice_name(api), spec.model.empty() ? "-" : spec.model);
+      table += report::request_table(record, m);
+      table += fmt::format("{:<26}{:>16}  {}\n", "prompt_tokens",
+                           tokenizer_count ? std::to_string(*tokenizer_count) : "-",
+                           tokenizer_count ? "engine tokenizer (/tokenize)" : tokenizer_note);
+      std::cout << redact(table);
     }
     return record.ok() ? kExitOk : kExitCheckFailed;
   };

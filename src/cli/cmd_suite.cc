@@ -11,9 +11,11 @@
 
 #include "app/benchmark.h"
 #include "app/resolve.h"
+#include "app/secrets.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "config/scenario.h"
+#include "core/redact.h"
 
 namespace llmbench::cli {
 
@@ -65,8 +67,18 @@ int run_once(const std::vector<std::string>& options, const std::filesystem::pat
     app::NetworkDiscovery discovery;
     return run_and_print(app::resolve(spec, discovery, notes), !verbose, false);
   } catch (const CommandError& e) {
-    std::cerr << "llmbench: " << e.message << "\n";
+    std::cerr << "llmbench: " << redact(e.message) << "\n";
     return e.code;
+  }
+}
+
+// A dry run resolves nothing, yet what it prints (each run's options, --url with its query) is
+// redacted as a run's output is: the run's secrets are registered as resolve() would.
+void register_secrets_of(const std::vector<std::string>& options) {
+  try {
+    app::register_run_secrets(parse_run_options(options, {}));
+  } catch (const CommandError&) {
+    // A run that would not start has nothing to register; the dry run lists it as given.
   }
 }
 
@@ -123,9 +135,10 @@ Action add_suite_command(CLI::App& app) {
     std::cout << suite->name << " (" << *file << "): " << suite->runs.size() << " runs\n";
     if (*dry_run) {
       for (std::size_t i = 0; i < runs.size(); ++i) {
+        register_secrets_of(runs[i]);
         std::cout << fmt::format("  {:>2}. {:<18} {:<16} llmbench run {}\n", i + 1,
                                  suite->runs[i].scenario, suite->runs[i].variant,
-                                 fmt::join(runs[i], " "));
+                                 redact(fmt::format("{}", fmt::join(runs[i], " "))));
       }
       return kExitOk;
     }
@@ -195,6 +208,7 @@ Action add_suite_command(CLI::App& app) {
       if (code == kExitInterrupted) break;  // Ctrl-C stops the suite, not just one run
     }
     const std::filesystem::path index_path = dir / "suite.json";
+    redact_json(index);  // each run's options: --url with its query
     std::ofstream(index_path) << index.dump(2) << "\n";
     std::cout << "wrote " << index_path.string() << " and " << index["runs"].size()
               << " result files\n";

@@ -8,6 +8,7 @@
 
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "core/redact.h"
 
 namespace {
 
@@ -67,10 +68,10 @@ int run_main(int argc, char** argv) {
     if (app.got_subcommand("metrics")) return metrics();
     if (app.got_subcommand("suite")) return suite();
   } catch (const CommandError& e) {
-    std::cerr << "llmbench: " << e.message << "\n";
+    std::cerr << "llmbench: " << llmbench::redact(e.message) << "\n";
     return e.code;
   } catch (const std::exception& e) {
-    std::cerr << "llmbench: internal error: " << e.what() << "\n";
+    std::cerr << "llmbench: internal error: " << llmbench::redact(e.what()) << "\n";
     return kExitUsage;
   }
   return kExitUsage;

@@ -3,10 +3,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <set>
 
 #include "config/yaml_errors.h"
 #include "core/duration_text.h"
+#include "core/redact.h"
 
 namespace llmbench::config {
 
@@ -19,6 +22,25 @@ const std::set<std::string> kKeys = {"name",    "type",    "base_url", "model",
 using yaml::fail;
 using yaml::Failure;
 using yaml::scalar;
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// RFC 9110 token: what a header name is made of.
+bool is_header_token(std::string_view name) {
+  if (name.empty()) return false;
+  for (const char ch : name) {
+    if (std::isalnum(static_cast<unsigned char>(ch)) == 0 &&
+        std::string_view("!#$%&'*+-.^_`|~").find(ch) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
 
 EngineConfig parse_engine(const std::string& file, const YAML::Node& node,
                           const std::string& where) {
@@ -77,11 +99,33 @@ EngineConfig parse_engine(const std::string& file, const YAML::Node& node,
     if (!node["headers"].IsMap()) fail(file, node["headers"], "headers", "must be a mapping");
     for (const auto& h : node["headers"]) {
       const std::string name = h.first.as<std::string>();
-      if (name == "Authorization" || name == "authorization") {
+      if (find_control_char(name)) {
+        // Not repeated: a CR/LF would forge a request header and redraw the terminal.
+        fail(file, h.first, "headers", "a header name contains a control character; refused");
+      }
+      if (!is_header_token(name)) {
+        fail(file, h.first, "headers." + name,
+             "is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)");
+      }
+      if (iequals(name, "Authorization")) {
         fail(file, h.first, "headers." + name,
              "use auth.api_key_env instead of a literal credential");
       }
-      c.headers[name] = scalar(file, h.second, "headers." + name);
+      std::string value = scalar(file, h.second, "headers." + name);
+      if (const auto at = find_control_char(value)) {
+        // The value is a secret: only the offending byte and its position are named.
+        char byte[8];
+        std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(value[*at]));
+        fail(file, h.second, "headers." + name,
+             std::string("the value contains a control character (byte ") + byte + " at position " +
+                 std::to_string(*at) + "), which would forge request headers; refused");
+      }
+      if (is_sensitive_name(name) && !value.empty() && value.size() < kMinSecretBytes) {
+        fail(file, h.second, "headers." + name,
+             "the value is shorter than " + std::to_string(kMinSecretBytes) +
+                 " bytes, too short to be kept out of the output reliably; refused");
+      }
+      c.headers[name] = std::move(value);
     }
   }
   if (node["auth"]) {

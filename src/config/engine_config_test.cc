@@ -82,6 +82,43 @@ TEST_F(EngineConfigTest, LiteralSecretsAreRefused) {
   EXPECT_NE(h.find("bad.yaml:5: headers.Authorization"), std::string::npos) << h;
 }
 
+TEST_F(EngineConfigTest, HeadersWithControlCharactersAreRefusedWithoutEcho) {
+  // CR/LF in a value would forge a header (request splitting); the value is never repeated.
+  const std::string base = "name: a\ntype: vllm\nbase_url: http://h\nheaders:\n";
+  const std::string e1 = error_of(base + "  X-Api-Key: \"sk-PLANTED\\r\\nX-Evil: 1\"\n");
+  EXPECT_NE(e1.find("bad.yaml:5: headers.X-Api-Key: the value contains a control character "
+                    "(byte 0x0D at position 10)"),
+            std::string::npos)
+      << e1;
+  EXPECT_EQ(e1.find("PLANTED"), std::string::npos) << e1;
+  for (const char* value : {"\"a\\nb\"", "\"a\\0b\"", "\"a\\x7fb\"", "\"a\\x1bb\""}) {
+    const std::string e = error_of(base + "  Cookie: " + value + "\n");
+    EXPECT_NE(e.find("headers.Cookie: the value contains a control character"), std::string::npos)
+        << e;
+  }
+  const std::string e2 = error_of(base + "  \"X-A\\r\\nX-B\": v\n");
+  EXPECT_NE(e2.find("headers: a header name contains a control character"), std::string::npos)
+      << e2;
+  const std::string e3 = error_of(base + "  \"X A\": v\n");
+  EXPECT_NE(e3.find("headers.X A: is not an HTTP header name"), std::string::npos) << e3;
+  // A tab is allowed in a field value.
+  auto loaded = load_engine_file(write("ok.yaml", base + "  X-A: \"a\\tb\"\n"));
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->at(0).headers.at("X-A"), "a\tb");
+}
+
+TEST_F(EngineConfigTest, CredentialsTooShortToRedactAreRefused) {
+  const std::string base = "name: a\ntype: vllm\nbase_url: http://h\nheaders:\n";
+  const std::string e = error_of(base + "  X-Api-Key: abc\n");
+  EXPECT_NE(e.find("headers.X-Api-Key: the value is shorter than 4 bytes"), std::string::npos) << e;
+  // Any spelling of Authorization is refused: the key goes in auth.api_key_env.
+  const std::string e2 = error_of(base + "  AUTHORIZATION: Bearer sk-1234\n");
+  EXPECT_NE(e2.find("use auth.api_key_env"), std::string::npos) << e2;
+  EXPECT_EQ(e2.find("sk-1234"), std::string::npos) << e2;
+  // A short value of a header that is no credential is fine.
+  EXPECT_TRUE(load_engine_file(write("ok.yaml", base + "  X-Debug: 1\n")));
+}
+
 TEST_F(EngineConfigTest, DuplicateNamesAcrossFiles) {
   write("1.yaml", "name: a\ntype: tgi\nbase_url: http://h\n");
   write("2.yml", "name: a\ntype: vllm\nbase_url: http://h\n");

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/json_text.h"
+#include "core/redact.h"
 #include "core/text.h"
 #include "engines/json_frame.h"
 #include "engines/native.h"
@@ -325,8 +326,9 @@ class OpenAiReader final : public ResponseReader {
  private:
   void set_error(ErrorCategory category, std::string_view message) {
     if (record_.error) return;  // the first error explains the request
-    record_.error = RequestError{
-        category, network_text(message, kMaxErrorMessageBytes, record_.invalid_utf8_bytes)};
+    // Repaired as UTF-8, then cleared of our secrets: an error may echo the request.
+    record_.error = RequestError{category, redact(network_text(message, kMaxErrorMessageBytes,
+                                                               record_.invalid_utf8_bytes))};
   }
 
   bool parse(std::string_view payload, ChunkContent& chunk) {

@@ -7,6 +7,8 @@
 #include "core/text.h"
 #include "engines/json_frame.h"
 
+#include "core/redact.h"
+
 namespace llmbench::engines {
 
 namespace {
@@ -131,8 +133,9 @@ void ReaderBase::on_end() {
 
 void ReaderBase::set_error(ErrorCategory category, std::string_view message) {
   if (record_.error) return;  // the first error explains the request
+  // Repaired as UTF-8, then cleared of our secrets: an error may echo the request.
   record_.error = RequestError{
-      category, network_text(message, kMaxErrorMessageBytes, record_.invalid_utf8_bytes)};
+      category, redact(network_text(message, kMaxErrorMessageBytes, record_.invalid_utf8_bytes))};
 }
 
 void ReaderBase::set_finish_reason(std::string_view reason) {

@@ -1,6 +1,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/redact.h"
 #include "report/report.h"
 
 namespace llmbench::report {
@@ -182,6 +183,7 @@ Json record_json(const RequestRecord& r, const metrics::RequestMetrics& m, TimeP
     t["tokens_per_arrival"] = std::move(counts);
   }
   j["timestamps"] = std::move(t);
+  redact_json(j);  // every string: error messages and finish reasons come from the network
   return j;
 }
 
@@ -283,6 +285,7 @@ std::string engine_info_json(const EngineInfo& info) {
                       {"quantization", optional_json(m.quantization)}});
   }
   j["models"] = std::move(models);
+  redact_json(j);
   return dump(j, 2) + "\n";
 }
 
@@ -351,6 +354,7 @@ Json root_json(const RunReport& report) {
                      {"max_sustainable_level", optional_json(report.sweep->max_sustainable_level)},
                      {"knee_level", optional_json(report.sweep->knee_level)}};
   }
+  redact_json(root);  // the spec's URL and command line, warnings, engine strings
   return root;
 }
 

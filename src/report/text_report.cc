@@ -7,14 +7,17 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
+#include "core/redact.h"
 #include "report/report.h"
 
 namespace llmbench::report {
 
 namespace {
 
-std::string csv_field(std::string_view text) {
+std::string csv_field(std::string_view raw) {
+  const std::string text = redact(raw);
   if (text.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(text);
   std::string out = "\"";
   for (const char c : text) {
@@ -124,10 +127,21 @@ std::string summary_csv(const RunReport& report) {
   }
   for (const auto& [category, count] : s.errors)
     out += fmt::format("errors,{},{}\n", category, count);
-  return out;
+  return redact(out);
 }
 
+namespace {
+void print_summary_unredacted(std::ostream& out, const RunReport& report);
+}  // namespace
+
 void print_summary(std::ostream& out, const RunReport& report) {
+  std::ostringstream text;
+  print_summary_unredacted(text, report);
+  out << redact(text.str());
+}
+
+namespace {
+void print_summary_unredacted(std::ostream& out, const RunReport& report) {
   const metrics::RunSummary& s = report.summary;
   const ResolvedRunSpec& spec = report.spec;
   const std::string load = spec.load_mode == LoadMode::kClosedLoop
@@ -274,6 +288,7 @@ void print_summary(std::ostream& out, const RunReport& report) {
   }
   for (const std::string& w : report.warnings) fmt::print(out, "warning: {}\n", w);
 }
+}  // namespace
 
 std::string request_table(const RequestRecord& r, const metrics::RequestMetrics& m) {
   std::string out;
@@ -312,7 +327,7 @@ std::string request_table(const RequestRecord& r, const metrics::RequestMetrics&
   }
   if (r.cold_start) row("cold_start", "yes", "derived");
   row("finish_reason", r.finish_reason.empty() ? "-" : r.finish_reason, "native");
-  return out;
+  return redact(out);
 }
 
 Expected<void> write_file_atomically(const std::filesystem::path& path,
