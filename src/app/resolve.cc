@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "app/plan.h"
 #include "core/duration_text.h"
 
 namespace llmbench::app {
@@ -215,6 +216,7 @@ IdentifiedEngine identify_engine(const net::Url& url, engines::EngineKind reques
 
 ResolvedRun resolve(const RunSpec& spec, EngineDiscovery& discovery, RunObserver& observer) {
   check_spec(spec);
+  check_outputs(spec);  // plan.h: before anything is sent
   ResolvedRun run;
   RunSpec& s = run.spec;
   s = spec;
