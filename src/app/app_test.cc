@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -98,7 +99,8 @@ RunObserver quiet;
 
 TEST(Resolve, RefusesAModelTheEngineDoesNotServeBeforeAnyRequest) {
   KnownEngine engine(engine_serving("vllm", {"llmbench-sim", "other"}));
-  RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:9"), "r.json");
+  RunSpec spec =
+      small_spec(*net::parse_url("http://127.0.0.1:9"), std::filesystem::temp_directory_path());
   spec.model = "sim";
   try {
     (void)resolve(spec, engine, quiet);
@@ -117,7 +119,8 @@ TEST(Resolve, RefusesAModelTheEngineDoesNotServeBeforeAnyRequest) {
 TEST(Resolve, EnginesThatServeOneModelWhateverTheNameAreNotChecked) {
   for (const char* name : {"llamacpp", "sglang", "tgi"}) {
     KnownEngine engine(engine_serving(name, {"the-model"}));
-    RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:9"), "r.json");
+    RunSpec spec =
+        small_spec(*net::parse_url("http://127.0.0.1:9"), std::filesystem::temp_directory_path());
     spec.model = "anything";
     EXPECT_EQ(resolve(spec, engine, quiet).spec.model, "anything") << name;
   }
@@ -125,7 +128,8 @@ TEST(Resolve, EnginesThatServeOneModelWhateverTheNameAreNotChecked) {
 
 TEST(Resolve, OllamaNamesWithoutATagMeanLatest) {
   KnownEngine engine(engine_serving("ollama", {"llama3.2:latest"}));
-  RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:9"), "r.json");
+  RunSpec spec =
+      small_spec(*net::parse_url("http://127.0.0.1:9"), std::filesystem::temp_directory_path());
   spec.model = "llama3.2";
   EXPECT_NO_THROW((void)resolve(spec, engine, quiet));
   spec.model = "llama3.1";
@@ -165,7 +169,8 @@ TEST(Resolve, FillsDefaultsAndWritesTheRecord) {
 
 TEST(Resolve, BadCombinationsAreRefusedByName) {
   KnownEngine engine(engine_serving("vllm", {"m"}));
-  RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:9"), "r.json");
+  RunSpec spec =
+      small_spec(*net::parse_url("http://127.0.0.1:9"), std::filesystem::temp_directory_path());
   spec.requests = 0;
   try {
     (void)resolve(spec, engine, quiet);
@@ -182,7 +187,8 @@ TEST(Resolve, BadCombinationsAreRefusedByName) {
 TEST(Resolve, AnUnreachableEngineIsExitThree) {
   KnownEngine engine(engine_serving("vllm", {"m"}));
   engine.unreachable = "cannot reach http://127.0.0.1:9: Connection refused";
-  const RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:9"), "r.json");
+  const RunSpec spec =
+      small_spec(*net::parse_url("http://127.0.0.1:9"), std::filesystem::temp_directory_path());
   try {
     (void)resolve(spec, engine, quiet);
     FAIL();
@@ -288,6 +294,146 @@ TEST(Benchmark, CancellingWritesAValidPartialResult) {
   EXPECT_EQ(j["context"]["interrupted"], true);
   ASSERT_EQ(j["requests"].size(), 4u);  // the four users' first requests, in flight
   for (const auto& r : j["requests"]) EXPECT_EQ(r["error"]["category"], "cancelled");
+}
+
+// Issue 10 class 2: every output path is checked before anything is sent; an engine that
+// cannot be reached would say "unreachable" (exit 3) if the check came after discovery.
+Failure resolve_failure(const RunSpec& spec) {
+  KnownEngine engine(engine_serving("vllm", {"llmbench-sim"}));
+  engine.unreachable = "the engine was contacted";
+  try {
+    (void)resolve(spec, engine, quiet);
+  } catch (const Failure& e) {
+    return e;
+  }
+  return {kExitOk, ""};
+}
+
+TEST(CheckOutputs, RefusesBadOrCollidingPathsBeforeContactingTheEngine) {
+  const TempDir dir;
+  const auto& d = dir.path();
+  std::ofstream(d / "a.json") << "{}";
+  std::ofstream(d / "data.jsonl") << "{\"prompt\": \"hi\"}\n";
+  std::ofstream(d / "trace.txt") << "0\n";
+  std::filesystem::create_symlink(d / "data.jsonl", d / "link.jsonl");
+  std::filesystem::create_directories(d / "folder");
+  const std::string cwd_relative = (d / "." / "a.json").string();
+  struct Case {
+    const char* what;
+    std::function<void(RunSpec&)> change;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"directory", [&](RunSpec& s) { s.outputs.json = d / "folder"; },
+       "--output: cannot write " + (d / "folder").string() + ": it is a directory"},
+      {"missing parent", [&](RunSpec& s) { s.outputs.json = d / "no" / "r.json"; },
+       "--output: cannot write " + (d / "no" / "r.json").string() + ": folder"},
+      {"under a file", [&](RunSpec& s) { s.outputs.requests_csv = d / "a.json" / "x.csv"; },
+       "--csv: cannot write " + (d / "a.json" / "x.csv").string() + ": Not a directory"},
+      {"read-only location", [&](RunSpec& s) { s.outputs.summary_csv = "/proc/x.csv"; },
+       "--summary-csv: cannot write /proc/x.csv: cannot create a file in /proc"},
+      {"-o is --csv",
+       [&](RunSpec& s) {
+         s.outputs.json = d / "a.json";
+         s.outputs.requests_csv = cwd_relative;
+       },
+       "--output and --csv are the same file"},
+      {"-o is --summary-csv (new path)",
+       [&](RunSpec& s) {
+         s.outputs.json = d / "new.json";
+         s.outputs.summary_csv = d / "folder" / ".." / "new.json";
+       },
+       "--output and --summary-csv are the same file"},
+      {"-o is --dataset by a symlink",
+       [&](RunSpec& s) {
+         s.outputs.json = d / "link.jsonl";
+         s.dataset = DatasetChoice{d / "data.jsonl", workload::DatasetFormat::kJsonl,
+                                   workload::OnBadRecord::kSkip, 10};
+       },
+       "--output (" + (d / "link.jsonl").string() + ") is the --dataset input"},
+      {"--csv is --trace",
+       [&](RunSpec& s) {
+         s.outputs.requests_csv = d / "trace.txt";
+         s.trace_path = d / "trace.txt";
+       },
+       "--csv (" + (d / "trace.txt").string() + ") is the --trace input"},
+      {"-o is --config",
+       [&](RunSpec& s) {
+         s.outputs.summary_csv = d / "a.json";
+         s.config_path = d / "a.json";
+       },
+       "--summary-csv (" + (d / "a.json").string() + ") is the --config input"},
+      {"two outputs on stdout",
+       [&](RunSpec& s) {
+         s.outputs.json = "-";
+         s.outputs.requests_csv = "/dev/stdout";
+       },
+       "--output (-) and --csv (/dev/stdout) both write to the same descriptor"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:1"), d);
+    c.change(spec);
+    const Failure failure = resolve_failure(spec);
+    EXPECT_EQ(failure.code, kExitUsage) << failure.message;
+    EXPECT_EQ(failure.message.substr(0, c.message.size()), c.message) << failure.message;
+    EXPECT_EQ(failure.message.find("Success"), std::string::npos);
+  }
+  // One character device twice (/dev/full here: /dev/null is shared with whatever else runs on
+  // this machine) is fine: nothing is destroyed.
+  RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:1"), d);
+  spec.outputs.json = "/dev/full";
+  spec.outputs.requests_csv = "/dev/full";
+  EXPECT_EQ(resolve_failure(spec).code, kExitUnreachable);
+}
+
+// Issue 10 class 2: a write that fails at the end loses nothing: the other outputs are
+// written, the error names the output and the reason, and the run's records are kept.
+TEST(Benchmark, AnOutputThatCannotBeWrittenKeepsTheRecordsAndSaysWhere) {
+  const InProcessSim sim(fast_sim(sim::Dialect::kVllm));
+  const TempDir dir;
+  RunSpec spec = small_spec(sim.url(), dir.path());
+  spec.token_counting = TokenCounting::kEstimate;
+  spec.outputs.requests_csv = "/dev/full";
+  NetworkDiscovery discovery;
+  CancellationToken cancel;
+  const BenchmarkResult result = run_benchmark(resolve(spec, discovery, quiet), cancel, quiet);
+  EXPECT_EQ(result.exit_code, kExitNotWritten);
+  ASSERT_EQ(result.write_errors.size(), 1u);
+  ASSERT_TRUE(result.kept_records.has_value());
+  EXPECT_EQ(result.write_errors[0],
+            "cannot write /dev/full: No space left on device; the run's 12 records are kept in " +
+                result.kept_records->string());
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/full"));
+  // The JSON result was still written; the kept file holds one request per line.
+  EXPECT_EQ(read_json(spec.outputs.json)["requests"].size(), 12u);
+  std::ifstream kept(*result.kept_records);
+  std::size_t lines = 0;
+  for (std::string line; std::getline(kept, line);) {
+    EXPECT_FALSE(nlohmann::json::parse(line).is_discarded());
+    ++lines;
+  }
+  EXPECT_EQ(lines, 12u);
+  std::filesystem::remove(*result.kept_records);
+}
+
+TEST(Benchmark, AResultStreamedToAFullDeviceKeepsTheRecordsInTheTemporaryFolder) {
+  const InProcessSim sim(fast_sim(sim::Dialect::kVllm));
+  const TempDir dir;
+  RunSpec spec = small_spec(sim.url(), dir.path());
+  spec.token_counting = TokenCounting::kEstimate;
+  spec.outputs.json = "/dev/full";
+  spec.outputs.summary_csv = dir.path() / "summary.csv";
+  NetworkDiscovery discovery;
+  CancellationToken cancel;
+  const BenchmarkResult result = run_benchmark(resolve(spec, discovery, quiet), cancel, quiet);
+  EXPECT_EQ(result.exit_code, kExitNotWritten);
+  ASSERT_TRUE(result.kept_records.has_value());
+  EXPECT_EQ(result.kept_records->parent_path(), std::filesystem::temp_directory_path());
+  EXPECT_TRUE(std::filesystem::exists(*result.kept_records));
+  EXPECT_TRUE(std::filesystem::exists(spec.outputs.summary_csv.value()));
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/full"));
+  std::filesystem::remove(*result.kept_records);
 }
 
 // Issue 9 B4: counting prompts with /tokenize keeps one connection for every count.

@@ -41,14 +41,33 @@ std::string hostname() {
   return buffer;
 }
 
-// Removes the spill file however the use case ends; the result has copied it by then.
+// Removes the spill file however the use case ends (the result has copied it by then),
+// unless kept because a result could not be written.
 struct RemoveOnExit {
-  std::filesystem::path path;
+  const ResultSink& sink;
+  bool keep = false;
   ~RemoveOnExit() {
+    if (keep || sink.spill_path().empty()) return;
     std::error_code ignored;
-    std::filesystem::remove(path, ignored);
+    std::filesystem::remove(sink.spill_path(), ignored);
   }
 };
+
+// Where the spill file goes: beside a result written by rename (that folder was checked
+// writable), else (a device, FIFO or stdout) in the temporary folder.
+std::pair<std::filesystem::path, std::string> spill_place(const std::filesystem::path& output) {
+  auto target = report::check_output(output);
+  if (target && target->mode == report::OutputMode::kReplace) {
+    const std::filesystem::path dir =
+        target->target.has_parent_path() ? target->target.parent_path() : ".";
+    return {dir, target->target.filename().string()};
+  }
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
+  if (ec) dir = "/tmp";
+  const std::string name = output.filename().string();
+  return {dir, "llmbench-" + (name.empty() || name == "-" ? std::string("stdout") : name)};
+}
 
 // The whole run's client health: the worst of its levels.
 void merge_client_health(report::RunReport& report) {
@@ -131,13 +150,16 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   aggregation.forced_length = spec.ignore_eos && engines::honours_ignore_eos(spec.engine);
   aggregation.slos = spec.slos;
   aggregation.window = to_seconds(spec.window);
-  const std::filesystem::path spill =
-      output_json.string() + ".requests.partial." + std::to_string(::getpid());
-  const RemoveOnExit remove_spill{spill};
+  if (spec.outputs.json.empty()) {
+    std::error_code ignored;  // a failure shows when the spill file is made
+    std::filesystem::create_directories(output_json.parent_path(), ignored);
+  }
   const bool several_levels =
       spec.mode == LoadMode::kSweep || spec.mode == LoadMode::kConcurrencySteps;
-  ResultSink sink(spill, spec.outputs.requests_csv, aggregation, spec.request_detail,
-                  several_levels);
+  auto [spill_dir, spill_stem] = spill_place(output_json);
+  ResultSink sink(std::move(spill_dir), std::move(spill_stem), spec.outputs.requests_csv,
+                  aggregation, spec.request_detail, several_levels);
+  RemoveOnExit remove_spill{sink};
   sink.open();
 
   BenchmarkResult result;
@@ -202,7 +224,7 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   report.interrupted = cancel.cancelled() || stop_reason == "interrupted";
   report.stop_reason = report.interrupted ? "interrupted" : stop_reason;
   report.summary = sink.finish_run();
-  report.requests_jsonl = spill;
+  report.requests_jsonl = sink.spill_path();
   merge_client_health(report);
   if (spec.mode == LoadMode::kSweep) {
     std::vector<metrics::LevelOutcome> levels;
@@ -216,20 +238,40 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   }
   add_warnings(report, run, built.info.warnings);
 
+  // Every output is attempted; what fails is named, and the spill file is kept so the run's
+  // records are not lost with it.
+  if (sink.spill_error()) result.write_errors.push_back(*sink.spill_error());
   if (auto written = report::write_json(report, output_json); !written) {
-    throw Failure{kExitUsage, written.error().message};
+    result.write_errors.push_back(written.error().message);
+  } else {
+    result.written.push_back(output_json);
   }
-  result.written.push_back(output_json);
-  if (spec.outputs.requests_csv) result.written.push_back(*spec.outputs.requests_csv);
-  if (spec.outputs.summary_csv) {
-    if (auto written =
-            report::write_file_atomically(*spec.outputs.summary_csv, report::summary_csv(report));
-        !written) {
-      throw Failure{kExitUsage, written.error().message};
+  if (spec.outputs.requests_csv) {
+    if (sink.csv_error()) {
+      result.write_errors.push_back(*sink.csv_error());
+    } else {
+      result.written.push_back(*spec.outputs.requests_csv);
     }
-    result.written.push_back(*spec.outputs.summary_csv);
+  }
+  if (spec.outputs.summary_csv) {
+    if (auto written = report::write_output(*spec.outputs.summary_csv, report::summary_csv(report));
+        !written) {
+      result.write_errors.push_back(written.error().message);
+    } else {
+      result.written.push_back(*spec.outputs.summary_csv);
+    }
   }
   report.requests_jsonl.reset();  // the spill file goes with this function
+  if (!result.write_errors.empty()) {
+    if (!sink.spill_error() && spec.request_detail != report::RequestDetail::kNone) {
+      remove_spill.keep = true;
+      result.kept_records = sink.spill_path();
+      result.write_errors.back() += fmt::format("; the run's {} records are kept in {}",
+                                                sink.spilled(), sink.spill_path().string());
+    }
+    result.exit_code = kExitNotWritten;
+    return result;
+  }
 
   const metrics::RunSummary& s = report.summary;
   if (report.interrupted) {

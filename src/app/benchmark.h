@@ -3,6 +3,8 @@
 // result files written. Shared by `run`, `demo`, `suite`, the tests and bench/.
 
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "app/cancellation.h"
@@ -17,12 +19,18 @@ struct BenchmarkResult {
   // The whole result as written (requests are in the file, not in memory).
   report::RunReport report;
   std::vector<std::filesystem::path> written;  // every file written, in order
-  int exit_code = kExitOk;  // 0, 1 (error limit), 4 (every request failed) or 130
+  // Why an output could not be written, one line each; the last names where the run's
+  // records were kept (kept_records) when they were.
+  std::vector<std::string> write_errors;
+  std::optional<std::filesystem::path> kept_records;
+  // 0, 1 (error limit), 4 (every request failed), 5 (an output not written) or 130
+  int exit_code = kExitOk;
 };
 
 // Runs `run` to the end or until `cancel` fires (then in-flight requests are cancelled and a
 // valid partial result is written). Throws Failure before the run (the workload cannot be
-// built) or when a result file cannot be written.
+// built). An output that cannot be written at the end is not thrown: the others are still
+// written, write_errors says why, the spill file is kept, and exit_code is kExitNotWritten.
 BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
                               RunObserver& observer);
 

@@ -13,6 +13,7 @@ enum ExitCode : int {
   kExitUsage = 2,        // bad option, config or combination; a model the engine does not serve
   kExitUnreachable = 3,  // the engine could not be contacted
   kExitAllFailed = 4,    // the run went, but every measured request failed (result written)
+  kExitNotWritten = 5,   // the run went, but a result file could not be written (records kept)
   kExitInterrupted = 130,
 };
 

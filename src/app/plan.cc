@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "app/benchmark.h"
 #include "app/outcome.h"
 #include "metrics/sweep.h"
+#include "report/output_file.h"
 #include "workload/workload.h"
 
 namespace llmbench::app {
@@ -103,6 +105,81 @@ runner::RunOptions level_options(const RunSpec& spec, const LevelPlan& plan, std
   }
   options.duration = spec.duration;
   return options;
+}
+
+namespace {
+
+struct NamedOutput {
+  const char* option;
+  std::filesystem::path path;
+  report::OutputTarget target;
+};
+
+std::vector<std::pair<const char*, std::filesystem::path>> given_outputs(
+    const OutputPaths& outputs) {
+  std::vector<std::pair<const char*, std::filesystem::path>> given;
+  if (!outputs.json.empty()) given.emplace_back("--output", outputs.json);
+  if (outputs.requests_csv) given.emplace_back("--csv", *outputs.requests_csv);
+  if (outputs.summary_csv) given.emplace_back("--summary-csv", *outputs.summary_csv);
+  return given;
+}
+
+}  // namespace
+
+void check_outputs(const RunSpec& spec) {
+  std::vector<NamedOutput> outputs;
+  if (spec.outputs.json.empty()) {
+    const std::filesystem::path json = default_output_path("engine");
+    std::error_code ignored;  // a failure shows in the check below
+    std::filesystem::create_directories(json.parent_path(), ignored);
+    auto target = report::check_output(json);
+    if (!target) {
+      throw Failure{kExitUsage, "the default --output folder: " + target.error().message};
+    }
+  }
+  for (const auto& [option, path] : given_outputs(spec.outputs)) {
+    auto target = report::check_output(path);
+    if (!target) throw Failure{kExitUsage, std::string(option) + ": " + target.error().message};
+    outputs.push_back({option, path, std::move(*target)});
+  }
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    for (std::size_t j = i + 1; j < outputs.size(); ++j) {
+      const NamedOutput& a = outputs[i];
+      const NamedOutput& b = outputs[j];
+      if (a.target.identity != b.target.identity) continue;
+      if (a.target.mode == report::OutputMode::kDescriptor) {
+        throw Failure{kExitUsage, std::string(a.option) + " (" + a.path.string() + ") and " +
+                                      b.option + " (" + b.path.string() +
+                                      ") both write to the same descriptor: only one output "
+                                      "may be stdout"};
+      }
+      if (a.target.character_device) continue;  // /dev/null twice is harmless
+      throw Failure{kExitUsage, std::string(a.option) + " and " + b.option +
+                                    " are the same file (" + a.path.string() +
+                                    "): one would destroy the other"};
+    }
+  }
+  std::vector<std::pair<const char*, std::filesystem::path>> inputs;
+  if (spec.dataset) inputs.emplace_back("--dataset", spec.dataset->path);
+  if (!spec.trace_path.empty()) inputs.emplace_back("--trace", spec.trace_path);
+  if (!spec.tokenizer.empty()) inputs.emplace_back("--tokenizer", spec.tokenizer);
+  if (!spec.config_path.empty()) inputs.emplace_back("--config", spec.config_path);
+  for (const auto& [input_option, input_path] : inputs) {
+    const std::string identity = report::file_identity(input_path);
+    for (const NamedOutput& out : outputs) {
+      if (out.target.identity != identity || out.target.character_device) continue;
+      throw Failure{kExitUsage, std::string(out.option) + " (" + out.path.string() + ") is the " +
+                                    input_option + " input (" + input_path.string() +
+                                    "): it would be overwritten"};
+    }
+  }
+}
+
+bool writes_to_stdout(const OutputPaths& outputs) {
+  for (const auto& [option, path] : given_outputs(outputs)) {
+    if (report::file_identity(path) == "fd:1") return true;
+  }
+  return false;
 }
 
 std::uint64_t requests_known_in_advance(const RunSpec& spec) {

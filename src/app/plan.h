@@ -36,6 +36,18 @@ std::vector<LevelPlan> sweep_rate_levels(double synchronous_rate, double through
 runner::RunOptions level_options(const RunSpec& spec, const LevelPlan& plan, std::uint32_t level,
                                  std::uint64_t first_id);
 
+// Checks every output path of the run before anything is sent (report::check_output): each
+// can be written, no two are one file (character devices such as /dev/null excepted), at
+// most one is stdout ("-", /dev/stdout), and none is an input of the run (--dataset, --trace,
+// --tokenizer, --config). Files are compared by device and inode, new paths by their
+// canonical form. Creates the default results/ folder when --output is not given. Throws
+// Failure(kExitUsage) naming the option(s) and the path.
+void check_outputs(const RunSpec& spec);
+
+// Whether one of the run's outputs is this process's stdout (the human summary then goes to
+// stderr).
+bool writes_to_stdout(const OutputPaths& outputs);
+
 // How many prompts the run will send, as far as known in advance (0: not known).
 std::uint64_t requests_known_in_advance(const RunSpec& spec);
 

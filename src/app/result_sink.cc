@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -12,10 +13,11 @@
 
 namespace llmbench::app {
 
-ResultSink::ResultSink(std::filesystem::path spill, std::optional<std::filesystem::path> csv,
-                       metrics::AggregatorOptions options, report::RequestDetail detail,
-                       bool level_series)
-    : spill_path_(std::move(spill)),
+ResultSink::ResultSink(std::filesystem::path spill_dir, std::string spill_stem,
+                       std::optional<std::filesystem::path> csv, metrics::AggregatorOptions options,
+                       report::RequestDetail detail, bool level_series)
+    : spill_dir_(std::move(spill_dir)),
+      spill_stem_(std::move(spill_stem)),
       csv_path_(std::move(csv)),
       options_(std::move(options)),
       level_options_(options_),
@@ -30,19 +32,16 @@ ResultSink::~ResultSink() {
 }
 
 void ResultSink::open() {
-  std::error_code ec;
-  if (spill_path_.has_parent_path()) {
-    std::filesystem::create_directories(spill_path_.parent_path(), ec);
-  }
-  spill_.open(spill_path_, std::ios::binary | std::ios::trunc);
-  if (!spill_) throw Failure{kExitUsage, "cannot write " + spill_path_.string()};
+  auto spill = report::create_exclusive(spill_dir_, spill_stem_ + ".requests", ".partial.jsonl");
+  if (!spill) throw Failure{kExitUsage, "cannot keep the run's records: " + spill.error().message};
+  spill_path_ = spill->path;
+  spill_buf_ = std::make_unique<report::DescriptorBuf>(spill->fd, true);
+  spill_ = std::make_unique<std::ostream>(spill_buf_.get());
   if (csv_path_) {
-    if (csv_path_->has_parent_path()) {
-      std::filesystem::create_directories(csv_path_->parent_path(), ec);
-    }
-    csv_.open(csv_tmp(), std::ios::binary | std::ios::trunc);
-    if (!csv_) throw Failure{kExitUsage, "cannot write " + csv_path_->string()};
-    csv_ << report::requests_csv_header();
+    auto csv = report::OutputFile::open(*csv_path_);
+    if (!csv) throw Failure{kExitUsage, "--csv: " + csv.error().message};
+    csv_ = std::move(*csv);
+    csv_->stream() << report::requests_csv_header();
   }
   thread_ = std::thread([this] { drain(); });
 }
@@ -75,20 +74,18 @@ metrics::RunSummary ResultSink::finish_run() {
   wait_idle();
   metrics::RunSummary summary = run_ ? run_->finish() : metrics::RunSummary{};
   stop_thread();
-  spill_.close();
-  if (csv_path_) {
-    csv_.close();
-    std::error_code ec;
-    std::filesystem::rename(csv_tmp(), *csv_path_, ec);
-    if (ec) {
-      throw Failure{kExitUsage, "cannot write " + csv_path_->string() + ": " + ec.message()};
+  if (spill_buf_) {
+    spill_->flush();
+    if (const int error = spill_buf_->close(); error != 0) {
+      spill_error_ =
+          "cannot write the run's records to " + spill_path_.string() + ": " + std::strerror(error);
     }
   }
+  if (csv_) {
+    if (auto committed = csv_->commit(); !committed) csv_error_ = committed.error().message;
+    csv_.reset();
+  }
   return summary;
-}
-
-std::filesystem::path ResultSink::csv_tmp() const {
-  return csv_path_->string() + ".tmp." + std::to_string(::getpid());
 }
 
 void ResultSink::wait_idle() {
@@ -141,9 +138,10 @@ void ResultSink::drain() {
       }
       if (csv_path_) rows += report::requests_csv_row(r, m);
     }
-    spill_ << lines;
-    if (csv_path_) csv_ << rows;
-    spill_.flush();  // a crash loses at most the batch in hand
+    *spill_ << lines;
+    if (detail_ != report::RequestDetail::kNone && *spill_) spilled_ += batch.size();
+    if (csv_) csv_->stream() << rows;
+    spill_->flush();  // a crash loses at most the batch in hand
     {
       std::lock_guard lock(mutex_);
       processed_.fetch_add(batch.size(), std::memory_order_release);

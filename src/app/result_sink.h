@@ -10,14 +10,16 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <ostream>
 #include <thread>
 
 #include "app/observer.h"
 #include "core/record.h"
 #include "metrics/summary.h"
+#include "report/output_file.h"
 #include "report/report.h"
 
 namespace llmbench::app {
@@ -28,10 +30,14 @@ class ResultSink final : public RecordSink, public RunProgress {
   // waits (back-pressure) rather than letting memory grow.
   static constexpr std::size_t kQueueCapacity = 16'384;
 
+  // The spill file is created in `spill_dir` under a unique name starting with `spill_stem`
+  // (O_EXCL: nothing existing is overwritten); the per-request CSV goes to `csv` as
+  // report::OutputFile writes it (atomically over a regular file, in place to a device).
   // `level_series`: each level keeps its own time series too (sweeps, concurrency steps);
   // otherwise only the run's is kept, since a single level's summary is the run's.
-  ResultSink(std::filesystem::path spill, std::optional<std::filesystem::path> csv,
-             metrics::AggregatorOptions options, report::RequestDetail detail, bool level_series);
+  ResultSink(std::filesystem::path spill_dir, std::string spill_stem,
+             std::optional<std::filesystem::path> csv, metrics::AggregatorOptions options,
+             report::RequestDetail detail, bool level_series);
   ~ResultSink() override;
   ResultSink(const ResultSink&) = delete;
   ResultSink& operator=(const ResultSink&) = delete;
@@ -47,8 +53,17 @@ class ResultSink final : public RecordSink, public RunProgress {
   // Waits until every record handed in so far was processed; the level's summary.
   metrics::RunSummary end_level();
   // After the last level: the summary over all levels; closes the files (the CSV is moved
-  // into place). Throws Failure when the CSV cannot be written.
+  // into place). A write error is kept for spill_error() / csv_error(), never thrown.
   metrics::RunSummary finish_run();
+
+  // The spill file (one JSON line per request), valid once open() returned. Its owner
+  // removes it (or keeps it when a result could not be written).
+  [[nodiscard]] const std::filesystem::path& spill_path() const { return spill_path_; }
+  // Lines written to the spill file (0 with RequestDetail::kNone).
+  [[nodiscard]] std::uint64_t spilled() const { return spilled_; }
+  // After finish_run(): why the spill file or the CSV could not be written, if so.
+  [[nodiscard]] const std::optional<std::string>& spill_error() const { return spill_error_; }
+  [[nodiscard]] const std::optional<std::string>& csv_error() const { return csv_error_; }
 
   [[nodiscard]] TimePoint origin() const { return origin_; }
   [[nodiscard]] std::uint64_t done() const override {
@@ -59,18 +74,22 @@ class ResultSink final : public RecordSink, public RunProgress {
   }
 
  private:
-  [[nodiscard]] std::filesystem::path csv_tmp() const;
   void wait_idle();
   void stop_thread();
   void drain();  // the drain thread
 
+  std::filesystem::path spill_dir_;
+  std::string spill_stem_;
   std::filesystem::path spill_path_;
   std::optional<std::filesystem::path> csv_path_;
   metrics::AggregatorOptions options_;
   metrics::AggregatorOptions level_options_;
   report::RequestDetail detail_;
-  std::ofstream spill_;
-  std::ofstream csv_;
+  std::unique_ptr<report::DescriptorBuf> spill_buf_;
+  std::unique_ptr<std::ostream> spill_;
+  std::unique_ptr<report::OutputFile> csv_;
+  std::uint64_t spilled_ = 0;  // drain thread until finish_run()
+  std::optional<std::string> spill_error_, csv_error_;
   TimePoint origin_{};
 
   std::mutex mutex_;  // guards stopping_, the aggregators' replacement, idle_ waits

@@ -97,6 +97,7 @@ struct RunSpec {
 
   // Results.
   OutputPaths outputs;
+  std::filesystem::path config_path;      // --config, an input no output may overwrite
   std::vector<std::string> command_line;  // as typed, for the result (argv or a description)
 };
 

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "app/benchmark.h"
+#include "app/plan.h"
 #include "core/redact.h"
 #include "engines/registry.h"
 #include "net/url.h"
@@ -101,17 +102,26 @@ void TerminalObserver::started(const app::RunProgress& progress) {
 
 void TerminalObserver::finished() { line_.reset(); }
 
+PrintedRun run_and_print(const app::ResolvedRun& run, bool quiet, bool progress,
+                         app::CancellationToken& cancel) {
+  TerminalObserver observer(quiet, progress);
+  const app::BenchmarkResult result = app::run_benchmark(run, cancel, observer);
+  // With an output on stdout, stdout is that file's alone. A closed stdout (EPIPE; SIGPIPE is
+  // ignored) only fails these prints: the files are written all the same.
+  std::ostream& out = app::writes_to_stdout(run.spec.outputs) ? std::cerr : std::cout;
+  if (!quiet) {
+    report::print_summary(out, result.report);
+    for (const auto& path : result.written) out << "wrote " << path.string() << "\n";
+  }
+  out << std::flush;
+  for (const std::string& error : result.write_errors) std::cerr << "llmbench: " << error << "\n";
+  return {result.exit_code, result.written, result.write_errors};
+}
+
 int run_and_print(const app::ResolvedRun& run, bool quiet, bool progress) {
   app::CancellationToken cancel;
   const SignalBridge signals([&cancel] { cancel.cancel(); });
-  TerminalObserver observer(quiet, progress);
-  const app::BenchmarkResult result = app::run_benchmark(run, cancel, observer);
-  if (!quiet) {
-    report::print_summary(std::cout, result.report);
-    for (const auto& path : result.written) std::cout << "wrote " << path.string() << "\n";
-  }
-  std::cout << std::flush;
-  return result.exit_code;
+  return run_and_print(run, quiet, progress, cancel).exit_code;
 }
 
 ResolvedEngine resolve_engine(const std::string& url_text, const std::string& requested,

@@ -3,6 +3,7 @@
 // process-wide object — the signal → cancellation bridge — and the terminal observer that
 // prints the core's notes and the live progress line.
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -60,8 +61,18 @@ class TerminalObserver final : public app::RunObserver {
 };
 
 // Runs one resolved benchmark with Ctrl-C/SIGTERM/SIGHUP cancelling it, prints the summary
-// and the files written; returns the exit code.
+// and the files written (on stderr when an output is stdout), and each output that could not
+// be written as "llmbench: cannot write …" on stderr; returns the exit code.
 int run_and_print(const app::ResolvedRun& run, bool quiet, bool progress);
+
+// The same with the caller's token (a suite cancels all its runs with one SignalBridge).
+struct PrintedRun {
+  int exit_code = kExitOk;
+  std::vector<std::filesystem::path> written;
+  std::vector<std::string> errors;  // outputs not written
+};
+PrintedRun run_and_print(const app::ResolvedRun& run, bool quiet, bool progress,
+                         app::CancellationToken& cancel);
 
 // The engine behind a URL (for the inspection commands): `requested` as given, or what
 // detection found for "auto". Throws CommandError(2) for a bad URL or name, (3) when

@@ -393,6 +393,7 @@ app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
   spec.outputs.json = a.output;
   if (!a.csv.empty()) spec.outputs.requests_csv = a.csv;
   if (!a.summary_csv.empty()) spec.outputs.summary_csv = a.summary_csv;
+  spec.config_path = a.config;
   spec.command_line = argv;
   return spec;
 }

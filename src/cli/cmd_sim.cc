@@ -175,6 +175,8 @@ Action add_demo_command(CLI::App& app, const std::vector<std::string>& argv) {
     spec.timeouts.total = std::chrono::seconds(60);
     spec.command_line = argv;
     const std::filesystem::path dir(*output_dir);
+    std::error_code ignored;  // the output checks name a folder that cannot be made
+    std::filesystem::create_directories(dir, ignored);
     spec.outputs.json = dir / "result.json";
     spec.outputs.requests_csv = dir / "requests.csv";
     spec.outputs.summary_csv = dir / "summary.csv";

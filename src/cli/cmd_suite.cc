@@ -4,18 +4,22 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "app/benchmark.h"
+#include "app/plan.h"
 #include "app/resolve.h"
 #include "app/secrets.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "config/scenario.h"
 #include "core/redact.h"
+#include "report/output_file.h"
 
 namespace llmbench::cli {
 
@@ -23,11 +27,12 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// Options that take no value; every other "--name" is followed by its value.
+// Options that take no value; every other "--name" is followed by its value (unless given as
+// "--name=value").
 bool is_flag(const std::string& option) {
   return option == "--stream" || option == "--no-stream" || option == "--no-ignore-eos" ||
          option == "--insecure" || option == "--quiet" || option == "-q" ||
-         option == "--no-progress" || option == "--sweep";
+         option == "--no-progress" || option == "--sweep" || option.find('=') != std::string::npos;
 }
 
 // Appends `options` to `merged`, a later option replacing an earlier one of the same name
@@ -35,7 +40,8 @@ bool is_flag(const std::string& option) {
 void merge(std::vector<std::pair<std::string, std::string>>& merged,
            const std::vector<std::string>& options) {
   auto key = [](const std::string& name) {
-    return name == "--no-stream" ? std::string("--stream") : name;
+    const std::string bare = name.substr(0, name.find('='));
+    return bare == "--no-stream" ? std::string("--stream") : bare;
   };
   for (std::size_t i = 0; i < options.size(); ++i) {
     const std::string& name = options[i];
@@ -53,23 +59,60 @@ std::string file_part(std::string text) {
   return text;
 }
 
-// One run of the suite: its options made into a RunSpec as `run` would, resolved and run.
-// Errors are printed and returned as the exit code, so the suite goes on with the next run.
-int run_once(const std::vector<std::string>& options, const std::filesystem::path& result,
-             bool verbose) {
+// One run of the suite: its options, where its result goes, and its spec as `run` makes it.
+struct PlannedRun {
+  std::vector<std::string> options;
+  std::filesystem::path result;
+  app::RunSpec spec;
+};
+
+// Parses and checks one run exactly as `llmbench run` would before contacting anything
+// (CLI parsing, the spec's own checks, and its output paths when `check_paths`). Throws
+// CommandError(2).
+app::RunSpec plan_run(const std::vector<std::string>& options, const std::filesystem::path& result,
+                      bool check_paths) {
   std::vector<std::string> command_line{"llmbench", "run"};
   command_line.insert(command_line.end(), options.begin(), options.end());
   command_line.insert(command_line.end(), {"--output", result.string()});
+  app::RunSpec spec = parse_run_options(options, command_line);
+  spec.outputs.json = result;
+  app::check_spec(spec);
+  if (check_paths) app::check_outputs(spec);
+  return spec;
+}
+
+// What one run came to, for suite.json.
+struct RunEnd {
+  int code = kExitOk;
+  std::optional<std::string> error;
+  std::optional<std::filesystem::path> result;
+};
+
+// Resolves and runs one planned run; every way it can end is an exit code and a message, so
+// the suite goes on with the next run.
+RunEnd run_once(const PlannedRun& planned, bool verbose, app::CancellationToken& cancel) {
+  RunEnd end;
   try {
-    app::RunSpec spec = parse_run_options(options, command_line);
-    spec.outputs.json = result;
     TerminalObserver notes(!verbose, false);
     app::NetworkDiscovery discovery;
-    return run_and_print(app::resolve(spec, discovery, notes), !verbose, false);
+    const app::ResolvedRun run = app::resolve(planned.spec, discovery, notes);
+    if (cancel.cancelled()) return {kExitInterrupted, "interrupted before the run started", {}};
+    const PrintedRun printed = run_and_print(run, !verbose, false, cancel);
+    end.code = printed.exit_code;
+    for (const auto& path : printed.written) {
+      if (path == planned.result) end.result = path;
+    }
+    if (!printed.errors.empty()) end.error = fmt::format("{}", fmt::join(printed.errors, "; "));
   } catch (const CommandError& e) {
     std::cerr << "llmbench: " << redact(e.message) << "\n";
-    return e.code;
+    end.code = e.code;
+    end.error = redact(e.message);
+  } catch (const std::exception& e) {
+    std::cerr << "llmbench: internal error: " << redact(e.what()) << "\n";
+    end.code = kExitUsage;
+    end.error = redact(std::string("internal error: ") + e.what());
   }
+  return end;
 }
 
 // A dry run resolves nothing, yet what it prints (each run's options, --url with its query) is
@@ -132,6 +175,41 @@ Action add_suite_command(CLI::App& app) {
       }
       runs.push_back(std::move(options));
     }
+    const std::filesystem::path dir =
+        output_dir->empty()
+            ? std::filesystem::path("results") / ("suite-" + app::timestamp_for_files())
+            : std::filesystem::path(*output_dir);
+    if (!*dry_run) {
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      if (ec || !std::filesystem::is_directory(dir)) {
+        throw CommandError{kExitUsage, "--output-dir: cannot create " + dir.string() + ": " +
+                                           (ec ? ec.message() : "it is not a folder")};
+      }
+    }
+    // Every run is checked before the first starts, a dry run as a real one: a bad option or
+    // value in any run is exit 2 before anything is sent.
+    std::vector<PlannedRun> planned;
+    std::vector<std::string> problems;
+    std::error_code ignored;
+    const bool check_paths = std::filesystem::is_directory(dir, ignored);
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      const config::SuiteRun& r = suite->runs[i];
+      const std::filesystem::path result =
+          dir / fmt::format("{:02}-{}-{}.json", i + 1, file_part(r.scenario), file_part(r.variant));
+      try {
+        planned.push_back({runs[i], result, plan_run(runs[i], result, check_paths)});
+      } catch (const CommandError& e) {
+        problems.push_back(
+            fmt::format("run {} ({} {}): {}", i + 1, r.scenario, r.variant, e.message));
+      }
+    }
+    if (!problems.empty()) {
+      for (std::size_t i = 0; i + 1 < problems.size(); ++i) {
+        std::cerr << "llmbench: " << problems[i] << "\n";
+      }
+      throw CommandError{kExitUsage, problems.back()};
+    }
     std::cout << suite->name << " (" << *file << "): " << suite->runs.size() << " runs\n";
     if (*dry_run) {
       for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -143,11 +221,9 @@ Action add_suite_command(CLI::App& app) {
       return kExitOk;
     }
 
-    const std::filesystem::path dir =
-        output_dir->empty()
-            ? std::filesystem::path("results") / ("suite-" + app::timestamp_for_files())
-            : std::filesystem::path(*output_dir);
-    std::filesystem::create_directories(dir);
+    // One bridge for the whole suite: a signal between runs stops it as one during a run does.
+    app::CancellationToken cancel;
+    const SignalBridge signals([&cancel] { cancel.cancel(); });
     Json index;
     index["suite"] = suite->name;
     index["description"] = suite->description;
@@ -157,23 +233,32 @@ Action add_suite_command(CLI::App& app) {
     std::cout << fmt::format("{:<4}{:<18}{:<16}{:>8}{:>11}{:>11}{:>11}{:>11}{:>12}\n", "#",
                              "scenario", "variant", "ok", "TTFT p50", "ITL p50", "E2E p50", "req/s",
                              "out tok/s");
-    for (std::size_t i = 0; i < runs.size(); ++i) {
+    for (std::size_t i = 0; i < planned.size(); ++i) {
       const config::SuiteRun& r = suite->runs[i];
-      const std::filesystem::path result =
-          dir / fmt::format("{:02}-{}-{}.json", i + 1, file_part(r.scenario), file_part(r.variant));
-      const int code = run_once(runs[i], result, *verbose);
       Json entry;
       entry["scenario"] = r.scenario;
       entry["variant"] = r.variant;
       entry["source"] = r.source;
-      entry["options"] = runs[i];
-      entry["exit_code"] = code;
-      entry["result"] = std::filesystem::exists(result) ? Json(result.string()) : Json(nullptr);
-      Json summary;
-      if (std::filesystem::exists(result)) {
-        std::ifstream in(result);
+      entry["options"] = planned[i].options;
+      if (cancel.cancelled()) {  // every scenario has its line, run or not
+        entry["exit_code"] = nullptr;
+        entry["error"] = "not run: the suite was interrupted";
+        entry["result"] = nullptr;
+        entry["summary"] = nullptr;
+        index["runs"].push_back(std::move(entry));
+        continue;
+      }
+      const RunEnd end = run_once(planned[i], *verbose, cancel);
+      entry["exit_code"] = end.code;
+      entry["error"] = end.error ? Json(*end.error) : Json(nullptr);
+      entry["result"] = end.result ? Json(end.result->string()) : Json(nullptr);
+      Json summary = Json::object();
+      if (end.result) {
+        std::ifstream in(*end.result);
         const Json j = Json::parse(in, nullptr, false);
-        if (!j.is_discarded() && j.contains("summary")) summary = j["summary"];
+        if (!j.is_discarded() && j.contains("summary") && j["summary"].is_object()) {
+          summary = j["summary"];
+        }
       }
       auto ms = [&](const char* metric) {
         const Json v = stat(summary, metric, "p50");
@@ -197,21 +282,29 @@ Action add_suite_command(CLI::App& app) {
       const std::string ok =
           summary.contains("succeeded")
               ? fmt::format("{}/{}", summary["succeeded"].dump(), summary["requests"].dump())
-              : "exit " + std::to_string(code);
+              : "exit " + std::to_string(end.code);
       std::cout << fmt::format("{:<4}{:<18}{:<16}{:>8}{:>11}{:>11}{:>11}{:>11}{:>12}\n", i + 1,
                                r.scenario, r.variant, ok, ms("ttft"), ms("itl"), ms("e2e_latency"),
                                number("request_throughput", "{:.2f}"),
                                number("output_token_throughput", "{:.1f}"))
                 << std::flush;
       index["runs"].push_back(std::move(entry));
-      if (code != kExitOk && exit_code == kExitOk) exit_code = code;
-      if (code == kExitInterrupted) break;  // Ctrl-C stops the suite, not just one run
+      exit_code = std::max(exit_code, end.code);          // the worst: the highest code
+      if (end.code == kExitInterrupted) cancel.cancel();  // Ctrl-C stops the suite
     }
+    if (cancel.cancelled()) exit_code = std::max<int>(exit_code, kExitInterrupted);
     const std::filesystem::path index_path = dir / "suite.json";
     redact_json(index);  // each run's options: --url with its query
-    std::ofstream(index_path) << index.dump(2) << "\n";
-    std::cout << "wrote " << index_path.string() << " and " << index["runs"].size()
-              << " result files\n";
+    if (auto written = report::write_output(
+            index_path, index.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
+        !written) {
+      std::cerr << "llmbench: " << written.error().message << "\n";
+      return std::max<int>(exit_code, app::kExitNotWritten);
+    }
+    std::size_t results = 0;
+    for (const Json& run : index["runs"])
+      if (run["result"].is_string()) ++results;
+    std::cout << "wrote " << index_path.string() << " and " << results << " result files\n";
     return exit_code;
   };
 }

@@ -3,6 +3,7 @@
 
 #include <sys/resource.h>
 
+#include <csignal>
 #include <exception>
 #include <iostream>
 
@@ -25,6 +26,9 @@ void raise_open_file_limit() {
 int run_main(int argc, char** argv) {
   using namespace llmbench::cli;
   raise_open_file_limit();
+  // A closed stdout (`llmbench run … | head -1`) is EPIPE on the write, not death by SIGPIPE
+  // half-way through writing the result files: they are finished and temporaries removed.
+  std::signal(SIGPIPE, SIG_IGN);
   const std::vector<std::string> args(argv, argv + argc);
   CLI::App app{
       "llmbench — benchmark LLM inference engines (Ollama, vLLM, TGI, llama.cpp, "
@@ -39,7 +43,8 @@ int run_main(int argc, char** argv) {
       "  llmbench models list --url http://localhost:11434\n"
       "  llmbench metrics show                                     # the last result\n"
       "  llmbench suite configs/scenarios/quick_test.yaml --url http://localhost:8000\n"
-      "\nExit codes: 0 ok, 1 check failed, 2 bad usage, 3 engine unreachable, 130 interrupted.");
+      "\nExit codes: 0 ok, 1 check failed, 2 bad usage, 3 engine unreachable, 4 every request "
+      "failed, 5 a result file not written (records kept), 130 interrupted.");
   app.require_subcommand(1);
   app.set_version_flag("--version", LLMBENCH_VERSION);
 

@@ -4,10 +4,9 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/redact.h"
 #include "core/text.h"
 #include "engines/json_frame.h"
-
-#include "core/redact.h"
 
 namespace llmbench::engines {
 

@@ -14,6 +14,7 @@
 #include "core/run_spec.h"
 #include "metrics/summary.h"
 #include "metrics/sweep.h"
+#include "report/output_file.h"
 
 namespace llmbench::report {
 
@@ -85,8 +86,10 @@ std::string request_json(const RequestRecord& record, const metrics::RequestMetr
 // Engine information as JSON (`engines info --format json`).
 std::string engine_info_json(const EngineInfo& info);
 
-// Writes `content` to `path` atomically: a temporary file in the same folder, then rename,
-// so a reader never sees half a file. Creates missing parent folders.
+// Writes `content` to `path` as write_output() does (output_file.h): atomically (a temporary
+// file in the same folder, then rename) over a regular file or a new path, so a reader never
+// sees half a file; in place to a device, FIFO or "-", which are never replaced. Creates
+// missing parent folders.
 Expected<void> write_file_atomically(const std::filesystem::path& path, const std::string& content);
 // The same for content produced piece by piece into the stream.
 Expected<void> write_file_atomically(const std::filesystem::path& path,

@@ -1,13 +1,19 @@
 #include "report/report.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 namespace llmbench::report {
 namespace {
@@ -315,6 +321,169 @@ TEST(AtomicWrite, ReplacesTheFileAndLeavesNoTemporary) {
   auto denied = write_file_atomically("/proc/llmbench/nope.json", "x");
   EXPECT_FALSE(denied);
   std::filesystem::remove_all(dir);
+}
+
+// Issue 10 class 2: output paths that are not regular files are written in place, never
+// replaced by a renamed temporary.
+class OutputFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("llmbench_output_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  [[nodiscard]] std::vector<std::string> names() const {
+    std::vector<std::string> all;
+    for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+      all.push_back(e.path().filename().string());
+    }
+    std::sort(all.begin(), all.end());
+    return all;
+  }
+  std::filesystem::path dir_;
+};
+
+std::string read_all(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+TEST_F(OutputFileTest, AFifoStaysAFifoAndReceivesTheBytes) {
+  const auto fifo = dir_ / "pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto link = dir_ / "link-to-pipe";
+  std::filesystem::create_symlink(fifo, link);
+  for (const auto& path : {fifo, link}) {
+    std::string received;
+    std::thread reader([&] { received = read_all(fifo); });
+    const std::string content(200'000, 'x');  // more than a pipe holds
+    const auto written = write_output(path, content);
+    reader.join();
+    ASSERT_TRUE(written) << written.error().message;
+    EXPECT_EQ(received, content);
+    EXPECT_TRUE(std::filesystem::is_fifo(std::filesystem::symlink_status(fifo)));
+    EXPECT_TRUE(std::filesystem::is_symlink(std::filesystem::symlink_status(link)));
+  }
+  EXPECT_EQ(names(), (std::vector<std::string>{"link-to-pipe", "pipe"}));
+}
+
+// On a private node like /dev/null (the machine's own is shared with whatever else runs).
+TEST_F(OutputFileTest, ANullDeviceAndALinkToItStayACharacterDevice) {
+  const auto node = dir_ / "null";
+  if (::mknod(node.c_str(), S_IFCHR | 0666, ::makedev(1, 3)) != 0) {
+    GTEST_SKIP() << "cannot make a device node here: " << std::strerror(errno);
+  }
+  const auto link = dir_ / "link";
+  std::filesystem::create_symlink(node, link);
+  ASSERT_TRUE(write_output(node, "result"));
+  ASSERT_TRUE(write_output(link, "result"));
+  EXPECT_TRUE(std::filesystem::is_character_file(std::filesystem::symlink_status(node)));
+  EXPECT_TRUE(std::filesystem::is_symlink(std::filesystem::symlink_status(link)));
+  auto target = check_output(link);
+  ASSERT_TRUE(target);
+  EXPECT_EQ(target->mode, OutputMode::kStream);
+  EXPECT_TRUE(target->character_device);
+  EXPECT_EQ(names(), (std::vector<std::string>{"link", "null"}));
+}
+
+TEST_F(OutputFileTest, AFullDeviceIsAnErrorNamingTheReason) {
+  const auto written = write_output("/dev/full", std::string(100'000, 'x'));
+  ASSERT_FALSE(written);
+  EXPECT_EQ(written.error().message, "cannot write /dev/full: No space left on device");
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/full"));
+}
+
+TEST_F(OutputFileTest, StdoutNamesAreTheDescriptorNotANewFile) {
+  for (const char* name : {"-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"}) {
+    auto target = check_output(name);
+    ASSERT_TRUE(target) << name;
+    EXPECT_EQ(target->mode, OutputMode::kDescriptor) << name;
+    EXPECT_EQ(target->identity, "fd:1") << name;
+  }
+  EXPECT_EQ(file_identity("/dev/stdout"), "fd:1");
+}
+
+TEST_F(OutputFileTest, ASymlinkToARegularFileStaysALinkAndItsTargetIsReplaced) {
+  const auto file = dir_ / "real.json";
+  const auto link = dir_ / "link.json";
+  std::ofstream(file) << "old";
+  ::chmod(file.c_str(), 0640);
+  std::filesystem::create_symlink(file, link);
+  ASSERT_TRUE(write_output(link, "new"));
+  EXPECT_TRUE(std::filesystem::is_symlink(std::filesystem::symlink_status(link)));
+  EXPECT_EQ(read_all(file), "new");
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);  // the replaced file keeps its mode
+  EXPECT_EQ(names(), (std::vector<std::string>{"link.json", "real.json"}));
+}
+
+TEST_F(OutputFileTest, TemporaryNamesNeverOverwriteAnExistingFile) {
+  const auto path = dir_ / "r.json";
+  // Whatever name a temporary might take, a file there is left alone.
+  const std::string pid = std::to_string(::getpid());
+  std::vector<std::filesystem::path> planted{dir_ / ("r.json.tmp." + pid)};
+  for (int n = 0; n < 64; ++n)
+    planted.push_back(dir_ / ("r.json.tmp." + pid + "-" + std::to_string(n)));
+  for (const auto& p : planted) std::ofstream(p) << "keep";
+  ASSERT_TRUE(write_output(path, "result"));
+  EXPECT_EQ(read_all(path), "result");
+  for (const auto& p : planted) EXPECT_EQ(read_all(p), "keep") << p;
+}
+
+TEST_F(OutputFileTest, PathsThatCannotBeWrittenAreFoundBeforeWriting) {
+  std::ofstream(dir_ / "file") << "x";
+  struct Case {
+    std::filesystem::path path;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {dir_, "cannot write " + dir_.string() + ": it is a directory"},
+      {dir_ / "missing" / "r.json", "cannot write " + (dir_ / "missing" / "r.json").string() +
+                                        ": folder " + (dir_ / "missing").string() +
+                                        ": No such file or directory"},
+      {dir_ / "file" / "r.json",
+       "cannot write " + (dir_ / "file" / "r.json").string() + ": Not a directory"},
+      {"/proc/llmbench.json", "cannot write /proc/llmbench.json: cannot create a file in /proc: "},
+  };
+  for (const Case& c : cases) {
+    auto target = check_output(c.path);
+    ASSERT_FALSE(target) << c.path;
+    EXPECT_EQ(target.error().message.substr(0, c.message.size()), c.message);
+    EXPECT_EQ(target.error().message.find("Success"), std::string::npos);
+  }
+  EXPECT_EQ(names(), (std::vector<std::string>{"file"}));  // the probes left nothing
+  auto fine = check_output(dir_ / "new.json");
+  ASSERT_TRUE(fine);
+  EXPECT_EQ(fine->mode, OutputMode::kReplace);
+}
+
+TEST_F(OutputFileTest, OnePathSpelledThreeWaysHasOneIdentity) {
+  const auto file = dir_ / "a.json";
+  std::ofstream(file) << "x";
+  std::filesystem::create_symlink(file, dir_ / "link.json");
+  const std::string id = file_identity(file);
+  EXPECT_EQ(file_identity(dir_ / "." / "a.json"), id);
+  EXPECT_EQ(file_identity(dir_ / "link.json"), id);
+  EXPECT_EQ(check_output(dir_ / "link.json")->identity, id);
+  // New paths: by their canonical form.
+  EXPECT_EQ(file_identity(dir_ / "sub" / ".." / "b.json"), file_identity(dir_ / "b.json"));
+  EXPECT_NE(file_identity(dir_ / "b.json"), file_identity(dir_ / "c.json"));
+}
+
+TEST_F(OutputFileTest, AnUncommittedOutputLeavesTheTargetAndNoTemporary) {
+  const auto path = dir_ / "r.json";
+  std::ofstream(path) << "old";
+  {
+    auto file = OutputFile::open(path);
+    ASSERT_TRUE(file);
+    (*file)->stream() << "half";
+  }
+  EXPECT_EQ(read_all(path), "old");
+  EXPECT_EQ(names(), (std::vector<std::string>{"r.json"}));
 }
 
 }  // namespace

@@ -332,41 +332,12 @@ std::string request_table(const RequestRecord& r, const metrics::RequestMetrics&
 
 Expected<void> write_file_atomically(const std::filesystem::path& path,
                                      const std::function<void(std::ostream&)>& produce) {
-  std::error_code ec;
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) {
-    return make_error(ErrorCode::kIo,
-                      "cannot create folder " + path.parent_path().string() + ": " + ec.message());
-  }
-  const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-    if (!file) {
-      return make_error(ErrorCode::kIo,
-                        "cannot write " + tmp.string() + ": " + std::strerror(errno));
-    }
-    produce(file);
-    file.flush();
-    if (!file) {
-      std::filesystem::remove(tmp, ec);
-      return make_error(ErrorCode::kIo,
-                        "cannot write " + tmp.string() + ": " + std::strerror(errno));
-    }
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return make_error(ErrorCode::kIo,
-                      "cannot rename result into " + path.string() + ": " + ec.message());
-  }
-  return {};
+  return write_output(path, produce);
 }
 
 Expected<void> write_file_atomically(const std::filesystem::path& path,
                                      const std::string& content) {
-  return write_file_atomically(path, [&content](std::ostream& out) {
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-  });
+  return write_output(path, content);
 }
 
 }  // namespace llmbench::report
