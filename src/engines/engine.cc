@@ -48,6 +48,12 @@ std::string error_message_from_body(std::string_view body) {
   return message;
 }
 
+std::string error_field_message(std::string_view payload) {
+  std::string message = error_message_from_body(payload);
+  if (message.empty()) message = "the stream's \"error:\" line holds no message";
+  return message;
+}
+
 std::string http_error_message(int status, std::string_view body, const RequestRecord& record) {
   std::string message = "HTTP " + std::to_string(status) + ": " + error_message_from_body(body);
   if (record.retry_after)

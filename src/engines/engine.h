@@ -55,6 +55,10 @@ class Engine {
 // 300 bytes.
 std::string error_message_from_body(std::string_view body);
 
+// The message of an SSE "error:" field (older llama.cpp): error_message_from_body(), or a
+// sentence saying the engine gave none, so an error never has an empty message.
+std::string error_field_message(std::string_view payload);
+
 // "HTTP 429: <engine's message> (retry after 1 s)" for a non-2xx response.
 std::string http_error_message(int status, std::string_view body, const RequestRecord& record);
 

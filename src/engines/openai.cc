@@ -268,7 +268,7 @@ class OpenAiReader final : public ResponseReader {
       return;
     }
     if (frame.error_field) {  // legacy llama.cpp "error:" line
-      set_error(ErrorCategory::kEngineError, error_message_from_body(frame.payload));
+      set_error(ErrorCategory::kEngineError, error_field_message(frame.payload));
       return;
     }
     const std::string_view payload = trim_blanks(frame.payload);
