@@ -58,8 +58,13 @@ function(llmbench_module name)
 endfunction()
 
 # llmbench_test(NAME SOURCES ... LIBS ...): a GoogleTest binary registered with CTest.
+# With LLMBENCH_TEST_SUBSET set (a list of test names, e.g. the ci-tsan preset's), only those
+# are built and registered.
 function(llmbench_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  if(LLMBENCH_TEST_SUBSET AND NOT name IN_LIST LLMBENCH_TEST_SUBSET)
+    return()
+  endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential g++ clang cmake ninja-build pkg-config git
   clang-format clang-tidy
+  libclang-rt-14-dev llvm-14   # libFuzzer and the sanitizer runtimes; llvm-symbolizer-14
   libboost1.81-dev libssl-dev libexpected-dev libsimdjson-dev nlohmann-json3-dev
   libyaml-cpp-dev libcli11-dev libfmt-dev
   libpcre2-dev libsentencepiece-dev libutf8proc-dev

@@ -218,7 +218,7 @@ IdentifiedEngine identify_engine(const net::Url& url, engines::EngineKind reques
 ResolvedRun resolve(const RunSpec& spec, EngineDiscovery& discovery, RunObserver& observer) {
   check_spec(spec);
   register_run_secrets(spec);  // before any traffic: every later message is redacted
-  check_outputs(spec);  // plan.h: before anything is sent
+  check_outputs(spec);         // plan.h: before anything is sent
   ResolvedRun run;
   RunSpec& s = run.spec;
   s = spec;

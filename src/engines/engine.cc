@@ -58,6 +58,12 @@ std::string error_message_from_body(std::string_view body, std::uint64_t* invali
   return message;
 }
 
+std::string error_field_message(std::string_view payload, std::uint64_t* invalid_utf8_bytes) {
+  std::string message = error_message_from_body(payload, invalid_utf8_bytes);
+  if (message.empty()) message = "the stream's \"error:\" line holds no message";
+  return message;
+}
+
 std::string http_error_message(int status, std::string_view body, RequestRecord& record) {
   std::string message = "HTTP " + std::to_string(status) + ": " +
                         error_message_from_body(body, &record.invalid_utf8_bytes);

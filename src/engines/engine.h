@@ -57,6 +57,11 @@ class Engine {
 std::string error_message_from_body(std::string_view body,
                                     std::uint64_t* invalid_utf8_bytes = nullptr);
 
+// The message of an SSE "error:" field (older llama.cpp): error_message_from_body(), or a
+// sentence saying the engine gave none, so an error never has an empty message.
+std::string error_field_message(std::string_view payload,
+                                std::uint64_t* invalid_utf8_bytes = nullptr);
+
 // "HTTP 429: <engine's message> (retry after 1 s)" for a non-2xx response; counts the body's
 // invalid UTF-8 into the record.
 std::string http_error_message(int status, std::string_view body, RequestRecord& record);

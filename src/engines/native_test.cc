@@ -279,6 +279,36 @@ TEST(LlamaCpp, CurrentAndLegacyMidStreamErrors) {
   }
 }
 
+TEST(LlamaCpp, AnErrorLineWithoutMessageStillSaysWhatHappened) {
+  // Found by fuzz_engine_llamacpp: an SSE "error" field with no value was an engine error with
+  // an empty message (native route).
+  const LlamaCppEngine engine({});
+  const Response r{200, {{"Content-Type", "text/event-stream"}}, "error\n\n"};
+  at_every_split(engine, spec(true), r, [](const RequestRecord& rec) {
+    ASSERT_TRUE(rec.error);
+    EXPECT_EQ(rec.error->category, ErrorCategory::kEngineError);
+    EXPECT_EQ(rec.error->message, "the stream's \"error:\" line holds no message");
+  });
+}
+
+TEST(NativeReaders, AnEmptyErrorMessageStillSaysWhatHappened) {
+  // Found by fuzz_engine_ollama and fuzz_engine_tgi: {"error": ""} (or an empty "message") in
+  // a 200 body was an engine error with an empty message.
+  const OllamaEngine ollama({});
+  const TgiEngine tgi({});
+  for (const Engine* engine :
+       {static_cast<const Engine*>(&ollama), static_cast<const Engine*>(&tgi)}) {
+    for (const char* body : {R"({"error":""})", R"({"error":{"message":""}})"}) {
+      const Response r{200, {{"Content-Type", "application/json"}}, body};
+      at_every_split(*engine, spec(false), r, [&](const RequestRecord& rec) {
+        ASSERT_TRUE(rec.error) << engine->name() << " " << body;
+        EXPECT_EQ(rec.error->category, ErrorCategory::kEngineError);
+        EXPECT_EQ(rec.error->message, "engine reported an error") << engine->name() << " " << body;
+      });
+    }
+  }
+}
+
 // ---- SGLang ----
 
 TEST(Sglang, RequestShape) {

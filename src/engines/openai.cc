@@ -290,7 +290,7 @@ class OpenAiReader final : public ResponseReader {
     }
     if (frame.error_field) {  // legacy llama.cpp "error:" line
       set_error(ErrorCategory::kEngineError,
-                error_message_from_body(frame.payload, &record_.invalid_utf8_bytes));
+                error_field_message(frame.payload, &record_.invalid_utf8_bytes));
       return;
     }
     const std::string_view payload = trim_blanks(frame.payload);
@@ -327,8 +327,8 @@ class OpenAiReader final : public ResponseReader {
   void set_error(ErrorCategory category, std::string_view message) {
     if (record_.error) return;  // the first error explains the request
     // Repaired as UTF-8, then cleared of our secrets: an error may echo the request.
-    record_.error = RequestError{category, redact(network_text(message, kMaxErrorMessageBytes,
-                                                               record_.invalid_utf8_bytes))};
+    record_.error = RequestError{
+        category, redact(network_text(message, kMaxErrorMessageBytes, record_.invalid_utf8_bytes))};
   }
 
   bool parse(std::string_view payload, ChunkContent& chunk) {

@@ -157,6 +157,20 @@ TEST(OpenAiResponse, EngineErrorKeepsTheEnginesMessage) {
   EXPECT_EQ(r.error->message, "Internal server error while generating");
 }
 
+TEST(OpenAiResponse, AnErrorLineWithoutMessageStillSaysWhatHappened) {
+  // Found by fuzz_engine_openai: an SSE "error" field with no value was an engine error with
+  // an empty message.
+  for (const char* text : {"error\n\n", "error:\n\n", "error: \r\n\r\n"}) {
+    const std::string body = text;
+    for (std::size_t cut = 0; cut <= body.size(); ++cut) {
+      const RequestRecord r = read_response(body, cut);
+      ASSERT_TRUE(r.error) << cut;
+      EXPECT_EQ(r.error->category, ErrorCategory::kEngineError);
+      EXPECT_EQ(r.error->message, "the stream's \"error:\" line holds no message") << cut;
+    }
+  }
+}
+
 TEST(OpenAiResponse, TimeToFirstTokenIsTheFirstContentFrame) {
   // The role-only frame arrives in the first piece (t=1 ms); content only in the second.
   const std::string body = llmbench::testing::read_test_file("fixtures/vllm/chat_stream.sse");

@@ -104,7 +104,7 @@ void ReaderBase::on_frame(const Frame& frame) {
   got_payload_ = true;
   if (frame.error_field) {  // llama.cpp before Sep 2025: "error:" SSE field
     set_error(ErrorCategory::kEngineError,
-              error_message_from_body(frame.payload, &record_.invalid_utf8_bytes));
+              error_field_message(frame.payload, &record_.invalid_utf8_bytes));
     return;
   }
   on_payload(frame, !streaming_body_);
@@ -268,8 +268,9 @@ std::optional<simdjson::dom::element> json_object(simdjson::dom::element e, std:
 
 std::optional<std::string> json_error_message(simdjson::dom::element e) {
   std::string_view s;
-  if (!e.get(s)) return std::string(s);
-  if (auto m = json_string(e, "message")) return std::string(*m);
+  // An empty message reads as none: an error always says something.
+  if (!e.get(s)) return s.empty() ? std::string("engine reported an error") : std::string(s);
+  if (auto m = json_string(e, "message"); m && !m->empty()) return std::string(*m);
   if (e.is_object()) return std::string("engine reported an error");
   return std::nullopt;
 }

@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <functional>
+#include <future>
 #include <thread>
 
 #include "engines/openai.h"
@@ -39,10 +41,16 @@ class Sim {
     thread_.join();
   }
   [[nodiscard]] const net::Url& url() const { return url_; }
-  [[nodiscard]] sim::SimCounters counters() const { return server_.counters(); }
+  // Read on the simulator's thread: its coroutines update the counters there (after the
+  // client has its response), so a read from the test's thread raced them (found by TSan).
+  [[nodiscard]] sim::SimCounters counters() const {
+    std::promise<sim::SimCounters> read;
+    boost::asio::post(io_, [this, &read] { read.set_value(server_.counters()); });
+    return read.get_future().get();
+  }
 
  private:
-  boost::asio::io_context io_{1};
+  mutable boost::asio::io_context io_{1};  // mutable: counters() posts to it
   sim::SimServer server_;
   net::Url url_;
   std::thread thread_;
