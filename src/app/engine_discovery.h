@@ -15,29 +15,48 @@
 
 namespace llmbench::app {
 
+// Limits of the requests made before a run, derived from the run's timeouts
+// (docs/limits.md "Timeouts and their defaults"):
+//  - connect: the run's connect timeout (kDefaultConnectTimeout when that is off);
+//  - answer: each probe's answer within min(kProbeAnswer, the run's first-token and total
+//    timeouts where set), counted from its write;
+//  - overall: the whole detection, all probes on one kept-alive connection, within
+//    connect + 3 × answer; probes left when it is spent count as unanswered.
+inline constexpr Duration kProbeAnswer = std::chrono::seconds(10);
+struct ProbeLimits {
+  Duration connect{};
+  Duration answer{};
+  Duration overall{};
+};
+ProbeLimits probe_limits(const net::Timeouts& run);
+
 class EngineDiscovery {
  public:
   virtual ~EngineDiscovery() = default;
-  // What the engine at `url` is (--engine auto). Errors (kUnreachable) when nothing answers.
+  // What the engine at `url` is (--engine auto). Errors (kUnreachable) when nothing answers:
+  // connect refused or timed out, or a server that accepts but answers no probe.
   virtual Expected<EngineInfo> identify(const net::Url& url, const net::TlsOptions& tls,
-                                        Duration timeout) = 0;
+                                        const net::Timeouts& limits) = 0;
   // The engine answers at all (a named engine). Errors (kUnreachable) otherwise.
   virtual Expected<void> reachable(const net::Url& url, const net::TlsOptions& tls,
-                                   Duration timeout) = 0;
+                                   const net::Timeouts& limits) = 0;
   // The models an engine of a known kind lists; empty when it lists none.
   virtual Expected<std::vector<ModelInfo>> models(const net::Url& url, engines::EngineKind kind,
-                                                  const net::TlsOptions& tls, Duration timeout) = 0;
+                                                  const net::TlsOptions& tls,
+                                                  const net::Timeouts& limits) = 0;
 };
 
-// Asks the real engine over HTTP (runner/discovery.h).
+// Asks the real engine over HTTP: engines::detection_probes() on one connection, within
+// probe_limits(limits).
 class NetworkDiscovery final : public EngineDiscovery {
  public:
   Expected<EngineInfo> identify(const net::Url& url, const net::TlsOptions& tls,
-                                Duration timeout) override;
+                                const net::Timeouts& limits) override;
   Expected<void> reachable(const net::Url& url, const net::TlsOptions& tls,
-                           Duration timeout) override;
+                           const net::Timeouts& limits) override;
   Expected<std::vector<ModelInfo>> models(const net::Url& url, engines::EngineKind kind,
-                                          const net::TlsOptions& tls, Duration timeout) override;
+                                          const net::TlsOptions& tls,
+                                          const net::Timeouts& limits) override;
 };
 
 // An engine known in advance (tests, benchmarks): answers from `info` without any network;
@@ -46,16 +65,17 @@ class KnownEngine final : public EngineDiscovery {
  public:
   explicit KnownEngine(EngineInfo info) : info_(std::move(info)) {}
   std::string unreachable;  // non-empty: every question fails with this message
-  Expected<EngineInfo> identify(const net::Url&, const net::TlsOptions&, Duration) override {
+  Expected<EngineInfo> identify(const net::Url&, const net::TlsOptions&,
+                                const net::Timeouts&) override {
     if (!unreachable.empty()) return make_error(ErrorCode::kUnreachable, unreachable);
     return info_;
   }
-  Expected<void> reachable(const net::Url&, const net::TlsOptions&, Duration) override {
+  Expected<void> reachable(const net::Url&, const net::TlsOptions&, const net::Timeouts&) override {
     if (!unreachable.empty()) return make_error(ErrorCode::kUnreachable, unreachable);
     return {};
   }
   Expected<std::vector<ModelInfo>> models(const net::Url&, engines::EngineKind,
-                                          const net::TlsOptions&, Duration) override {
+                                          const net::TlsOptions&, const net::Timeouts&) override {
     if (!unreachable.empty()) return make_error(ErrorCode::kUnreachable, unreachable);
     return info_.models;
   }

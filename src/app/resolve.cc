@@ -197,16 +197,17 @@ void check_spec(const RunSpec& s) {
 }
 
 IdentifiedEngine identify_engine(const net::Url& url, engines::EngineKind requested,
-                                 const net::TlsOptions& tls, EngineDiscovery& discovery) {
+                                 const net::TlsOptions& tls, EngineDiscovery& discovery,
+                                 const net::Timeouts& limits) {
   IdentifiedEngine found;
   if (requested != engines::EngineKind::kAuto) {
-    if (auto reachable = discovery.reachable(url, tls, kDiscoveryTimeout); !reachable) {
+    if (auto reachable = discovery.reachable(url, tls, limits); !reachable) {
       throw Failure{kExitUnreachable, reachable.error().message};
     }
     found.kind = requested;
     return found;
   }
-  auto info = discovery.identify(url, tls, kDiscoveryTimeout);
+  auto info = discovery.identify(url, tls, limits);
   if (!info) throw Failure{kExitUnreachable, info.error().message};
   auto kind = engines::parse_engine_kind(info->engine);
   if (!kind) throw Failure{kExitUsage, kind.error().message};
@@ -244,14 +245,14 @@ ResolvedRun resolve(const RunSpec& spec, EngineDiscovery& discovery, RunObserver
   net::TlsOptions tls;
   tls.verify = s.tls_verify;
   const std::string requested(engines::to_string(spec.engine));
-  IdentifiedEngine identified = identify_engine(s.url, s.engine, tls, discovery);
+  IdentifiedEngine identified = identify_engine(s.url, s.engine, tls, discovery, s.timeouts);
   s.engine = identified.kind;
   std::vector<ModelInfo> served;
   if (identified.info) {
     served = identified.info->models;
     run.engine_info = std::move(identified.info);
   } else if (s.model.empty() || engines::selects_model_by_name(s.engine)) {
-    if (auto listed = discovery.models(s.url, s.engine, tls, kDiscoveryTimeout); listed) {
+    if (auto listed = discovery.models(s.url, s.engine, tls, s.timeouts); listed) {
       served = std::move(*listed);
     }
   }

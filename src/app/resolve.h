@@ -11,17 +11,16 @@
 
 namespace llmbench::app {
 
-// Limit on each detection probe before a run.
-inline constexpr Duration kDiscoveryTimeout = std::chrono::seconds(5);
-
 // The engine behind a URL: `requested` as given (checked reachable), or for kAuto what the
-// detection probes found. Throws Failure(kExitUnreachable) when nothing answers.
+// detection probes found, within probe_limits(limits). Throws Failure(kExitUnreachable) when
+// nothing answers.
 struct IdentifiedEngine {
   engines::EngineKind kind = engines::EngineKind::kOpenAi;  // never kAuto
   std::optional<EngineInfo> info;                           // the probes' answers (kAuto)
 };
 IdentifiedEngine identify_engine(const net::Url& url, engines::EngineKind requested,
-                                 const net::TlsOptions& tls, EngineDiscovery& discovery);
+                                 const net::TlsOptions& tls, EngineDiscovery& discovery,
+                                 const net::Timeouts& limits = {});
 
 ResolvedRun resolve(const RunSpec& spec, EngineDiscovery& discovery, RunObserver& observer);
 

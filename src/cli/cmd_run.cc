@@ -70,10 +70,10 @@ struct RunArgs {
   std::string summary_csv;
   bool no_progress = false;
   bool quiet = false;
-  std::string timeout;
-  std::string connect_timeout = "10s";
-  std::string first_token_timeout;
-  std::string idle_timeout;
+  std::string timeout;  // empty: the config's `timeout`, else none (docs/limits.md)
+  std::string connect_timeout = format_duration(net::kDefaultConnectTimeout);
+  std::string first_token_timeout = format_duration(net::kDefaultFirstTokenTimeout);
+  std::string idle_timeout = format_duration(net::kDefaultIdleTimeout);
   bool insecure = false;
   std::string api_key_env = "OPENAI_API_KEY";
   std::string config;
@@ -222,12 +222,17 @@ void add_run_options(CLI::App* cmd, RunArgs* args) {
   cmd->add_option("--summary-csv", args->summary_csv, "Also write summary CSV (metric,stat,value)");
   cmd->add_flag("--no-progress", args->no_progress, "No live progress line");
   cmd->add_flag("--quiet,-q", args->quiet, "Print nothing but errors");
-  cmd->add_option("--timeout", args->timeout, "Total time limit per request (none by default)");
-  cmd->add_option("--connect-timeout", args->connect_timeout, "TCP+TLS connect limit")
+  cmd->add_option("--timeout", args->timeout,
+                  "Total time limit per request, connect included (none by default)");
+  cmd->add_option("--connect-timeout", args->connect_timeout,
+                  "TCP+TLS connect limit (none: no limit)")
       ->capture_default_str();
   cmd->add_option("--first-token-timeout", args->first_token_timeout,
-                  "Limit from request sent to first response byte");
-  cmd->add_option("--idle-timeout", args->idle_timeout, "Limit on silence between response bytes");
+                  "Limit from request written to first token (none: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout", args->idle_timeout,
+                  "Limit on silence between response bytes after the first token (none: no limit)")
+      ->capture_default_str();
   cmd->add_flag("--insecure", args->insecure, "Do not verify TLS certificates");
   cmd->add_option("--api-key-env", args->api_key_env,
                   "Environment variable holding the API key (sent as Bearer; never printed)")
@@ -385,10 +390,20 @@ app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
   spec.temperature = a.temperature;
   spec.seed = a.seed;
   spec.tls_verify = !a.insecure;
-  spec.timeouts.total = duration_option("--timeout", a.timeout);
-  spec.timeouts.connect = duration_option("--connect-timeout", a.connect_timeout);
-  spec.timeouts.first_token = duration_option("--first-token-timeout", a.first_token_timeout);
-  spec.timeouts.idle = duration_option("--idle-timeout", a.idle_timeout);
+  // A limit is turned off by writing `none`; 0 is refused, as it would fail every request.
+  const auto timeout_option = [](std::string_view option, const std::string& text) {
+    if (text.empty() || text == "none") return Duration::zero();
+    const Duration d = duration_option(option, text);
+    if (d <= Duration::zero()) {
+      throw CommandError{kExitUsage, std::string(option) + ": '" + text +
+                                         "' would fail every request; write none for no limit"};
+    }
+    return d;
+  };
+  spec.timeouts.total = timeout_option("--timeout", a.timeout);
+  spec.timeouts.connect = timeout_option("--connect-timeout", a.connect_timeout);
+  spec.timeouts.first_token = timeout_option("--first-token-timeout", a.first_token_timeout);
+  spec.timeouts.idle = timeout_option("--idle-timeout", a.idle_timeout);
   if (const char* key = std::getenv(a.api_key_env.c_str()); key && *key) spec.api_key = key;
   spec.outputs.json = a.output;
   if (!a.csv.empty()) spec.outputs.requests_csv = a.csv;

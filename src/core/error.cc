@@ -6,6 +6,8 @@ std::string_view to_string(ErrorCategory category) {
   switch (category) {
     case ErrorCategory::kConnect:
       return "connect";
+    case ErrorCategory::kClient:
+      return "client";
     case ErrorCategory::kTls:
       return "tls";
     case ErrorCategory::kTimeoutConnect:

@@ -37,10 +37,12 @@ inline tl::unexpected<Error> make_error(ErrorCode code, std::string message) {
 // Category of a failed request. Keys in results are the snake_case names of to_string().
 enum class ErrorCategory {
   kConnect,            // TCP connect refused / unreachable / DNS
+  kClient,             // the client itself ran out of a resource (file descriptors, local
+                       // ports, socket memory): not the engine's fault
   kTls,                // TLS handshake or certificate verification failed
   kTimeoutConnect,     // connect did not finish within the connect timeout
-  kTimeoutFirstToken,  // no response byte within the first-byte timeout
-  kTimeoutIdle,        // gap between response bytes exceeded the idle timeout
+  kTimeoutFirstToken,  // no first token within the first-token timeout
+  kTimeoutIdle,        // silence between response bytes exceeded the idle timeout
   kTimeoutTotal,       // whole request exceeded the total timeout
   kHttp4xx,            // 4xx other than 429
   kHttp429,            // rate limited
@@ -56,7 +58,7 @@ inline constexpr ErrorCategory kAllErrorCategories[] = {
     ErrorCategory::kTimeoutFirstToken, ErrorCategory::kTimeoutIdle, ErrorCategory::kTimeoutTotal,
     ErrorCategory::kHttp4xx,           ErrorCategory::kHttp429,     ErrorCategory::kHttp5xx,
     ErrorCategory::kProtocol,          ErrorCategory::kEngineError, ErrorCategory::kTruncated,
-    ErrorCategory::kCancelled,
+    ErrorCategory::kCancelled,         ErrorCategory::kClient,
 };
 
 std::string_view to_string(ErrorCategory category);

@@ -21,7 +21,10 @@ ErrorCategory category_for_exchange(net::ExchangeStatus status) {
     case net::ExchangeStatus::kClosedEarly:
       return ErrorCategory::kTruncated;
     case net::ExchangeStatus::kBadResponse:
+    case net::ExchangeStatus::kRedirect:
       return ErrorCategory::kProtocol;
+    case net::ExchangeStatus::kClientResource:
+      return ErrorCategory::kClient;
     case net::ExchangeStatus::kCancelled:
       return ErrorCategory::kCancelled;
     case net::ExchangeStatus::kOk:

@@ -26,6 +26,16 @@ ControlClient::~ControlClient() = default;
 std::uint64_t ControlClient::connects() const { return connection_ ? connection_->connects() : 0; }
 
 Expected<SimpleResponse> ControlClient::request(const HttpRequest& request, Duration timeout) {
+  Timeouts timeouts;
+  timeouts.connect = timeout;
+  timeouts.first_token = Duration::zero();  // the total bounds a small control request
+  timeouts.idle = Duration::zero();
+  timeouts.total = timeout;
+  return this->request(request, timeouts);
+}
+
+Expected<SimpleResponse> ControlClient::request(const HttpRequest& request,
+                                                const Timeouts& timeouts) {
   if (!connection_) {
     auto endpoints = resolve(url_);
     if (!endpoints) return tl::unexpected(endpoints.error());
@@ -35,9 +45,6 @@ Expected<SimpleResponse> ControlClient::request(const HttpRequest& request, Dura
   }
   Collect collect;
   const std::string bytes = serialize_request(request, url_);
-  Timeouts timeouts;
-  timeouts.connect = timeout;
-  timeouts.total = timeout;
   ExchangeResult result;
   asio::co_spawn(
       io_,
@@ -52,16 +59,16 @@ Expected<SimpleResponse> ControlClient::request(const HttpRequest& request, Dura
       return std::move(collect.response);
     case ExchangeStatus::kConnectFailed:
     case ExchangeStatus::kTlsFailed:
-      return make_error(ErrorCode::kUnreachable,
-                        "cannot reach " + url_.to_string() + ": " + result.message);
     case ExchangeStatus::kTimeoutConnect:
       return make_error(ErrorCode::kUnreachable,
-                        "cannot reach " + url_.to_string() + ": connect timed out");
+                        "cannot reach " + url_.to_string() + ": " + result.message);
+    case ExchangeStatus::kClientResource:
+      return make_error(ErrorCode::kIo, result.message);
     default:
       return make_error(ErrorCode::kProtocol,
                         request.method + " " + url_.scheme + "://" + url_.host_header() +
                             url_.with_query(request.target) + ": " +
-                            (result.message.empty() ? "timed out" : result.message));
+                            (result.message.empty() ? "failed" : result.message));
   }
 }
 

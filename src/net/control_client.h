@@ -25,6 +25,9 @@ class ControlClient {
   // One request within `timeout` (connect included). Errors as fetch(): kUnreachable when no
   // connection could be made, kProtocol when the response was cut short or not HTTP.
   Expected<SimpleResponse> request(const HttpRequest& request, Duration timeout);
+  // The same with every limit given: a connect timeout is kUnreachable, any other timeout
+  // kProtocol whose message names the limit.
+  Expected<SimpleResponse> request(const HttpRequest& request, const Timeouts& timeouts);
 
   // Connections opened so far (1 while the server keeps the connection alive).
   [[nodiscard]] std::uint64_t connects() const;

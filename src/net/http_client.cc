@@ -1,13 +1,15 @@
 #include "net/http_client.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,9 +17,11 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
+#include <cctype>
 #include <cstring>
 #include <optional>
 
+#include "core/duration_text.h"
 #include "net/control_client.h"
 #include "net/http_response_parser.h"
 
@@ -34,6 +38,10 @@ constexpr Duration kPeekAfterIdle = std::chrono::milliseconds(1);
 TimePoint earliest(TimePoint a, TimePoint start, Duration limit) {
   if (limit <= Duration::zero()) return a;
   return std::min(a, start + limit);
+}
+
+std::string bytes_text(std::uint64_t n) {
+  return std::to_string(n) + (n == 1 ? " response byte" : " response bytes");
 }
 
 }  // namespace
@@ -63,6 +71,31 @@ std::string serialize_request(const HttpRequest& request, const Url& url) {
   out += "\r\n";
   out += request.body;
   return out;
+}
+
+std::string client_resource_hint(const error_code& error) {
+  namespace errc = boost::system::errc;
+  if (error == errc::too_many_files_open) {
+    rlimit limit{};
+    std::string current = "unknown";
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+      current = limit.rlim_cur == RLIM_INFINITY ? "unlimited" : std::to_string(limit.rlim_cur);
+    }
+    return "the client ran out of file descriptors (ulimit -n is " + current +
+           "); raise it (ulimit -n 65536) or lower --concurrency";
+  }
+  if (error == errc::too_many_files_open_in_system) {
+    return "the system ran out of file descriptors (ENFILE, sysctl fs.file-max); close other "
+           "programs, raise fs.file-max or lower --concurrency";
+  }
+  if (error == errc::address_not_available) {
+    return "the client ran out of local ports (EADDRNOTAVAIL: net.ipv4.ip_local_port_range is "
+           "in use or in TIME_WAIT); lower --concurrency or widen the port range";
+  }
+  if (error == errc::no_buffer_space || error == errc::not_enough_memory) {
+    return "the client ran out of socket memory (" + error.message() + "); lower --concurrency";
+  }
+  return {};
 }
 
 std::shared_ptr<asio::ssl::context> make_tls_context(const TlsOptions& options) {
@@ -147,6 +180,7 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
         co_return std::tuple{error_code(errno, boost::system::system_category()), 0};
       }
       auto [wait_error] = co_await plain_.async_wait(tcp::socket::wait_read, kTuple);
+      last_yield_ = clock_.now();
       if (wait_error) co_return std::tuple{wait_error, 0};
     }
   }
@@ -183,7 +217,13 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
       case Phase::kConnect:
         return earliest(d, phase_started_, timeouts_.connect);
       case Phase::kFirstToken:
-        return earliest(d, phase_started_, timeouts_.first_token);
+        // The wait for the first token is the first-token limit's alone: a loaded engine
+        // sends its head at once and then nothing while the request queues and prefills.
+        // With that limit off, the idle limit bounds every silence from the write on.
+        if (timeouts_.first_token > Duration::zero()) {
+          return earliest(d, phase_started_, timeouts_.first_token);
+        }
+        return earliest(d, idle_from_, timeouts_.idle);
       case Phase::kReading:
         return earliest(d, idle_from_, timeouts_.idle);
       case Phase::kIdle:
@@ -198,9 +238,38 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
       case Phase::kConnect:
         return ExchangeStatus::kTimeoutConnect;
       case Phase::kFirstToken:
-        return ExchangeStatus::kTimeoutFirstToken;
+        return timeouts_.first_token > Duration::zero() ? ExchangeStatus::kTimeoutFirstToken
+                                                        : ExchangeStatus::kTimeoutIdle;
       default:
         return ExchangeStatus::kTimeoutIdle;
+    }
+  }
+  // "host:port", the port always shown.
+  [[nodiscard]] std::string host_port() const {
+    const std::string h =
+        url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host;
+    return h + ":" + std::to_string(url_.port);
+  }
+  // Which limit fired, its value, and what had arrived by then.
+  [[nodiscard]] std::string timeout_message(ExchangeStatus kind) const {
+    switch (kind) {
+      case ExchangeStatus::kTimeoutConnect:
+        return "connect to " + host_port() + (tls_ctx_ ? " (TCP + TLS)" : "") +
+               " timed out after " + format_duration(timeouts_.connect) + " (connect timeout)";
+      case ExchangeStatus::kTimeoutFirstToken:
+        return "no first token within the first-token timeout (" +
+               format_duration(timeouts_.first_token) + ") from " + host_port() + "; " +
+               (bytes_in_ == 0 ? std::string("no response byte had arrived")
+                               : bytes_text(bytes_in_) + " had arrived" +
+                                     (head_done_ ? " (head included)" : ""));
+      case ExchangeStatus::kTimeoutIdle:
+        return "idle for " + format_duration(timeouts_.idle) + " (idle timeout) after " +
+               bytes_text(bytes_in_) + " from " + host_port();
+      case ExchangeStatus::kTimeoutTotal:
+        return "total timeout (" + format_duration(timeouts_.total) + ") reached after " +
+               bytes_text(bytes_in_) + " from " + host_port();
+      default:
+        return {};
     }
   }
   void arm() {
@@ -272,6 +341,10 @@ class HttpConnection::Impl : public std::enable_shared_from_this<Impl> {
   // When the connection last finished an exchange and went idle (client time).
   TimePoint idle_since_{};
   ExchangeStatus expired_ = ExchangeStatus::kOk;
+  std::uint64_t bytes_in_ = 0;  // response bytes read in this exchange, heads included
+  bool head_done_ = false;      // the final response's head was parsed
+  // When the read loop last let other handlers run (it suspended or yielded).
+  TimePoint last_yield_{};
 };
 
 asio::awaitable<ExchangeStatus> HttpConnection::Impl::connect(std::string& message) {
@@ -282,9 +355,23 @@ asio::awaitable<ExchangeStatus> HttpConnection::Impl::connect(std::string& messa
   } else if (plain_.is_open()) {
     plain_.close(ignored);
   }
-  auto [ec, endpoint] = co_await asio::async_connect(lowest_layer(), endpoints_, kTuple);
+  // Each endpoint in turn, the socket opened here so that a client out of descriptors is told
+  // apart from an engine that refuses.
+  error_code ec = asio::error::host_not_found;
+  for (const tcp::endpoint& endpoint : endpoints_) {
+    lowest_layer().close(ignored);
+    lowest_layer().open(endpoint.protocol(), ec);
+    if (!ec) std::tie(ec) = co_await lowest_layer().async_connect(endpoint, kTuple);
+    if (!ec || cancelled_ || expired_ != ExchangeStatus::kOk) break;
+    if (!client_resource_hint(ec).empty()) break;
+  }
   if (ec) {
-    message = "connect to " + url_.host_header() + ": " + ec.message();
+    if (std::string hint = client_resource_hint(ec);
+        !hint.empty() && !cancelled_ && expired_ == ExchangeStatus::kOk) {
+      message = "connect to " + host_port() + ": " + hint;
+      co_return ExchangeStatus::kClientResource;
+    }
+    message = "connect to " + host_port() + ": " + ec.message();
     co_return failure_status(ExchangeStatus::kConnectFailed);
   }
   lowest_layer().set_option(tcp::no_delay(true), ignored);
@@ -305,7 +392,7 @@ asio::awaitable<ExchangeStatus> HttpConnection::Impl::connect(std::string& messa
     if (tls_ctx_) tls_stream_->set_verify_callback(asio::ssl::host_name_verification(url_.host));
     auto [hec] = co_await tls_stream_->async_handshake(asio::ssl::stream_base::client, kTuple);
     if (hec) {
-      message = "TLS handshake with " + url_.host_header() + ": " + hec.message();
+      message = "TLS handshake with " + host_port() + ": " + hec.message();
       co_return failure_status(ExchangeStatus::kTlsFailed);
     }
   }
@@ -323,12 +410,23 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
   exchange_started_ = clock_.now();
   expired_ = ExchangeStatus::kOk;
   cancelled_ = false;
+  bytes_in_ = 0;
+  head_done_ = false;
 
+  // A failure the timer or cancel() caused is reported as such: the socket error it shows
+  // ("Operation canceled") is only its symptom.
   auto fail = [&](ExchangeStatus status, std::string message) {
     disarm();
     close_socket();
     result.status = failure_status(status);
-    result.message = std::move(message);
+    if (result.status == ExchangeStatus::kCancelled) {
+      result.message =
+          "cancelled by llmbench (interrupt or end of the run) after " + bytes_text(bytes_in_);
+    } else if (std::string timed_out = timeout_message(result.status); !timed_out.empty()) {
+      result.message = std::move(timed_out);
+    } else {
+      result.message = std::move(message);
+    }
     result.t_end = clock_.now();
     return result;
   };
@@ -372,10 +470,11 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
                      "write to " + url_.host_header() + ": " + wec.message());
     }
 
-    ResponseParser parser(handler);
+    std::optional<ResponseParser> parser(std::in_place, handler);
+    int informational = 0;
     buffer_.clear();
-    bool any_byte = false;
-    while (!parser.is_done()) {
+    last_yield_ = clock_.now();
+    while (!parser->is_done()) {
       error_code rec;
       std::size_t n = 0;
       TimePoint arrival{};
@@ -392,53 +491,99 @@ asio::awaitable<ExchangeResult> HttpConnection::Impl::exchange(std::string_view 
       }
       if (rec) {
         const bool eof = rec == asio::error::eof || rec == asio::ssl::error::stream_truncated;
-        if (eof && parser.is_header_done() && parser.need_eof()) {
+        if (eof && parser->is_header_done() && parser->need_eof()) {
           error_code pec;
-          parser.set_arrival(arrival);
-          parser.put_eof(pec);
+          parser->set_arrival(arrival);
+          parser->put_eof(pec);
           last_arrival_ = arrival;
           if (!pec) break;
         }
-        result.head_received = parser.is_header_done();
-        std::string what = parser.is_header_done()
-                               ? "response body from " + url_.host_header() + " ended early"
-                           : any_byte ? "response from " + url_.host_header() + " ended early"
-                                      : url_.host_header() +
-                                            " closed the connection before any response byte "
-                                            "(the request was sent; not resent)";
-        co_return fail(ExchangeStatus::kClosedEarly, what + ": " + rec.message());
+        result.head_received = head_done_;
+        std::string what = head_done_ ? "response body from " + url_.host_header() + " ended early"
+                           : bytes_in_ > 0 ? "response from " + url_.host_header() + " ended early"
+                                           : url_.host_header() +
+                                                 " closed the connection before any response byte "
+                                                 "(the request was sent; not resent)";
+        co_return fail(ExchangeStatus::kClosedEarly,
+                       what + " after " + bytes_text(bytes_in_) + ": " + rec.message());
       }
-      any_byte = true;
+      bytes_in_ += n;
       last_arrival_ = arrival;
       idle_from_ = clock_.now();
       buffer_.commit(n);
-      parser.set_arrival(arrival);
-      while (buffer_.size() > 0 && !parser.is_done()) {
+      parser->set_arrival(arrival);
+      for (;;) {
+        if (parser->is_done()) {
+          if (!parser->informational()) break;
+          // 100 Continue, 103 Early Hints…: a complete message that is not the response.
+          if (++informational > kMaxInformationalHeads) {
+            co_return fail(ExchangeStatus::kBadResponse,
+                           "invalid HTTP from " + url_.host_header() + ": more than " +
+                               std::to_string(kMaxInformationalHeads) +
+                               " informational (1xx) heads before the response");
+          }
+          parser.emplace(handler);
+          parser->set_arrival(arrival);
+        }
+        if (buffer_.size() == 0) break;
         error_code pec;
         const auto data = buffer_.data();
         const std::size_t used =
-            parser.feed(std::string_view(static_cast<const char*>(data.data()), data.size()), pec);
+            parser->feed(std::string_view(static_cast<const char*>(data.data()), data.size()), pec);
         buffer_.consume(used);
+        if (parser->is_header_done() && !parser->informational()) head_done_ = true;
         if (pec == boost::beast::http::error::need_more) break;
         if (pec) {
-          result.head_received = parser.is_header_done();
+          result.head_received = head_done_;
           co_return fail(ExchangeStatus::kBadResponse,
-                         "invalid HTTP from " + url_.host_header() + ": " + pec.message());
+                         "invalid HTTP from " + url_.host_header() + ": " + parser->describe(pec));
         }
       }
       if (phase_ == Phase::kFirstToken && handler.first_token_seen()) {
         set_phase(Phase::kReading);  // from here the idle deadline follows the reads
       }
+      if (parser->is_done()) break;
+      // A read that never had to wait (a flood) would keep this thread from the timer: check
+      // the deadline here too, and let other handlers run every kYieldInterval.
+      const TimePoint now = clock_.now();
+      if (!cancelled_ && expired_ == ExchangeStatus::kOk && now >= deadline()) {
+        expired_ = expired_kind();
+      }
+      if (!cancelled_ && expired_ == ExchangeStatus::kOk && now - last_yield_ >= kYieldInterval) {
+        co_await asio::post(executor_, asio::use_awaitable);
+        last_yield_ = clock_.now();
+      }
+      if (cancelled_ || expired_ != ExchangeStatus::kOk) {
+        result.head_received = head_done_;
+        co_return fail(ExchangeStatus::kCancelled, {});
+      }
     }
     result.head_received = true;
     disarm();
-    if (!parser.keep_alive()) close_socket();
+    if (!parser->keep_alive()) close_socket();
+    result.t_end = last_arrival_;
+    idle_since_ = clock_.now();
+    if (const int status = parser->status(); status >= 300 && status < 400) {
+      // Never followed: a benchmark measures the server it was pointed at.
+      std::string location;
+      for (const Header& h : parser->headers()) {
+        if (h.name.size() == 8 && (h.name[0] == 'L' || h.name[0] == 'l') &&
+            std::equal(h.name.begin() + 1, h.name.end(), "ocation", [](char a, char b) {
+              return std::tolower(static_cast<unsigned char>(a)) == b;
+            })) {
+          location = redirect_target(h.value, url_);
+        }
+      }
+      result.status = ExchangeStatus::kRedirect;
+      result.message = "HTTP " + std::to_string(status) +
+                       (location.empty() ? std::string(" (no Location)") : " → " + location) +
+                       "; redirects are not followed: point --url at the target";
+      co_return result;
+    }
     result.status = ExchangeStatus::kOk;
     // The response completed when its last bytes arrived (the kernel's stamp on plain TCP), not
     // when this thread finished parsing them: a busy client would otherwise lengthen E2E and
     // TPOT by its own scheduling delay.
-    result.t_end = last_arrival_;
-    idle_since_ = clock_.now();
     co_return result;
   }
 }

@@ -41,12 +41,26 @@ struct HttpRequest {
 // to the request; output is the exact bytes written to the socket.
 std::string serialize_request(const HttpRequest& request, const Url& url);
 
+// Default limits of one benchmark request (docs/limits.md "Timeouts and their defaults").
+// Every wait is bounded unless a user turns a limit off: connecting, the wait for the first
+// token (queueing and prefill of a long prompt under load), and every silence after it.
+inline constexpr Duration kDefaultConnectTimeout = std::chrono::seconds(10);
+inline constexpr Duration kDefaultFirstTokenTimeout = std::chrono::seconds(300);
+inline constexpr Duration kDefaultIdleTimeout = std::chrono::seconds(60);
+
 // Limits on one exchange. Zero means no limit.
+//  - connect: TCP connect + TLS handshake.
+//  - first_token: from the request written until the handler reports its first token; bytes
+//    before it (headers, role chunks, keep-alive comments) do not extend it.
+//  - idle: the longest silence between two response reads after the first token; before it
+//    too when first_token is off (then counted from the request written).
+//  - total: the whole exchange, connect included. Off by default: a response that keeps
+//    arriving is progressing, and how long a generation may take is the user's to say.
 struct Timeouts {
-  Duration connect{};      // TCP connect + TLS handshake
-  Duration first_token{};  // request written -> handler reports its first token
-  Duration idle{};         // between two response reads
-  Duration total{};        // whole exchange, connect included
+  Duration connect = kDefaultConnectTimeout;
+  Duration first_token = kDefaultFirstTokenTimeout;
+  Duration idle = kDefaultIdleTimeout;
+  Duration total{};
 };
 
 // Receives a response as it arrives. Called on the connection's thread; must not block.
@@ -70,15 +84,19 @@ enum class ExchangeStatus {
   kTimeoutFirstToken,
   kTimeoutIdle,
   kTimeoutTotal,
-  kClosedEarly,  // the peer closed or reset the connection before the response was complete
-  kBadResponse,  // the bytes were not valid HTTP
+  kClosedEarly,     // the peer closed or reset the connection before the response was complete
+  kBadResponse,     // the bytes were not valid HTTP, or exceeded a size limit
+  kRedirect,        // a 3xx final response: never followed; the message names the target
+  kClientResource,  // the client ran out of file descriptors, local ports or socket memory
   kCancelled,
 };
 
 struct ExchangeResult {
   ExchangeStatus status = ExchangeStatus::kOk;
-  std::string message;  // human-readable cause when status != kOk
-  bool sent = false;    // request bytes were (at least partly) written
+  // Human-readable cause when status != kOk. A timeout names the limit, its value and what
+  // had arrived ("idle for 60s (idle timeout) after 1234 response bytes").
+  std::string message;
+  bool sent = false;  // request bytes were (at least partly) written
   bool head_received = false;
   // Times the request was written again on a fresh connection. Only a write that failed on
   // a kept-alive connection is resent (the request never left whole); at most once.
@@ -93,6 +111,11 @@ struct TlsOptions {
 };
 std::shared_ptr<asio::ssl::context> make_tls_context(const TlsOptions& options);
 
+// Longest a read loop keeps the thread without letting other handlers run.
+inline constexpr Duration kYieldInterval = std::chrono::milliseconds(2);
+// Informational (1xx) heads accepted before the response.
+inline constexpr int kMaxInformationalHeads = 16;
+
 class HttpConnection {
  public:
   // `endpoints` are resolved once per run; `tls` is null for plain HTTP. The clock must
@@ -105,7 +128,11 @@ class HttpConnection {
   HttpConnection& operator=(const HttpConnection&) = delete;
 
   // Sends `request_bytes` and streams the response into `handler`. Never throws for network
-  // or protocol failures: they come back as the status.
+  // or protocol failures: they come back as the status. Informational heads (100 Continue…)
+  // are skipped; a 3xx final response is reported as kRedirect once the handler has seen its
+  // head. The deadlines are checked after every read as well as by the timer, and a read loop
+  // that never has to wait (a byte flood) yields to the executor every kYieldInterval, so
+  // timers, signals and other coroutines on the same executor run on time.
   asio::awaitable<ExchangeResult> exchange(std::string_view request_bytes, ResponseHandler& handler,
                                            const Timeouts& timeouts);
 
@@ -130,10 +157,16 @@ struct SimpleResponse {
   std::string body;
 };
 
-// Performs one request synchronously on a private io_context. Fails with kUnreachable when
-// no connection could be made, kProtocol when the response was cut short or not HTTP.
+// Performs one request synchronously on a private io_context, within `timeout` (connect
+// included). Fails with kUnreachable when no connection could be made (refused, connect timed
+// out), kProtocol when the response was cut short, late, a redirect or not HTTP, kIo when the
+// client ran out of file descriptors or ports.
 Expected<SimpleResponse> fetch(const Url& url, const HttpRequest& request, Duration timeout,
                                const TlsOptions& tls);
+
+// The hint for a client out of a resource (file descriptors, local ports, socket memory), or
+// empty when `error` is not one of those. Names the limit in force (ulimit -n).
+std::string client_resource_hint(const boost::system::error_code& error);
 
 // Opens a connection (TCP, and TLS for https) within `timeout` and sends GET /; any HTTP
 // answer counts as reachable. Commands use it to fail fast with exit code 3.

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cctype>
 #include <cstdio>
 #include <mutex>
@@ -33,10 +35,10 @@ using namespace std::chrono_literals;
 // ---- scripted loopback server ----
 
 struct Step {
-  enum class Kind { kReadRequest, kReadHead, kWrite, kPause, kClose, kReset };
+  enum class Kind { kReadRequest, kReadHead, kWrite, kPause, kClose, kReset, kFlood };
   Kind kind;
-  std::string bytes;  // kWrite
-  Duration pause{};   // kPause
+  std::string bytes;  // kWrite, kFlood
+  Duration pause{};   // kPause; kFlood: for how long
 };
 Step read_request() { return {Step::Kind::kReadRequest, {}, {}}; }
 Step read_head() { return {Step::Kind::kReadHead, {}, {}}; }  // headers only, body left unread
@@ -44,6 +46,9 @@ Step write(std::string bytes) { return {Step::Kind::kWrite, std::move(bytes), {}
 Step pause(Duration d) { return {Step::Kind::kPause, {}, d}; }
 Step close_connection() { return {Step::Kind::kClose, {}, {}}; }
 Step reset_connection() { return {Step::Kind::kReset, {}, {}}; }  // RST: SO_LINGER 0
+// Sends `bytes` again and again, as fast as the socket takes them, for `d` or until the peer
+// closes.
+Step flood(std::string bytes, Duration d) { return {Step::Kind::kFlood, std::move(bytes), d}; }
 using Script = std::vector<Step>;
 
 std::size_t content_length(std::string_view head) {
@@ -162,6 +167,20 @@ class ScriptedServer {
         case Step::Kind::kPause:
           std::this_thread::sleep_for(step.pause);
           break;
+        case Step::Kind::kFlood: {
+          const TimePoint until = SteadyClock::now() + step.pause;
+          std::size_t off = 0;  // a partial send goes on where it stopped: framing intact
+          while (SteadyClock::now() < until && !stopping_) {
+            pollfd p{fd, POLLOUT, 0};
+            if (::poll(&p, 1, 10) <= 0) continue;
+            if ((p.revents & (POLLERR | POLLHUP)) != 0) return;
+            const ssize_t n = ::send(fd, step.bytes.data() + off, step.bytes.size() - off,
+                                     MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n < 0 && errno != EAGAIN) return;
+            if (n > 0) off = (off + static_cast<std::size_t>(n)) % step.bytes.size();
+          }
+          return;
+        }
         case Step::Kind::kClose:
           ::shutdown(fd, SHUT_WR);
           return;
@@ -553,6 +572,273 @@ TEST(HttpClientSocket, FailedWriteOnReusedConnectionIsResentOnceAndCounted) {
   server.stop();
   EXPECT_LT(result.t_send, server.reset_time());  // the first attempt's, before the reset
   EXPECT_EQ(server.requests(), 2);
+}
+
+// ---- issue 10: every wait bounded, timers on time under a flood, messages that say why ----
+
+TEST(HttpClientTimeouts, DefaultsBoundEveryWait) {
+  const Timeouts t;
+  EXPECT_EQ(t.connect, kDefaultConnectTimeout);
+  EXPECT_EQ(t.first_token, kDefaultFirstTokenTimeout);
+  EXPECT_EQ(t.idle, kDefaultIdleTimeout);
+  EXPECT_GT(t.connect, Duration::zero());
+  EXPECT_GT(t.first_token, Duration::zero());
+  EXPECT_GT(t.idle, Duration::zero());
+}
+
+struct Outcome {
+  ExchangeResult result;
+  Duration took{};
+};
+
+Outcome exchange_with(std::uint16_t port, const Timeouts& timeouts, ResponseHandler& handler) {
+  asio::io_context io;
+  SteadyClockSource clock;
+  auto url = parse_url("http://127.0.0.1:" + std::to_string(port));
+  EXPECT_TRUE(url);
+  auto endpoints = resolve(*url);
+  EXPECT_TRUE(endpoints);
+  HttpConnection connection(io.get_executor(), *url, *endpoints, nullptr, clock);
+  HttpRequest r;
+  r.target = "/v1/completions";
+  r.body = "{}";
+  const std::string bytes = serialize_request(r, *url);
+  Outcome out;
+  const TimePoint started = SteadyClock::now();
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        out.result = co_await connection.exchange(bytes, handler, timeouts);
+      },
+      asio::detached);
+  io.run();
+  out.took = SteadyClock::now() - started;
+  return out;
+}
+
+// A server that sends its head and then nothing: the first-token timeout fires and says so.
+TEST(HttpClientTimeouts, StallAfterTheHeadEndsAtTheFirstTokenTimeoutNamingIt) {
+  ScriptedServer server({{read_request(), write(kSseHead), pause(4s)}});
+  Timeouts t;
+  t.first_token = 300ms;
+  t.total = 10s;
+  Collector collector;
+  const Outcome out = exchange_with(server.port(), t, collector);
+  EXPECT_EQ(out.result.status, ExchangeStatus::kTimeoutFirstToken) << out.result.message;
+  EXPECT_LT(out.took, 3s);
+  EXPECT_NE(out.result.message.find("no first token within the first-token timeout (300ms)"),
+            std::string::npos)
+      << out.result.message;
+  EXPECT_NE(out.result.message.find(std::to_string(kSseHead.size()) + " response bytes"),
+            std::string::npos)
+      << out.result.message;
+  EXPECT_EQ(out.result.message.find("Operation canceled"), std::string::npos);
+}
+
+// With the first-token limit off, the idle limit bounds the silence from the write on: a
+// server that accepts and never answers does not hang the exchange.
+TEST(HttpClientTimeouts, IdleTimeoutIsArmedBeforeTheFirstTokenWhenThatLimitIsOff) {
+  ScriptedServer server({{read_request(), pause(4s)}});
+  Timeouts t;
+  t.first_token = Duration::zero();
+  t.idle = 300ms;
+  t.total = 10s;
+  Collector collector;
+  const Outcome out = exchange_with(server.port(), t, collector);
+  EXPECT_EQ(out.result.status, ExchangeStatus::kTimeoutIdle) << out.result.message;
+  EXPECT_LT(out.took, 3s);
+  EXPECT_NE(out.result.message.find("idle for 300ms (idle timeout) after 0 response bytes"),
+            std::string::npos)
+      << out.result.message;
+}
+
+TEST(HttpClientTimeouts, IdleTimeoutAfterTheFirstTokenSaysHowMuchHadArrived) {
+  ScriptedServer server({{read_request(), write(kSseHead + kSseEvent1), pause(4s)}});
+  Timeouts t;
+  t.idle = 300ms;
+  t.total = 10s;
+  Collector collector;
+  const Outcome out = exchange_with(server.port(), t, collector);
+  EXPECT_EQ(out.result.status, ExchangeStatus::kTimeoutIdle) << out.result.message;
+  EXPECT_NE(out.result.message.find("idle for 300ms (idle timeout) after " +
+                                    std::to_string(kSseHead.size() + kSseEvent1.size()) +
+                                    " response bytes"),
+            std::string::npos)
+      << out.result.message;
+}
+
+// A listener whose accept queue is full drops the SYN: the connect hangs until its limit.
+TEST(HttpClientTimeouts, ConnectTimeoutNamesHostPortAndLimit) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 0), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {  // fill the accept queue (and the SYN queue behind it)
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    fillers.push_back(fd);
+  }
+  std::this_thread::sleep_for(100ms);
+  Timeouts t;
+  t.connect = 300ms;
+  t.total = 10s;
+  Collector collector;
+  const Outcome out = exchange_with(ntohs(addr.sin_port), t, collector);
+  for (const int fd : fillers) ::close(fd);
+  ::close(listener);
+  if (out.result.status == ExchangeStatus::kClosedEarly) {
+    GTEST_SKIP() << "this kernel accepted past the backlog: " << out.result.message;
+  }
+  EXPECT_EQ(out.result.status, ExchangeStatus::kTimeoutConnect) << out.result.message;
+  EXPECT_EQ(out.result.message, "connect to 127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) +
+                                    " timed out after 300ms (connect timeout)");
+}
+
+// A server flooding SSE keep-alive comments as fast as it can: reads never have to wait. The
+// limit still fires within a bound, and another coroutine's timer on the same io_context fires
+// on time.
+TEST(HttpClientTimeouts, TimersFireOnTimeUnderAKeepAliveFlood) {
+  std::string comments;
+  while (comments.size() < 256 * 1024) comments += ": ping\n\n";
+  const std::string flood_chunk = chunk(comments);
+  struct Limit {
+    const char* name;
+    std::string before_flood;
+    ExchangeStatus expected;
+  };
+  for (const Limit& limit :
+       {Limit{"first_token", kSseHead, ExchangeStatus::kTimeoutFirstToken},
+        Limit{"total", kSseHead + kSseEvent1, ExchangeStatus::kTimeoutTotal}}) {
+    SCOPED_TRACE(limit.name);
+    ScriptedServer server({{read_request(), write(limit.before_flood), flood(flood_chunk, 15s)}});
+    asio::io_context io;
+    SteadyClockSource clock;
+    auto url = parse_url("http://127.0.0.1:" + std::to_string(server.port()));
+    ASSERT_TRUE(url);
+    auto endpoints = resolve(*url);
+    ASSERT_TRUE(endpoints);
+    HttpConnection connection(io.get_executor(), *url, *endpoints, nullptr, clock);
+    HttpRequest r;
+    r.target = "/v1/completions";
+    const std::string bytes = serialize_request(r, *url);
+    Timeouts t;
+    t.first_token = 500ms;
+    t.idle = 500ms;
+    t.total = std::string_view(limit.name) == "total" ? 800ms : 20s;
+    Collector collector;
+    ExchangeResult result;
+    TimePoint ended{};
+    const TimePoint started = SteadyClock::now();
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          result = co_await connection.exchange(bytes, collector, t);
+          ended = SteadyClock::now();
+        },
+        asio::detached);
+    // Another coroutine's timer, due 200 ms in.
+    asio::steady_timer other(io);
+    TimePoint other_fired{};
+    other.expires_after(200ms);
+    other.async_wait([&](const boost::system::error_code&) { other_fired = SteadyClock::now(); });
+    io.run();
+    EXPECT_EQ(result.status, limit.expected) << result.message;
+    EXPECT_LT(ended - started, 5s);
+    ASSERT_NE(other_fired, TimePoint{});
+    EXPECT_LT(other_fired - started, 1500ms);
+    server.stop();
+  }
+}
+
+// Issue 10: a client out of file descriptors is the client's error, with the limit and a hint.
+TEST(HttpClientErrors, OutOfFileDescriptorsIsAClientErrorWithAHint) {
+  ScriptedServer server({{read_request(), write(kOk)}});
+  asio::io_context io;
+  SteadyClockSource clock;
+  auto url = parse_url("http://127.0.0.1:" + std::to_string(server.port()));
+  ASSERT_TRUE(url);
+  auto endpoints = resolve(*url);
+  ASSERT_TRUE(endpoints);
+  HttpConnection connection(io.get_executor(), *url, *endpoints, nullptr, clock);
+  const std::string bytes = serialize_request(HttpRequest{}, *url);
+  // Everything is made before the descriptors run out: the sanitizers' runtime needs one to
+  // check a new object.
+  Collector collector;
+  ExchangeResult result;
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = std::min<rlim_t>(saved.rlim_cur, 512);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> held;
+  held.reserve(low.rlim_cur);
+  for (;;) {  // every descriptor below the limit in use
+    const int fd = ::dup(0);
+    if (fd < 0) break;
+    held.push_back(fd);
+  }
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        result = co_await connection.exchange(bytes, collector, test_timeouts());
+      },
+      asio::detached);
+  io.run();
+  for (const int fd : held) ::close(fd);
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  EXPECT_EQ(result.status, ExchangeStatus::kClientResource) << result.message;
+  EXPECT_NE(result.message.find("the client ran out of file descriptors (ulimit -n is " +
+                                std::to_string(low.rlim_cur) + ")"),
+            std::string::npos)
+      << result.message;
+  EXPECT_NE(result.message.find("--concurrency"), std::string::npos);
+}
+
+// Issue 10: a redirect names its target (no secret from it), and is not followed.
+TEST(HttpClientErrors, RedirectIsReportedWithItsTargetAndNotFollowed) {
+  ScriptedServer server({{read_request(), write("HTTP/1.1 301 Moved Permanently\r\nLocation: "
+                                                "http://user:pw@example.com/v1/?api_key=s3cret\r\n"
+                                                "Content-Length: 0\r\n\r\n")}});
+  Client client(server.port());
+  Collector collector;
+  const ExchangeResult r = client.exchange(client.request(), collector);
+  EXPECT_EQ(r.status, ExchangeStatus::kRedirect) << r.message;
+  EXPECT_EQ(r.message.rfind("HTTP 301 → http://example.com/v1/?…", 0), 0u) << r.message;
+  EXPECT_EQ(r.message.find("s3cret"), std::string::npos);
+  EXPECT_EQ(r.message.find("pw"), std::string::npos);
+  EXPECT_EQ(collector.status(), 301);
+  EXPECT_EQ(server.connections(), 1);
+}
+
+// Issue 10: 100 Continue before the response is skipped, also when it arrives on its own.
+TEST(HttpClientSocket, ContinueBeforeTheResponseIsSkipped) {
+  ScriptedServer server({{read_request(), write("HTTP/1.1 100 Continue\r\n\r\n"), pause(50ms),
+                          write("HTTP/1.1 100 Continue\r\n\r\n" + kSseHead + kSseEvent1),
+                          write(kSseEvent2 + kSseEnd)}});
+  Client client(server.port());
+  Collector collector;
+  const ExchangeResult r = client.exchange(client.request(), collector);
+  EXPECT_EQ(r.status, ExchangeStatus::kOk) << r.message;
+  EXPECT_EQ(collector.status(), 200);
+  EXPECT_EQ(payloads(collector.finish()),
+            (std::vector<std::string>{"{\"t\":\"Hel\"}", "{\"t\":\"lo\"}", "[DONE]"}));
+}
+
+// Issue 10: a size limit fails the exchange with a message naming it.
+TEST(HttpClientErrors, HeaderBlockOverTheLimitNamesIt) {
+  ScriptedServer server({{read_request(), write("HTTP/1.1 200 OK\r\nX-Big: " +
+                                                std::string(100 * 1024, 'a') + "\r\n\r\n")}});
+  Client client(server.port());
+  Collector collector;
+  const ExchangeResult r = client.exchange(client.request(), collector);
+  EXPECT_EQ(r.status, ExchangeStatus::kBadResponse) << r.message;
+  EXPECT_NE(r.message.find("header block exceeds the 64 KiB limit"), std::string::npos)
+      << r.message;
 }
 
 }  // namespace

@@ -156,4 +156,45 @@ Expected<Url> parse_url(std::string_view text) {
   return url;
 }
 
+std::string redirect_target(std::string_view location, const Url& base) {
+  constexpr std::size_t kMaxShown = 200;
+  while (!location.empty() && (location.front() == ' ' || location.front() == '\t')) {
+    location.remove_prefix(1);
+  }
+  while (!location.empty() && (location.back() == ' ' || location.back() == '\t')) {
+    location.remove_suffix(1);
+  }
+  const std::size_t query_at = std::min(location.find_first_of("?#"), location.size());
+  const bool had_query = query_at < location.size() && location[query_at] == '?';
+  std::string_view rest = location.substr(0, query_at);
+  std::string out;
+  const std::size_t sep = rest.find("://");
+  const bool has_scheme = sep != std::string_view::npos && sep > 0 &&
+                          rest.substr(0, sep).find('/') == std::string_view::npos;
+  if (has_scheme || rest.substr(0, 2) == "//") {
+    const std::size_t authority_at = has_scheme ? sep + 3 : 2;
+    out = has_scheme ? std::string(rest.substr(0, authority_at)) : base.scheme + "://";
+    rest.remove_prefix(authority_at);
+    const std::size_t path_at = std::min(rest.find('/'), rest.size());
+    std::string_view authority = rest.substr(0, path_at);
+    if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+      authority.remove_prefix(at + 1);  // userinfo: never shown
+    }
+    out += authority;
+    out += rest.substr(path_at);
+  } else {
+    out = base.scheme + "://" + base.host_header();
+    if (rest.empty() || rest.front() != '/') out += base.base_path + "/";
+    out += rest;
+  }
+  std::string shown;
+  for (const char c : out.substr(0, kMaxShown)) {
+    const auto u = static_cast<unsigned char>(c);
+    shown += (u < 0x20 || u >= 0x7f) ? '?' : c;
+  }
+  if (out.size() > kMaxShown) shown += "…";
+  if (had_query) shown += "?…";
+  return shown;
+}
+
 }  // namespace llmbench::net

@@ -35,4 +35,9 @@ struct Url {
 //  - a fragment (#…), which HTTP never sends.
 Expected<Url> parse_url(std::string_view text);
 
+// A redirect's Location as it may be shown: absolute (a relative one is resolved against
+// `base`), with any userinfo, query and fragment removed ("?…" marks a removed query), control
+// and non-ASCII bytes replaced by '?', and at most 200 characters.
+std::string redirect_target(std::string_view location, const Url& base);
+
 }  // namespace llmbench::net

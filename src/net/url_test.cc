@@ -111,5 +111,19 @@ TEST(Url, ControlCharactersAreRefused) {
   EXPECT_FALSE(parse_url("http://localhost:8000/v1#frag"));
 }
 
+// Issue 10: a redirect is reported with its target, never with the secrets it may carry.
+TEST(Url, RedirectTargetIsAbsoluteAndHoldsNoSecret) {
+  const auto base = parse_url("http://127.0.0.1:8000/v1");
+  ASSERT_TRUE(base);
+  EXPECT_EQ(redirect_target("http://user:pw@example.com:9000/v1/?api_key=s3cret#f", *base),
+            "http://example.com:9000/v1/?…");
+  EXPECT_EQ(redirect_target("/v1/", *base), "http://127.0.0.1:8000/v1/");
+  EXPECT_EQ(redirect_target("completions?x=1", *base), "http://127.0.0.1:8000/v1/completions?…");
+  EXPECT_EQ(redirect_target("//other.host/x", *base), "http://other.host/x");
+  EXPECT_EQ(redirect_target(" https://a.b/c\x01\x7f ", *base), "https://a.b/c??");
+  const std::string shown = redirect_target("http://h/" + std::string(1000, 'p'), *base);
+  EXPECT_LE(shown.size(), 210u);
+}
+
 }  // namespace
 }  // namespace llmbench::net
