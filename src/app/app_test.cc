@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -177,11 +179,199 @@ TEST(Resolve, BadCombinationsAreRefusedByName) {
     FAIL();
   } catch (const Failure& e) {
     EXPECT_EQ(e.code, kExitUsage);
-    EXPECT_EQ(e.message, "--requests must be at least 1");
+    EXPECT_EQ(e.message, "--requests: 0 is outside [1, 1000000000] requests");
   }
   spec.requests = 10;
   spec.mode = LoadMode::kOpenLoop;  // and no arrival process
   EXPECT_THROW((void)resolve(spec, engine, quiet), Failure);
+}
+
+nlohmann::json read_json(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+// Issue 10 (class 6): every number of a spec within its documented bound, however the spec
+// was made (argv, a suite file, code): NaN, ±∞, negative, zero where meaningless and absurd
+// sizes are refused by name before the engine is asked anything.
+TEST(Resolve, NumbersOutsideTheirBoundsAreRefusedByName) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  struct Case {
+    std::string option;
+    std::function<void(RunSpec&)> set;
+  };
+  auto open_loop = [](double rate) {
+    return [rate](RunSpec& s) {
+      s.mode = LoadMode::kOpenLoop;
+      s.arrival = workload::ArrivalOptions{};
+      s.arrival->rates = {workload::RatePoint{0, rate}};
+    };
+  };
+  const std::vector<Case> cases = {
+      {"--requests", [](RunSpec& s) { s.requests = std::numeric_limits<std::uint64_t>::max(); }},
+      {"--requests", [](RunSpec& s) { s.requests = 1'000'000'001; }},
+      {"--rate", open_loop(nan)},
+      {"--rate", open_loop(inf)},
+      {"--rate", open_loop(1e-9)},
+      {"--rate", open_loop(-1)},
+      {"--rate", open_loop(2e6)},
+      {"--rate-schedule",
+       [](RunSpec& s) {
+         s.mode = LoadMode::kOpenLoop;
+         s.arrival = workload::ArrivalOptions{};
+         s.arrival->rates = {{0, 10}, {10, 1e-9}};
+         s.rate_schedule_text = "0:10,10:1e-9";
+       }},
+      {"--burstiness",
+       [&](RunSpec& s) {
+         open_loop(10)(s);
+         s.arrival->burstiness = nan;
+       }},
+      {"--trace",
+       [](RunSpec& s) {
+         s.mode = LoadMode::kOpenLoop;
+         s.trace = {0, 1e12};
+       }},
+      {"--concurrency", [](RunSpec& s) { s.concurrency = {1'000'000'000}; }},
+      {"--sweep-steps",
+       [](RunSpec& s) {
+         s.mode = LoadMode::kSweep;
+         s.concurrency.clear();
+         s.sweep_steps = 100'000;
+       }},
+      {"--temperature", [&](RunSpec& s) { s.temperature = nan; }},
+      {"--temperature", [](RunSpec& s) { s.temperature = -1; }},
+      {"--duration", [](RunSpec& s) { s.duration = Duration::zero(); }},
+      {"--duration", [](RunSpec& s) { s.duration = std::chrono::hours(24 * 365); }},
+      {"--window", [](RunSpec& s) { s.window = std::chrono::nanoseconds(1); }},
+      {"--window",
+       [](RunSpec& s) {  // 60 million windows
+         s.duration = std::chrono::hours(24 * 7);
+         s.window = 10ms;
+       }},
+      {"--warmup", [](RunSpec& s) { s.warmup.requests = 10'000'000'000; }},
+      {"--cooldown", [](RunSpec& s) { s.cooldown.time = std::chrono::hours(24 * 365); }},
+      {"--retries", [](RunSpec& s) { s.retry.max_retries = 1'000'000; }},
+      {"--retry-backoff",
+       [](RunSpec& s) {
+         s.retry.max_retries = 2;
+         s.retry.base = Duration::zero();
+       }},
+      {"--error-window",
+       [](RunSpec& s) {
+         s.error_limit = runner::ErrorLimit{0.5, 100'000'000};
+       }},
+      {"--slo",
+       [&](RunSpec& s) {
+         s.slos = {metrics::Slo{"ttft", "p99", 0.99, nan}};
+       }},
+      {"--prompt-tokens",
+       [](RunSpec& s) { s.prompt_tokens = workload::fixed_length(100'000'000); }},
+      {"--max-tokens", [](RunSpec& s) { s.max_tokens = workload::fixed_length(100'000'000); }},
+      {"--prefix-groups", [](RunSpec& s) { s.prefix_groups = 1'000'000; }},
+      {"--turns", [](RunSpec& s) { s.turns = 1'000'000; }},
+      {"--threads", [](RunSpec& s) { s.threads = 100'000; }},
+      {"--dataset-sample",
+       [](RunSpec& s) {
+         s.dataset = DatasetChoice{"d.jsonl", workload::DatasetFormat::kJsonl,
+                                   workload::OnBadRecord::kSkip, 1'000'000'000};
+       }},
+      {"--timeout", [](RunSpec& s) { s.timeouts.total = std::chrono::hours(24 * 365); }},
+  };
+  KnownEngine engine(engine_serving("vllm", {"m"}));
+  engine.unreachable = "no network: the spec should have been refused first";
+  for (const Case& c : cases) {
+    RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:9"), "r.json");
+    c.set(spec);
+    try {
+      (void)resolve(spec, engine, quiet);
+      ADD_FAILURE() << c.option << ": accepted";
+    } catch (const Failure& e) {
+      EXPECT_EQ(e.code, kExitUsage) << e.message;
+      EXPECT_EQ(e.message.rfind(c.option, 0), 0u) << c.option << ": " << e.message;
+    }
+  }
+}
+
+TEST(Resolve, TheBoundsThemselvesAreAccepted) {
+  KnownEngine engine(engine_serving("vllm", {"m"}));
+  RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:9"), "r.json");
+  spec.requests = 1'000'000'000;
+  spec.concurrency = {100'000};
+  spec.window = 10ms;
+  spec.duration = std::chrono::seconds(10'000);  // 1,000,000 windows
+  spec.temperature = 0;
+  spec.max_tokens = workload::fixed_length(10'000'000);
+  EXPECT_NO_THROW((void)resolve(spec, engine, quiet));
+  EXPECT_EQ(parse_unsigned(bounds::kSeed, "18446744073709551615"),
+            std::numeric_limits<std::uint64_t>::max());
+}
+
+TEST(Resolve, OptionTextIsParsedStrictlyAndNamedInTheError) {
+  auto message = [](auto parse) {
+    try {
+      parse();
+    } catch (const Failure& e) {
+      EXPECT_EQ(e.code, kExitUsage);
+      return e.message;
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message([] { (void)parse_unsigned(bounds::kRequests, "-1"); }),
+            "--requests: '-1' is not a whole number in [1, 1000000000] requests");
+  EXPECT_EQ(message([] { (void)parse_whole(bounds::kSweepSteps, "100000"); }),
+            "--sweep-steps: 100000 is outside [1, 1000] steps");
+  EXPECT_EQ(message([] { (void)parse_real(bounds::kRate, "nan"); }),
+            "--rate: 'nan' is not a number in [0.001, 1000000] req/s");
+  EXPECT_EQ(message([] { (void)parse_real(bounds::kRate, "1e-9"); }),
+            "--rate: 1e-09 is outside [0.001, 1000000] req/s");
+  EXPECT_EQ(
+      message([] { (void)parse_unsigned(bounds::kWarmupRequests, "99999999999999999999999"); }),
+      "--warmup: '99999999999999999999999' is not a whole number in [0, 1000000000] "
+      "requests");
+  // A pasted file is not echoed whole.
+  const std::string huge(10'000, '7');
+  EXPECT_LT(message([&] { (void)parse_whole(bounds::kTurns, huge + "x"); }).size(), 120u);
+  EXPECT_EQ(parse_real(bounds::kRate, "0.5"), 0.5);
+  EXPECT_EQ(parse_whole(bounds::kConcurrency, "16"), 16);
+}
+
+// Issue 10 (class 7): a server that refuses every connection stops the run after a streak
+// of connect failures, instead of writing failure records as fast as it can refuse them; as
+// nothing ever connected, that is exit 3, with the reason in the result.
+TEST(Benchmark, AStreakOfConnectFailuresStopsTheRun) {
+  int port = 0;
+  {  // a port nobody listens on
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor acceptor(
+        io, boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+    port = acceptor.local_endpoint().port();
+  }
+  KnownEngine engine(engine_serving("vllm", {"m"}));  // "reachable" when resolved
+  const TempDir dir;
+  RunSpec spec =
+      small_spec(*net::parse_url("http://127.0.0.1:" + std::to_string(port)), dir.path());
+  spec.requests = 100'000;
+  spec.token_counting = TokenCounting::kEstimate;
+  const ResolvedRun run = resolve(spec, engine, quiet);
+  CancellationToken cancel;
+  const auto began = std::chrono::steady_clock::now();
+  const BenchmarkResult result = run_benchmark(run, cancel, quiet);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 30s);  // wide: a busy machine
+  EXPECT_EQ(result.exit_code, kExitUnreachable);
+  EXPECT_EQ(result.report.stop_reason, "connection_failures");
+  // The streak (100), plus what the 4 users had in flight when it was reached.
+  EXPECT_GE(result.report.summary.requests, 100u);
+  EXPECT_LE(result.report.summary.requests, 110u);
+  ASSERT_FALSE(result.report.warnings.empty());
+  EXPECT_NE(
+      result.report.warnings.front().find("consecutive connection failures to http://127.0.0.1:" +
+                                          std::to_string(port) + " (is the engine down?)"),
+      std::string::npos)
+      << result.report.warnings.front();
+  const nlohmann::json j = read_json(spec.outputs.json);
+  EXPECT_EQ(j["context"]["stop_reason"], "connection_failures");
 }
 
 TEST(Resolve, AnUnreachableEngineIsExitThree) {
@@ -196,11 +386,6 @@ TEST(Resolve, AnUnreachableEngineIsExitThree) {
     EXPECT_EQ(e.code, kExitUnreachable);
     EXPECT_EQ(e.message, engine.unreachable);
   }
-}
-
-nlohmann::json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
 }
 
 TEST(Benchmark, RunsASpecBuiltInCodeAgainstTheSimulator) {

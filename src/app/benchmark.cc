@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <mutex>
 #include <thread>
@@ -178,6 +179,8 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   SteadyClockSource clock;
   std::uint64_t next_id = 0;
   std::string stop_reason = "completed";
+  std::uint64_t connections_opened = 0;
+  std::uint64_t connect_failure_streak = 0;
   observer.started(sink);
 
   auto run_level = [&](const LevelPlan& plan) -> report::LevelReport {
@@ -202,6 +205,8 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
     level.summary.client = metrics::assess_client(times->worker_cpu, times->process_cpu,
                                                   level.summary.schedule_lag, plan.open_loop());
     next_id += times->requests_started;
+    connections_opened += times->connections_opened;
+    connect_failure_streak = std::max(connect_failure_streak, times->connect_failure_streak);
     if (level.stop_reason != "completed") stop_reason = level.stop_reason;
     return level;
   };
@@ -237,6 +242,13 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
     report.levels.clear();  // a single run: its summary is the run's
   }
   add_warnings(report, run, built.info.warnings);
+  if (report.stop_reason == "connection_failures") {
+    const std::string stopped =
+        fmt::format("stopped: {} consecutive connection failures to {} (is the engine down?)",
+                    connect_failure_streak, spec.url.to_string());
+    report.warnings.insert(report.warnings.begin(), stopped);
+    observer.note(stopped);
+  }
 
   // Every output is attempted; what fails is named, and the spill file is kept so the run's
   // records are not lost with it.
@@ -276,6 +288,8 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   const metrics::RunSummary& s = report.summary;
   if (report.interrupted) {
     result.exit_code = kExitInterrupted;
+  } else if (report.stop_reason == "connection_failures" && connections_opened == 0) {
+    result.exit_code = kExitUnreachable;  // nothing ever connected
   } else if (every_request_failed(s)) {
     result.exit_code = kExitAllFailed;
   } else if (report.stop_reason == "max_error_rate") {

@@ -3,17 +3,20 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <thread>
 
 #include "app/plan.h"
 #include "app/secrets.h"
 #include "core/duration_text.h"
+#include "core/text.h"
 
 namespace llmbench::app {
 
 namespace {
 
-void usage(const std::string& message) { throw Failure{kExitUsage, message}; }
+[[noreturn]] void usage(const std::string& message) { throw Failure{kExitUsage, message}; }
 
 bool is_open_loop(const RunSpec& s) { return s.mode == LoadMode::kOpenLoop; }
 
@@ -81,11 +84,114 @@ ResolvedRunSpec make_record(const RunSpec& s, const std::string& engine_requeste
   return r;
 }
 
+// A bound as a user reads it: 1000000, not 1e+06.
+std::string bound_text(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e16) return fmt::format("{:.0f}", v);
+  return fmt::format("{:g}", v);
+}
+
+std::string range_text(const NumberBound& b) {
+  std::string text = "[" + bound_text(b.min) + ", " + bound_text(b.max) + "]";
+  if (!b.unit.empty()) text += " " + std::string(b.unit);
+  return text;
+}
+
+// At most 40 bytes of what the user typed, so a pasted file never fills the terminal.
+std::string quoted(std::string_view text) {
+  constexpr std::size_t kShown = 40;
+  if (text.size() <= kShown) return "'" + std::string(text) + "'";
+  return "'" + std::string(text.substr(0, kShown)) + "…' (" + std::to_string(text.size()) +
+         " bytes)";
+}
+
+[[noreturn]] void not_a_number(const NumberBound& b, std::string_view text, std::string_view what) {
+  usage(std::string(b.option) + ": " + quoted(text) + " is not " + std::string(what) + " in " +
+        range_text(b));
+}
+
 std::string served_list(const std::vector<ModelInfo>& models) {
   std::vector<std::string> ids;
   ids.reserve(models.size());
   for (const ModelInfo& m : models) ids.push_back(m.id);
   return fmt::format("{}", fmt::join(ids, ", "));
+}
+
+double in_seconds(Duration d) { return to_seconds(d); }
+
+void check_length(const NumberBound& b, const workload::LengthDistribution& d) {
+  if (d.kind == workload::LengthKind::kContextLimit || d.kind == workload::LengthKind::kEmpirical) {
+    return;  // from the engine or the dataset
+  }
+  check_bound(b, static_cast<double>(d.lower_bound()));
+  const bool open_tail =
+      (d.kind == workload::LengthKind::kNormal || d.kind == workload::LengthKind::kLognormal) &&
+      d.max == INT64_MAX;  // draws stop at workload::kMaxDrawn
+  check_bound(b, open_tail ? d.a : static_cast<double>(d.upper_bound()));
+}
+
+// Every number of the spec within its documented bound (docs/limits.md, "Option bounds"),
+// whichever way the spec was made (argv, a suite file, code).
+void check_bounds(const RunSpec& s) {
+  using namespace bounds;
+  check_bound(kConcurrencyLevels,
+              static_cast<double>(std::max<std::size_t>(1, s.concurrency.size())));
+  for (const int c : s.concurrency) check_bound(kConcurrency, c);
+  if (s.arrival) {
+    check_bound(kBurstiness, s.arrival->burstiness);
+    const bool schedule = s.arrival->rates.size() > 1 || !s.rate_schedule_text.empty();
+    for (const workload::RatePoint& p : s.arrival->rates) {
+      if (!schedule) {
+        check_bound(kRate, p.rate);
+        continue;
+      }
+      check_bound(kScheduleTime, p.at);
+      if (p.rate != 0) check_bound(kScheduleRate, p.rate);
+    }
+  }
+  for (const double at : s.trace) {
+    if (!(at >= 0 && at <= kMaxRunSeconds)) {
+      usage("--trace: an arrival " + bound_text(at) + " s after the first is outside [0, " +
+            bound_text(kMaxRunSeconds) + "] s");
+    }
+  }
+  if (s.mode == LoadMode::kSweep) check_bound(kSweepSteps, s.sweep_steps);
+  if (s.requests) check_bound(kRequests, static_cast<double>(*s.requests));
+  if (s.duration) check_bound(kDuration, in_seconds(*s.duration));
+  check_bound(kThreads, s.threads);
+  if (s.warmup.requests) check_bound(kWarmupRequests, static_cast<double>(*s.warmup.requests));
+  if (s.warmup.time) check_bound(kWarmupTime, in_seconds(*s.warmup.time));
+  if (s.cooldown.requests) {
+    check_bound(kCooldownRequests, static_cast<double>(*s.cooldown.requests));
+  }
+  if (s.cooldown.time) check_bound(kCooldownTime, in_seconds(*s.cooldown.time));
+  check_bound(kRetries, s.retry.max_retries);
+  if (s.retry.max_retries > 0) check_bound(kRetryBackoff, in_seconds(s.retry.base));
+  if (s.error_limit) check_bound(kErrorWindow, static_cast<double>(s.error_limit->window));
+  for (const metrics::Slo& slo : s.slos) {
+    check_bound(kSloThreshold, slo.threshold);
+    check_bound(kSloPercentile, slo.quantile * 100);
+  }
+  check_bound(kWindow, in_seconds(s.window));
+  if (s.duration && in_seconds(*s.duration) / in_seconds(s.window) > kWindows.max) {
+    usage(fmt::format(
+        "--window {}: a {} run would have {:.0f} time-series windows; the most is {} (give "
+        "--window {} or more)",
+        format_duration(s.window), format_duration(*s.duration),
+        std::ceil(in_seconds(*s.duration) / in_seconds(s.window)), bound_text(kWindows.max),
+        format_duration(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(
+            std::ceil(in_seconds(*s.duration) / kWindows.max * 1e3) / 1e3)))));
+  }
+  check_length(kPromptTokens, s.prompt_tokens);
+  check_length(kMaxTokensOption, s.max_tokens);
+  check_bound(kPrefixTokens, static_cast<double>(s.prefix_tokens));
+  check_bound(kPrefixGroups, s.prefix_groups);
+  check_bound(kTurns, s.turns);
+  if (s.dataset) check_bound(kDatasetSample, static_cast<double>(s.dataset->sample));
+  if (s.temperature) check_bound(kTemperature, *s.temperature);
+  check_bound(kTimeout, in_seconds(s.timeouts.total));
+  check_bound(kConnectTimeout, in_seconds(s.timeouts.connect));
+  check_bound(kFirstTokenTimeout, in_seconds(s.timeouts.first_token));
+  check_bound(kIdleTimeout, in_seconds(s.timeouts.idle));
 }
 
 }  // namespace
@@ -117,7 +223,43 @@ std::string_view to_string(TokenCounting counting) {
   return "auto";
 }
 
+void check_bound(const NumberBound& b, double value) {
+  if (value >= b.min && value <= b.max) return;
+  usage(std::string(b.option) + ": " +
+        (std::isnan(value) ? std::string("nan") : bound_text(value)) + " is outside " +
+        range_text(b));
+}
+
+std::int64_t parse_whole(const NumberBound& b, std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    not_a_number(b, text, "a whole number");
+  }
+  check_bound(b, static_cast<double>(value));
+  return value;
+}
+
+std::uint64_t parse_unsigned(const NumberBound& b, std::string_view text) {
+  std::uint64_t value = 0;
+  // from_chars refuses a sign for an unsigned type: "-1" never wraps to 2^64 − 1.
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    not_a_number(b, text, "a whole number");
+  }
+  check_bound(b, static_cast<double>(value));
+  return value;
+}
+
+double parse_real(const NumberBound& b, std::string_view text) {
+  const auto value = parse_number(text);  // finite decimals only
+  if (!value) not_a_number(b, text, "a number");
+  check_bound(b, *value);
+  return *value;
+}
+
 void check_spec(const RunSpec& s) {
+  check_bounds(s);
   const bool open_loop = is_open_loop(s);
   if (s.concurrency.empty() && s.mode == LoadMode::kConcurrencySteps) {
     usage("--concurrency: a stepped run needs a list of levels");

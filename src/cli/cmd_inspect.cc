@@ -8,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/resolve.h"
 #include "app/secrets.h"
 #include "cli/app.h"
 #include "cli/commands.h"
@@ -43,7 +44,7 @@ struct RequestArgs {
   std::string api;
   std::string model;
   std::string prompt = "Write a haiku about measuring latency.";
-  std::int64_t max_tokens = 64;
+  std::string max_tokens = "64";
   bool stream = true;
   std::string format = "table";
   std::string timeout = "120s";
@@ -88,6 +89,8 @@ Action add_request_command(CLI::App& app) {
     }
     auto timeout = parse_duration(a.timeout);
     if (!timeout) throw CommandError{kExitUsage, "--timeout: " + timeout.error().message};
+    app::check_bound(app::bounds::kTimeout, to_seconds(*timeout));
+    const std::int64_t max_tokens = app::parse_whole(app::bounds::kMaxTokensOption, a.max_tokens);
     auto url = net::parse_url(a.url);
     if (!url) throw CommandError{kExitUsage, "--url: " + url.error().message};
     std::optional<std::string> api_key;
@@ -115,7 +118,7 @@ Action add_request_command(CLI::App& app) {
     spec.api = api.api;
     spec.prompt = a.prompt;
     spec.messages = {{"user", a.prompt}};
-    spec.max_tokens = a.max_tokens;
+    spec.max_tokens = max_tokens;
     spec.stream = a.stream;
     spec.ignore_eos = false;  // a natural answer, not a forced length
 

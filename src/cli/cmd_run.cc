@@ -31,40 +31,40 @@ struct RunArgs {
   std::string keep_alive;
   std::string model;
   std::string concurrency = "1";
-  std::optional<double> rate;
+  std::string rate;
   std::string arrival = "poisson";
-  double burstiness = 1;
+  std::string burstiness = "1";
   std::string rate_schedule;
   std::string trace;
   bool sweep = false;
-  int sweep_steps = 8;
+  std::string sweep_steps = "8";
   std::string warmup;
   std::string cooldown;
-  int retries = 0;
+  std::string retries = "0";
   std::string retry_backoff = "100ms";
-  std::optional<double> max_error_rate;
-  std::size_t error_window = 100;
+  std::string max_error_rate;
+  std::string error_window = "100";
   std::string slo;
   std::string window = "1s";
   std::string request_detail = "full";
-  std::optional<std::uint64_t> requests;
+  std::string requests;
   std::string duration;
   std::string prompt_tokens = "128";
   std::string max_tokens = "128";
   std::string tokenizer;
   std::string token_counting = "auto";
-  std::int64_t prefix_tokens = 0;
-  int prefix_groups = 1;
-  int turns = 1;
+  std::string prefix_tokens = "0";
+  std::string prefix_groups = "1";
+  std::string turns = "1";
   std::string dataset;
   std::string dataset_format;
   std::string on_bad_record = "skip";
-  std::uint64_t dataset_sample = 10'000;
+  std::string dataset_sample = "10000";
   bool stream = true;
   bool ignore_eos = true;
-  int threads = 0;
-  std::uint64_t seed = 0;
-  std::optional<double> temperature;
+  std::string threads = "0";
+  std::string seed = "0";
+  std::string temperature;
   std::string output;
   std::string csv;
   std::string summary_csv;
@@ -127,8 +127,7 @@ void add_run_options(CLI::App* cmd, RunArgs* args) {
                   "with --sweep, the throughput level's concurrency (default 64)")
       ->capture_default_str();
   cmd->add_option("--rate", args->rate,
-                  "Open loop: requests per second, sent on schedule whatever the engine does")
-      ->check(CLI::PositiveNumber);
+                  "Open loop: requests per second, sent on schedule whatever the engine does");
   cmd->add_option("--arrival", args->arrival, "Open loop: constant|poisson|gamma")
       ->capture_default_str();
   cmd->add_option("--burstiness", args->burstiness,
@@ -277,21 +276,18 @@ app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
   }
   spec.model = a.model;
   if (!a.keep_alive.empty()) spec.keep_alive = a.keep_alive;
+  const std::uint64_t seed = app::parse_unsigned(app::bounds::kSeed, a.seed);
 
   std::vector<int> levels;
-  for (const std::string_view item : split(a.concurrency, ',')) {
-    int value = 0;
-    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
-    if (ec != std::errc{} || end != item.data() + item.size() || value < 1) {
-      throw CommandError{kExitUsage, "--concurrency: '" + std::string(item) +
-                                         "' is not a whole number ≥ 1 (give N or a list like "
-                                         "1,4,16)"};
-    }
-    levels.push_back(value);
+  const std::vector<std::string_view> items = split(a.concurrency, ',');
+  app::check_bound(app::bounds::kConcurrencyLevels, static_cast<double>(items.size()));
+  for (const std::string_view item : items) {
+    levels.push_back(static_cast<int>(app::parse_whole(app::bounds::kConcurrency, item)));
   }
   if (levels.empty()) throw CommandError{kExitUsage, "--concurrency is empty"};
-  const bool open_loop = a.rate || !a.rate_schedule.empty() || !a.trace.empty();
-  if ((a.rate ? 1 : 0) + (a.rate_schedule.empty() ? 0 : 1) + (a.trace.empty() ? 0 : 1) > 1) {
+  const bool open_loop = !a.rate.empty() || !a.rate_schedule.empty() || !a.trace.empty();
+  if ((a.rate.empty() ? 0 : 1) + (a.rate_schedule.empty() ? 0 : 1) + (a.trace.empty() ? 0 : 1) >
+      1) {
     throw CommandError{kExitUsage, "give one of --rate, --rate-schedule and --trace"};
   }
   spec.mode = a.sweep             ? LoadMode::kSweep
@@ -305,9 +301,11 @@ app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
     if (!arrival_kind) throw CommandError{kExitUsage, "--arrival: " + arrival_kind.error().message};
     workload::ArrivalOptions arrival;
     arrival.kind = *arrival_kind;
-    arrival.burstiness = a.burstiness;
-    arrival.seed = a.seed;
-    if (a.rate) arrival.rates = {workload::RatePoint{0, *a.rate}};
+    arrival.burstiness = app::parse_real(app::bounds::kBurstiness, a.burstiness);
+    arrival.seed = seed;
+    if (!a.rate.empty()) {
+      arrival.rates = {workload::RatePoint{0, app::parse_real(app::bounds::kRate, a.rate)}};
+    }
     if (!a.rate_schedule.empty()) {
       auto points = workload::parse_rate_schedule(a.rate_schedule);
       if (!points) throw CommandError{kExitUsage, points.error().message};
@@ -322,15 +320,17 @@ app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
     spec.trace = std::move(*trace);
     spec.trace_path = a.trace;
   }
-  spec.sweep_steps = a.sweep_steps;
-  spec.requests = a.requests;
+  spec.sweep_steps = static_cast<int>(app::parse_whole(app::bounds::kSweepSteps, a.sweep_steps));
+  if (!a.requests.empty()) spec.requests = app::parse_unsigned(app::bounds::kRequests, a.requests);
   if (!a.duration.empty()) spec.duration = duration_option("--duration", a.duration);
-  spec.threads = a.threads;
+  spec.threads = static_cast<int>(app::parse_whole(app::bounds::kThreads, a.threads));
   auto phase = [](std::string_view option, const std::string& text) {
     runner::PhaseLimit limit;
     if (text.empty()) return limit;
     if (text.find_first_not_of("0123456789") == std::string::npos) {
-      limit.requests = std::stoull(text);
+      limit.requests = app::parse_unsigned(
+          option == "--warmup" ? app::bounds::kWarmupRequests : app::bounds::kCooldownRequests,
+          text);
     } else {
       limit.time = duration_option(option, text);
     }
@@ -340,9 +340,17 @@ app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
   spec.cooldown = phase("--cooldown", a.cooldown);
   spec.warmup_text = a.warmup;
   spec.cooldown_text = a.cooldown;
-  spec.retry.max_retries = a.retries;
+  spec.retry.max_retries = static_cast<int>(app::parse_whole(app::bounds::kRetries, a.retries));
   spec.retry.base = duration_option("--retry-backoff", a.retry_backoff);
-  if (a.max_error_rate) spec.error_limit = runner::ErrorLimit{*a.max_error_rate, a.error_window};
+  if (!a.max_error_rate.empty()) {
+    const auto rate = parse_number(a.max_error_rate);
+    if (!rate || !(*rate >= 0 && *rate < 1)) {
+      throw CommandError{kExitUsage, "--max-error-rate: '" + a.max_error_rate.substr(0, 40) +
+                                         "' is not a fraction in [0, 1), e.g. 0.1 for 10%"};
+    }
+    spec.error_limit = runner::ErrorLimit{*rate, static_cast<std::size_t>(app::parse_unsigned(
+                                                     app::bounds::kErrorWindow, a.error_window))};
+  }
   if (!a.slo.empty()) {
     auto slos = metrics::parse_slos(a.slo);
     if (!slos) throw CommandError{kExitUsage, slos.error().message};
@@ -368,9 +376,10 @@ app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
   auto counting = app::parse_token_counting(a.token_counting);
   if (!counting) throw CommandError{kExitUsage, "--token-counting: " + counting.error().message};
   spec.token_counting = *counting;
-  spec.prefix_tokens = a.prefix_tokens;
-  spec.prefix_groups = a.prefix_groups;
-  spec.turns = a.turns;
+  spec.prefix_tokens = app::parse_whole(app::bounds::kPrefixTokens, a.prefix_tokens);
+  spec.prefix_groups =
+      static_cast<int>(app::parse_whole(app::bounds::kPrefixGroups, a.prefix_groups));
+  spec.turns = static_cast<int>(app::parse_whole(app::bounds::kTurns, a.turns));
   if (!a.dataset.empty()) {
     auto format = a.dataset_format.empty()
                       ? Expected<workload::DatasetFormat>(workload::guess_dataset_format(a.dataset))
@@ -383,12 +392,14 @@ app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
     spec.dataset = app::DatasetChoice{
         a.dataset, *format,
         a.on_bad_record == "fail" ? workload::OnBadRecord::kFail : workload::OnBadRecord::kSkip,
-        a.dataset_sample};
+        app::parse_unsigned(app::bounds::kDatasetSample, a.dataset_sample)};
   }
   spec.stream = a.stream;
   spec.ignore_eos = a.ignore_eos;
-  spec.temperature = a.temperature;
-  spec.seed = a.seed;
+  if (!a.temperature.empty()) {
+    spec.temperature = app::parse_real(app::bounds::kTemperature, a.temperature);
+  }
+  spec.seed = seed;
   spec.tls_verify = !a.insecure;
   // A limit is turned off by writing `none`; 0 is refused, as it would fail every request.
   const auto timeout_option = [](std::string_view option, const std::string& text) {

@@ -37,7 +37,9 @@ Expected<Duration> parse_duration(std::string_view text) {
     seconds_per_unit = 3600;
   else
     return bad();
-  return Duration(static_cast<Duration::rep>(std::llround(value * seconds_per_unit * 1e9)));
+  const double ns = value * seconds_per_unit * 1e9;
+  if (!(ns < 9.2e18)) return bad();  // past what a Duration holds (~292 years)
+  return Duration(static_cast<Duration::rep>(std::llround(ns)));
 }
 
 std::string format_duration(Duration d) {

@@ -113,10 +113,17 @@ double WindowHistogram::quantile(double q) const {
 
 TimeSeries::TimeSeries() : TimeSeries(1) {}
 
-TimeSeries::TimeSeries(double window)
-    : window_(window > 0 ? window : 1), windows_(std::make_shared<Windows>()) {}
+TimeSeries::TimeSeries(double window, std::size_t max_windows)
+    : window_(window > 0 ? window : 1),
+      max_windows_(std::max<std::size_t>(1, max_windows)),
+      windows_(std::make_shared<Windows>()) {}
 
 TimeWindow& TimeSeries::at(std::size_t index) {
+  if (index >= max_windows_) {
+    ++beyond_;
+    scratch_ = TimeWindow{};
+    return scratch_;
+  }
   // Copy on write: a summary handed out earlier keeps the windows as they were.
   if (windows_.use_count() > 1) windows_ = std::make_shared<Windows>(*windows_);
   Windows& w = *windows_;

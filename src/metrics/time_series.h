@@ -72,13 +72,17 @@ struct TimeWindow {
 // The windows of a run, shared between copies: copying a TimeSeries (a RunSummary) copies a
 // pointer, and the owner that adds to it clones the windows only if a copy is still held.
 // Not thread-safe for writing: one thread adds; copies may be read on any thread.
+// At most `max_windows` windows are kept (docs/limits.md): what happens later than
+// max_windows · window after the run start is left out of the series (counted in
+// beyond()), so memory stays bounded whatever the run's length and window.
 class TimeSeries {
  public:
   using Windows = std::deque<TimeWindow>;  // a deque: growing never moves the windows
   using const_iterator = Windows::const_iterator;
+  static constexpr std::size_t kMaxWindows = 1'000'000;
 
   TimeSeries();
-  explicit TimeSeries(double window);
+  explicit TimeSeries(double window, std::size_t max_windows = kMaxWindows);
 
   [[nodiscard]] double window() const { return window_; }  // s
   [[nodiscard]] std::size_t size() const { return windows_->size(); }
@@ -87,12 +91,19 @@ class TimeSeries {
   [[nodiscard]] const_iterator begin() const { return windows_->begin(); }
   [[nodiscard]] const_iterator end() const { return windows_->end(); }
 
-  // Window `index` for writing, created (with those before it) on first use.
+  // Window `index` for writing, created (with those before it) on first use. From
+  // max_windows on, a scratch window outside the series (what is added to it is lost).
   TimeWindow& at(std::size_t index);
+  // Times at() was asked for a window past max_windows.
+  [[nodiscard]] std::uint64_t beyond() const { return beyond_; }
+  [[nodiscard]] std::size_t max_windows() const { return max_windows_; }
 
  private:
   double window_ = 1;
+  std::size_t max_windows_ = kMaxWindows;
   std::shared_ptr<Windows> windows_;
+  TimeWindow scratch_;
+  std::uint64_t beyond_ = 0;
 };
 
 }  // namespace llmbench::metrics

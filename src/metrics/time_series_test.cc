@@ -120,6 +120,26 @@ TEST(TimeSeries, AnAggregatorCanSkipIt) {
   EXPECT_EQ(s.output_tokens, 4);
 }
 
+// Issue 10 (class 4): the windows a series keeps are bounded whatever the window width
+// (--window 1ns grew by 0.4 GB/s): later ones are a scratch window outside the series.
+TEST(TimeSeries, KeepsAtMostItsMaximumOfWindows) {
+  TimeSeries series(1e-9, 1000);
+  series.at(10).requests_started = 1;
+  TimeWindow& far = series.at(1'000'000'000);
+  far.requests_started = 7;
+  EXPECT_EQ(series.size(), 11u);
+  EXPECT_EQ(series.beyond(), 1u);
+  (void)series.at(999);
+  EXPECT_EQ(series.size(), 1000u);
+  (void)series.at(1000);
+  EXPECT_EQ(series.size(), 1000u);
+  EXPECT_EQ(series.beyond(), 2u);
+  std::uint64_t started = 0;
+  for (const TimeWindow& w : series) started += w.requests_started;
+  EXPECT_EQ(started, 1u);
+  EXPECT_EQ(TimeSeries(1).max_windows(), TimeSeries::kMaxWindows);
+}
+
 TEST(WindowHistogram, QuantilesWithinTheStatedRelativeError) {
   std::mt19937_64 rng(3);
   std::lognormal_distribution<double> itl(std::log(0.02), 0.6);

@@ -56,10 +56,18 @@ bool retryable(const RequestRecord& r) {
   }
 }
 
+// The request never reached the engine: nothing was connected to send it on.
+bool connect_failure(const RequestRecord& r) {
+  return r.error && (r.error->category == ErrorCategory::kConnect ||
+                     r.error->category == ErrorCategory::kTimeoutConnect);
+}
+
 }  // namespace
 
 std::string_view to_string(StopReason reason) {
   switch (reason) {
+    case StopReason::kConnectFailures:
+      return "connection_failures";
     case StopReason::kInterrupted:
       return "interrupted";
     case StopReason::kErrorLimit:
@@ -124,6 +132,18 @@ Phase Runner::phase_of(std::uint64_t index, TimePoint due) const {
 }
 
 void Runner::finish(RequestRecord&& record) {
+  if (connect_failure_limit_ > 0) {
+    if (connect_failure(record)) {
+      const std::uint64_t streak = connect_failures_.fetch_add(1) + 1;
+      if (streak >= connect_failure_limit_ && !stop_.load(std::memory_order_relaxed)) {
+        std::uint64_t none = 0;
+        connect_failure_streak_.compare_exchange_strong(none, streak);
+        stop(StopReason::kConnectFailures);
+      }
+    } else if (record.ok() || record.error->category != ErrorCategory::kCancelled) {
+      connect_failures_.store(0);  // it reached the engine
+    }
+  }
   if (options_.error_limit && options_.error_limit->window > 0) {
     const ErrorLimit& limit = *options_.error_limit;
     bool exceeded = false;
@@ -223,7 +243,21 @@ Expected<RunTimes> Runner::run() {
       options_.url.tls() ? net::make_tls_context(options_.tls) : nullptr;
 
   const bool open_loop = !options_.schedule.empty();
-  const int users = std::max(1, options_.concurrency);
+  // Users beyond those the requests can keep busy would never send one: they are not made
+  // (each user claims whole conversations of turns() requests).
+  int users = std::max(1, options_.concurrency);
+  if (options_.requests) {
+    const std::uint64_t turns = std::max<std::uint64_t>(1, workload_.turns());
+    const std::uint64_t conversations =
+        *options_.requests / turns + (*options_.requests % turns != 0 ? 1 : 0);
+    users = static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(users),
+                                                     std::max<std::uint64_t>(1, conversations)));
+  }
+  connect_failure_limit_ =
+      options_.connect_failure_limit == 0
+          ? 0
+          : std::max(options_.connect_failure_limit,
+                     open_loop ? std::uint64_t{0} : static_cast<std::uint64_t>(users));
   const int threads = std::max(1, open_loop ? options_.threads : std::min(options_.threads, users));
   {
     std::lock_guard lock(workers_mutex_);
@@ -252,13 +286,16 @@ Expected<RunTimes> Runner::run() {
                                                  tls, clock_);
   };
 
-  // Closed loop: one coroutine per user, one connection each.
+  // Closed loop: one coroutine per user, one connection each, made once the user has a
+  // request to send.
   auto user = [this, &make_connection](Worker& worker) -> asio::awaitable<void> {
+    Conversation conversation;
+    auto first = claim_next(conversation);
+    if (!first) co_return;
     const auto connection = make_connection(worker);
     worker.connections.insert(connection.get());
     Execution execution(*this, worker);
-    Conversation conversation;
-    while (auto index = claim_next(conversation)) {
+    for (auto index = first; index; index = claim_next(conversation)) {
       // Closed loop: the request is due the moment its user is free.
       Prepared prepared = prepare(*index);
       RequestRecord record =
@@ -341,6 +378,7 @@ Expected<RunTimes> Runner::run() {
   times.process_cpu = wall > 0 ? (process_cpu_seconds() - process_cpu_before) / wall : 0;
   times.cancelled = stop_.load();
   times.stop_reason = stop_reason_.load();
+  times.connect_failure_streak = connect_failure_streak_.load();
   times.requests_started =
       open_loop ? next_index_.load()
                 : std::min<std::uint64_t>(

@@ -75,9 +75,15 @@ struct RunOptions {
   // Open loop: how long before the first arrival the workers start, so the first requests
   // are not late because threads were still being created.
   Duration lead = std::chrono::milliseconds(20);
+  // Stop the run after this many consecutive requests that could not connect (connect
+  // errors, connect timeouts; retries included), none in between having reached the engine:
+  // the engine is down, and going on would only write failure records. Closed loop: at
+  // least `concurrency`, so that every user has failed about once. 0: never.
+  std::uint64_t connect_failure_limit = kConnectFailureLimit;
+  static constexpr std::uint64_t kConnectFailureLimit = 100;
 };
 
-enum class StopReason { kCompleted, kInterrupted, kErrorLimit };
+enum class StopReason { kCompleted, kInterrupted, kErrorLimit, kConnectFailures };
 std::string_view to_string(StopReason reason);
 
 struct RunTimes {
@@ -87,6 +93,8 @@ struct RunTimes {
   StopReason stop_reason = StopReason::kCompleted;
   std::uint64_t requests_started = 0;
   std::uint64_t connections_opened = 0;
+  // kConnectFailures: the streak of consecutive connect failures that stopped the run.
+  std::uint64_t connect_failure_streak = 0;
   std::vector<double> worker_cpu;  // CPU time / wall time of each worker thread (0..1)
   double process_cpu = 0;          // cores used by the whole process during the run
 };
@@ -140,6 +148,9 @@ class Runner {
   std::mutex outcomes_mutex_;  // the error-limit window
   std::vector<bool> outcomes_;
   std::size_t outcome_next_ = 0, outcome_failures_ = 0, outcome_seen_ = 0;
+  std::uint64_t connect_failure_limit_ = 0;               // in effect for this run; 0: none
+  std::atomic<std::uint64_t> connect_failures_{0};        // consecutive, as records finish
+  std::atomic<std::uint64_t> connect_failure_streak_{0};  // the streak that stopped the run
 };
 
 // Keeps every record in memory; safe to share between workers (one short lock per finished

@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <thread>
@@ -367,6 +369,99 @@ TEST(Runner, CancelOpenLoopStopsTheScheduleAndKeepsEveryStartedRequest) {
   ASSERT_GE(out.times.requests_started, 3u);
   ASSERT_LT(out.times.requests_started, 40u);
   expect_all_cancelled(out, out.times.requests_started);
+}
+
+// A loopback port nobody listens on: every connect is refused at once.
+net::Url refusing_url() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  const auto port = acceptor.local_endpoint().port();
+  return *net::parse_url("http://127.0.0.1:" + std::to_string(port));
+}
+
+// Issue 10 (class 7): against an engine that is down, the run stops after a streak of
+// connect failures instead of writing records as fast as connections are refused.
+TEST(Runner, ClosedLoopStopsAfterAStreakOfConnectFailures) {
+  RunOptions o;
+  o.url = refusing_url();
+  o.concurrency = 4;
+  o.threads = 2;
+  o.duration = std::chrono::seconds(60);
+  const auto began = std::chrono::steady_clock::now();
+  const Outcome out = run(o);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(30));  // wide
+  EXPECT_EQ(out.times.stop_reason, StopReason::kConnectFailures);
+  EXPECT_EQ(to_string(out.times.stop_reason), "connection_failures");
+  EXPECT_EQ(out.times.connect_failure_streak, RunOptions::kConnectFailureLimit);
+  EXPECT_EQ(out.times.connections_opened, 0u);
+  // The streak, and what the other users had in flight when it was reached.
+  EXPECT_GE(out.records.size(), 100u);
+  EXPECT_LE(out.records.size(), 104u);
+}
+
+TEST(Runner, OpenLoopStopsAfterAStreakOfConnectFailures) {
+  RunOptions o;
+  o.url = refusing_url();
+  o.threads = 2;
+  for (int i = 0; i < 20'000; ++i) o.schedule.push_back(std::chrono::microseconds(500 * i));
+  const Outcome out = run(o);
+  EXPECT_EQ(out.times.stop_reason, StopReason::kConnectFailures);
+  EXPECT_LT(out.times.requests_started, 1'000u);  // of 20,000 due over 10 s
+}
+
+TEST(Runner, TheConnectFailureStreakCanBeTurnedOff) {
+  RunOptions o;
+  o.url = refusing_url();
+  o.concurrency = 2;
+  o.requests = 150;
+  o.connect_failure_limit = 0;
+  const Outcome out = run(o);
+  EXPECT_EQ(out.times.stop_reason, StopReason::kCompleted);
+  EXPECT_EQ(out.records.size(), 150u);
+}
+
+// The closed-loop streak is at least one failure per user: 300 users each failing once as
+// an engine restarts are not yet a streak.
+TEST(Runner, TheClosedLoopStreakIsAtLeastTheUsers) {
+  RunOptions o;
+  o.url = refusing_url();
+  o.concurrency = 300;
+  o.threads = 2;
+  o.duration = std::chrono::seconds(60);
+  const Outcome out = run(o);
+  EXPECT_EQ(out.times.stop_reason, StopReason::kConnectFailures);
+  EXPECT_EQ(out.times.connect_failure_streak, 300u);
+  EXPECT_GE(out.records.size(), 300u);
+}
+
+// Peak resident memory of this process so far, in bytes (Linux).
+std::uint64_t peak_rss() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+// Issue 10 (class 4): state is made for the work in flight, not for the concurrency asked:
+// 100,000 users for 2 requests make 2 users (before: 100,000 coroutines and connections).
+TEST(Runner, UsersBeyondTheRequestsAreNeverMade) {
+  const Sim sim(sim_options(milliseconds(1)));
+  RunOptions o;
+  o.url = sim.url();
+  o.concurrency = 100'000;
+  o.threads = 2;
+  o.requests = 2;
+  const std::uint64_t before = peak_rss();
+  const auto began = std::chrono::steady_clock::now();
+  const Outcome out = run(o);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(20));  // wide
+  expect_ids(out.records, 2);
+  EXPECT_EQ(out.times.connections_opened, 2u);
+  EXPECT_LT(peak_rss() - before, std::uint64_t{64} << 20)
+      << "peak RSS grew by " << static_cast<double>(peak_rss() - before) / 1e6 << " MB";
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/duration_text.h"
 #include "core/text.h"
+#include "workload/line_reader.h"
 #include "workload/workload.h"
 
 namespace llmbench::workload {
@@ -175,35 +176,48 @@ Expected<std::vector<double>> build_schedule(const ArrivalOptions& options,
   return offsets;
 }
 
-Expected<std::vector<double>> load_trace(const std::filesystem::path& path) {
-  std::ifstream in(path);
+Expected<std::vector<double>> load_trace(const std::filesystem::path& path,
+                                         std::size_t max_line_bytes) {
+  std::ifstream in(path, std::ios::binary);
   if (!in) {
     return tl::unexpected(Error{ErrorCode::kIo, path.string() + ": cannot be read"});
   }
   std::vector<double> offsets;
   std::string line;
-  std::size_t number = 0;
+  LineReader lines(in, max_line_bytes);
   double first = 0;
-  while (std::getline(in, line)) {
-    ++number;
+  for (LineReader::Status status; (status = lines.next(line)) != LineReader::Status::kEnd;) {
+    const std::uint64_t number = lines.number();
+    auto where = [&] { return path.string() + ":" + std::to_string(number) + ": "; };
+    if (status == LineReader::Status::kTooLong) {
+      return tl::unexpected(Error{ErrorCode::kInvalidConfig,
+                                  where() + "a line is longer than " + size_text(max_line_bytes) +
+                                      " (the limit), beginning " + excerpt(line)});
+    }
     std::string_view text = trim_blanks(line);
     if (text.empty() || text.front() == '#') continue;
     text = trim_blanks(text.substr(0, text.find(',')));
     const auto value = parse_number(text);
-    auto where = [&] { return path.string() + ":" + std::to_string(number) + ": "; };
     if (!value) {
-      return tl::unexpected(Error{ErrorCode::kInvalidConfig, where() + "'" + std::string(text) +
-                                                                 "' is not a time in seconds"});
+      return tl::unexpected(
+          Error{ErrorCode::kInvalidConfig, where() + excerpt(text) + " is not a time in seconds"});
     }
     if (offsets.empty()) first = *value;
     const double offset = *value - first;
     if (!offsets.empty() && offset < offsets.back()) {
-      return tl::unexpected(Error{ErrorCode::kInvalidConfig, where() + "times must not decrease (" +
-                                                                 std::string(text) +
-                                                                 " comes after a later time)"});
+      return tl::unexpected(Error{
+          ErrorCode::kInvalidConfig,
+          where() + "times must not decrease (" + excerpt(text) + " comes after a later time)"});
+    }
+    if (!(offset <= kMaxTraceSeconds)) {
+      return tl::unexpected(Error{
+          ErrorCode::kInvalidConfig,
+          where() + excerpt(text) + " is more than 31 days after the first arrival (the limit)"});
     }
     if (offsets.size() >= kMaxScheduledRequests) {
-      return tl::unexpected(Error{ErrorCode::kInvalidConfig, where() + "trace is too long"});
+      return tl::unexpected(Error{ErrorCode::kInvalidConfig,
+                                  where() + "trace is too long (the limit is " +
+                                      std::to_string(kMaxScheduledRequests) + " arrivals)"});
     }
     offsets.push_back(offset);
   }

@@ -53,7 +53,11 @@ Expected<std::vector<double>> build_schedule(const ArrivalOptions& options,
 
 // A trace file: one arrival per line, its time in seconds (the first field of a CSV line);
 // blank lines and lines starting with '#' are skipped. Times are made relative to the
-// first; they must not decrease. Errors name the file and line.
-Expected<std::vector<double>> load_trace(const std::filesystem::path& path);
+// first; they must not decrease, nor be more than kMaxTraceSeconds after the first. Errors
+// name the file and line, and echo at most 40 bytes of it; a line longer than
+// `max_line_bytes` is an error.
+inline constexpr double kMaxTraceSeconds = 31.0 * 24 * 3600;
+Expected<std::vector<double>> load_trace(const std::filesystem::path& path,
+                                         std::size_t max_line_bytes = std::size_t{1} << 20);
 
 }  // namespace llmbench::workload

@@ -7,6 +7,8 @@
 #include <random>
 #include <utility>
 
+#include "workload/line_reader.h"
+
 namespace llmbench::workload {
 
 namespace {
@@ -179,6 +181,13 @@ std::optional<std::string> jsonl_record(simdjson::padded_string_view json,
   return std::nullopt;
 }
 
+Error too_long(const std::string& path, std::uint64_t line, std::string_view what,
+               std::size_t limit, std::string_view begins) {
+  return Error{ErrorCode::kInvalidConfig,
+               path + ":" + std::to_string(line) + ": " + std::string(what) + " is longer than " +
+                   size_text(limit) + " (the limit), beginning " + excerpt(begins)};
+}
+
 // Splits a top-level JSON array into its elements as they stream past, tracking lines.
 Expected<void> stream_array(std::istream& in, const DatasetOptions& options, Collector& collector) {
   simdjson::ondemand::parser parser;
@@ -196,7 +205,13 @@ Expected<void> stream_array(std::istream& in, const DatasetOptions& options, Col
     for (std::size_t i = 0; i < n; ++i) {
       const char c = chunk[i];
       if (c == '\n') ++line;
-      if (depth >= 2) element.push_back(c);
+      if (depth >= 2) {
+        if (element.size() >= options.max_record_bytes) {
+          return tl::unexpected(too_long(options.path, element_line, "a conversation",
+                                         options.max_record_bytes, element));
+        }
+        element.push_back(c);
+      }
       if (in_string) {
         if (escaped) {
           escaped = false;
@@ -209,6 +224,11 @@ Expected<void> stream_array(std::istream& in, const DatasetOptions& options, Col
       }
       switch (c) {
         case '"':
+          if (depth == 0) {
+            return make_error(ErrorCode::kInvalidConfig,
+                              options.path + ":" + std::to_string(line) +
+                                  ": a ShareGPT file is a JSON array of conversations");
+          }
           in_string = true;
           if (depth == 1) {
             if (!collector.bad(line, "an element must be an object")) {
@@ -253,6 +273,15 @@ Expected<void> stream_array(std::istream& in, const DatasetOptions& options, Col
           }
           break;
         default:
+          // Blanks, and a UTF-8 byte-order mark before the array, are all that may be outside it.
+          if (depth == 0 && c != ' ' && c != '\t' && c != '\n' && c != '\r' &&
+              !(line == 1 && !started && (c == '\xEF' || c == '\xBB' || c == '\xBF'))) {
+            return make_error(ErrorCode::kInvalidConfig,
+                              options.path + ":" + std::to_string(line) + ": " +
+                                  excerpt(std::string_view(&c, 1)) +
+                                  (started ? " after the JSON array"
+                                           : ": a ShareGPT file is a JSON array of conversations"));
+          }
           break;
       }
     }
@@ -313,9 +342,15 @@ Expected<Dataset> load_dataset(const DatasetOptions& options) {
   } else {
     simdjson::ondemand::parser parser;
     std::string line;
-    std::uint64_t number = 0;
-    while (std::getline(in, line)) {
-      ++number;
+    LineReader lines(in, options.max_record_bytes, options.read_chunk);
+    for (;;) {
+      const LineReader::Status status = lines.next(line);
+      if (status == LineReader::Status::kEnd) break;
+      const std::uint64_t number = lines.number();
+      if (status == LineReader::Status::kTooLong) {
+        return tl::unexpected(
+            too_long(options.path, number, "a line", options.max_record_bytes, line));
+      }
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.find_first_not_of(" \t") == std::string::npos) continue;
       DatasetRecord record;
@@ -383,12 +418,17 @@ RequestSpec DatasetWorkload::make(std::uint64_t index) const {
   return spec;
 }
 
-Expected<Corpus> load_corpus(const std::string& path, std::size_t max_words) {
+Expected<Corpus> load_corpus(const std::string& path, std::size_t max_words,
+                             std::size_t max_line_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(ErrorCode::kIo, path + ": cannot be read");
   Corpus corpus;
   std::string line;
-  while (std::getline(in, line)) {
+  LineReader lines(in, max_line_bytes);
+  for (LineReader::Status status; (status = lines.next(line)) != LineReader::Status::kEnd;) {
+    if (status == LineReader::Status::kTooLong) {
+      return tl::unexpected(too_long(path, lines.number(), "a line", max_line_bytes, line));
+    }
     ++corpus.lines;
     std::size_t at = 0;
     while (at < line.size()) {

@@ -32,6 +32,9 @@ struct DatasetOptions {
   std::size_t sample = 10'000;  // records kept at most
   std::uint64_t seed = 0;
   std::size_t read_chunk = 1 << 20;  // bytes per read (tests split the input everywhere)
+  // Longest line (text, JSONL) or conversation (ShareGPT); a longer one is an error naming
+  // the file, the line and the limit, whatever --on-bad-record says (docs/limits.md).
+  std::size_t max_record_bytes = std::size_t{64} << 20;
   // Turns per conversation: conversations with fewer user turns are left out (counted in
   // Dataset::too_short, not as malformed).
   std::uint32_t turns = 1;
@@ -78,7 +81,9 @@ struct Corpus {
   std::uint64_t lines = 0;
   bool truncated = false;  // the file had more words than were kept
 };
-Expected<Corpus> load_corpus(const std::string& path, std::size_t max_words);
+// Lines longer than `max_line_bytes` are an error naming the file, the line and the limit.
+Expected<Corpus> load_corpus(const std::string& path, std::size_t max_words,
+                             std::size_t max_line_bytes = std::size_t{64} << 20);
 
 // Prompts sliced from a corpus: request i's prompt is the corpus's words from a position drawn
 // by (seed, i), as many as its --prompt-tokens target needs (wrapping at the end). Sized and

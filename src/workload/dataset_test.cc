@@ -4,8 +4,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "workload/five_byte_counter.h"
+#include "workload/line_reader.h"
 
 namespace llmbench::workload {
 namespace {
@@ -226,6 +228,110 @@ TEST(Dataset, FormatNamesAndGuesses) {
   EXPECT_EQ(guess_dataset_format("x.jsonl"), DatasetFormat::kJsonl);
   EXPECT_EQ(guess_dataset_format("corpus.txt"), DatasetFormat::kText);
   EXPECT_FALSE(parse_dataset_format("csv"));
+}
+
+// Issue 10 (class 4): lines are read with a bound, at every chunk size.
+TEST(LineReader, SplitsAtEveryChunkSizeAndStopsAtTheBound) {
+  const std::string text = "one\ntwo\r\n\nthree is longer\nlast";
+  const std::vector<std::string> want = {"one", "two\r", "", "three is longer", "last"};
+  for (std::size_t chunk = 1; chunk <= text.size() + 1; ++chunk) {
+    std::istringstream in(text);
+    LineReader lines(in, 15, chunk);
+    std::string line;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(lines.next(line), LineReader::Status::kLine) << "chunk " << chunk;
+      EXPECT_EQ(line, want[i]);
+      EXPECT_EQ(lines.number(), i + 1);
+    }
+    EXPECT_EQ(lines.next(line), LineReader::Status::kEnd);
+    std::istringstream longer(text);
+    LineReader bounded(longer, 14, chunk);  // "three is longer" is 15 bytes
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(bounded.next(line), LineReader::Status::kLine);
+    EXPECT_EQ(bounded.next(line), LineReader::Status::kTooLong);
+    EXPECT_EQ(bounded.number(), 4u);
+    EXPECT_LE(line.size(), 14u);
+  }
+}
+
+TEST(LineReader, AnExcerptIsShortAndPrintable) {
+  EXPECT_EQ(excerpt("abc"), "'abc'");
+  EXPECT_EQ(excerpt(std::string(3, '\0')), "'\\x00\\x00\\x00'");
+  EXPECT_EQ(excerpt(std::string(1000, 'x')), "'" + std::string(40, 'x') + "…'");
+}
+
+void expect_too_long(const Expected<Dataset>& d, const std::string& where) {
+  ASSERT_FALSE(d) << "accepted";
+  const std::string& m = d.error().message;
+  EXPECT_NE(m.find(where), std::string::npos) << m;
+  EXPECT_NE(m.find("longer than 1 KiB (the limit)"), std::string::npos) << m;
+  EXPECT_LT(m.size(), where.size() + 150) << m;  // the line itself is not echoed
+}
+
+TEST(Dataset, AnOversizedLineOrRecordIsAnErrorNamingFileLineAndLimit) {
+  const std::string big(5000, 'x');
+  struct Case {
+    DatasetFormat format;
+    std::string text;
+    std::string line;
+  };
+  const std::vector<Case> cases = {
+      {DatasetFormat::kText, "short\n" + big + "\nshort\n", ":2:"},
+      {DatasetFormat::kJsonl, "{\"prompt\":\"a\"}\n{\"prompt\":\"" + big + "\"}\n", ":2:"},
+      {DatasetFormat::kShareGpt,
+       "[\n{\"conversations\":[{\"from\":\"human\",\"value\":\"hi\"}]},\n{\"conversations\":[{"
+       "\"from\":\"human\",\"value\":\"" +
+           big + "\"}]}]",
+       ":3:"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(to_string(c.format)));
+    const fs::path path = write("big", c.text);
+    for (const OnBadRecord policy : {OnBadRecord::kSkip, OnBadRecord::kFail}) {
+      DatasetOptions o;
+      o.path = path.string();
+      o.format = c.format;
+      o.on_bad_record = policy;
+      o.max_record_bytes = 1024;
+      o.read_chunk = 97;
+      expect_too_long(load_dataset(o), path.string() + c.line);
+    }
+    fs::remove(path);
+  }
+  const fs::path path = write("big.txt", "a b c\n" + big + "\n");
+  auto corpus = load_corpus(path.string(), 100, 1024);
+  ASSERT_FALSE(corpus);
+  EXPECT_NE(corpus.error().message.find(path.string() + ":2: a line is longer than 1 KiB"),
+            std::string::npos)
+      << corpus.error().message;
+  fs::remove(path);
+}
+
+// /dev/zero: no line end, ever. Each reader stops at its bound (before: read until memory
+// ran out, or for ShareGPT, forever).
+TEST(Dataset, DevZeroIsAnErrorNotAnEndlessRead) {
+  for (const DatasetFormat format :
+       {DatasetFormat::kText, DatasetFormat::kJsonl, DatasetFormat::kShareGpt}) {
+    SCOPED_TRACE(std::string(to_string(format)));
+    DatasetOptions o;
+    o.path = "/dev/zero";
+    o.format = format;
+    o.max_record_bytes = 1024;
+    auto d = load_dataset(o);
+    ASSERT_FALSE(d);
+    EXPECT_NE(d.error().message.find("/dev/zero:1: "), std::string::npos) << d.error().message;
+    EXPECT_LT(d.error().message.size(), 200u) << d.error().message;
+  }
+  // At the real limit too (64 MiB read, then the error).
+  DatasetOptions o;
+  o.path = "/dev/zero";
+  auto d = load_dataset(o);
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find("/dev/zero:1: a line is longer than 64 MiB (the limit)"),
+            std::string::npos)
+      << d.error().message;
+  EXPECT_LT(d.error().message.size(), 250u);
+  auto corpus = load_corpus("/dev/zero", 100, 1024);
+  ASSERT_FALSE(corpus);
 }
 
 }  // namespace

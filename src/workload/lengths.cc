@@ -39,9 +39,10 @@ std::int64_t LengthDistribution::sample(std::mt19937_64& rng) const {
       return std::uniform_int_distribution<std::int64_t>(static_cast<std::int64_t>(a),
                                                          static_cast<std::int64_t>(b))(rng);
     case LengthKind::kNormal:
-      return clip(std::normal_distribution<double>(a, b)(rng), min, max);
+      return clip(std::normal_distribution<double>(a, b)(rng), min, std::min(max, kMaxDrawn));
     case LengthKind::kLognormal:
-      return clip(std::lognormal_distribution<double>(std::log(a), b)(rng), min, max);
+      return clip(std::lognormal_distribution<double>(std::log(a), b)(rng), min,
+                  std::min(max, kMaxDrawn));
     case LengthKind::kEmpirical:
       if (empirical.empty()) return 1;
       return empirical[std::uniform_int_distribution<std::size_t>(0, empirical.size() - 1)(rng)];

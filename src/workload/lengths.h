@@ -21,12 +21,16 @@ namespace llmbench::workload {
 
 enum class LengthKind { kFixed, kUniform, kNormal, kLognormal, kEmpirical, kContextLimit };
 
+// The largest length a normal or lognormal distribution without its own MAX draws (their
+// tails are unbounded; docs/limits.md bounds every length at 10,000,000 tokens).
+inline constexpr std::int64_t kMaxDrawn = 10'000'000;
+
 struct LengthDistribution {
   LengthKind kind = LengthKind::kFixed;
   double a = 128;  // fixed value; uniform min; normal mean; lognormal median
   double b = 0;    // uniform max; normal stddev; lognormal sigma
   std::int64_t min = 1;
-  std::int64_t max = INT64_MAX;
+  std::int64_t max = INT64_MAX;         // INT64_MAX: unbounded, but a draw never exceeds kMaxDrawn
   std::vector<std::int64_t> empirical;  // kEmpirical: the lengths to resample
 
   // A length for one request, drawn from `rng` (the request's own length stream).

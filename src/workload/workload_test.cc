@@ -230,6 +230,37 @@ TEST(LengthDistribution, LognormalHasTheRequestedMedian) {
   EXPECT_NEAR(static_cast<double>(v[10000]), 200.0, 6.0);
 }
 
+// Issue 10 (class 4): a trace line has a bound, an error echoes at most 40 bytes of it, and
+// times more than 31 days after the first (waiting for years) are refused.
+TEST(Arrivals, TraceLinesAreBoundedAndErrorsDoNotEchoTheFile) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("llmbench_trace_limits_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream(dir / "long.txt") << "1.0\n" << std::string(5000, '7') << "\n";
+    std::ofstream(dir / "junk.txt") << "1.0\n" << std::string(3000, 'q') << "\n";
+    std::ofstream(dir / "far.txt") << "0\n1e9\n";
+  }
+  auto long_line = load_trace(dir / "long.txt", 1024);
+  ASSERT_FALSE(long_line);
+  EXPECT_NE(long_line.error().message.find("long.txt:2: a line is longer than 1 KiB (the limit)"),
+            std::string::npos)
+      << long_line.error().message;
+  auto junk = load_trace(dir / "junk.txt");
+  ASSERT_FALSE(junk);
+  EXPECT_NE(junk.error().message.find("junk.txt:2: "), std::string::npos);
+  EXPECT_LT(junk.error().message.size(), 200u) << junk.error().message;
+  auto far = load_trace(dir / "far.txt");
+  ASSERT_FALSE(far);
+  EXPECT_NE(far.error().message.find("far.txt:2: "), std::string::npos) << far.error().message;
+  auto zero = load_trace("/dev/zero");
+  ASSERT_FALSE(zero);
+  EXPECT_NE(zero.error().message.find("/dev/zero:1: a line is longer than 1 MiB"),
+            std::string::npos)
+      << zero.error().message;
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace llmbench::workload
 
