@@ -1,6 +1,8 @@
 // `llmbench sim`: the simulated engine in the foreground, and `llmbench demo`, which runs
 // it in-process and benchmarks it end to end.
 
+#include <fmt/format.h>
+
 #include <boost/asio/io_context.hpp>
 #include <iostream>
 #include <thread>
@@ -30,8 +32,9 @@ struct SimArgs {
   int max_batch = 0;
   int tokens_per_chunk = 1;
   double fail_rate = 0;
-  std::string fault = "none";
-  double fault_rate = 1;
+  std::vector<std::string> faults;  // KIND or KIND:RATE, repeatable
+  double fault_rate = 1;            // the rate of a bare KIND
+  std::string listener_down = "1s";
   std::uint64_t seed = 0;
   std::string model = "llmbench-sim";
 };
@@ -64,10 +67,23 @@ sim::SimOptions to_sim_options(const SimArgs& a) {
     throw CommandError{kExitUsage, "--tokens-per-chunk must be at least 1"};
   o.tokens_per_chunk = a.tokens_per_chunk;
   o.fail_rate = a.fail_rate;
-  auto fault = sim::parse_fault(a.fault);
-  if (!fault) throw CommandError{kExitUsage, "--fault: " + fault.error().message};
-  o.fault = *fault;
-  o.fault_rate = a.fault_rate;
+  double total_rate = 0;
+  for (const std::string& text : a.faults) {
+    auto fault = sim::parse_fault_rate(text, a.fault_rate);
+    if (!fault) throw CommandError{kExitUsage, "--fault " + text + ": " + fault.error().message};
+    if (fault->fault == sim::Fault::kNone) continue;
+    o.faults.push_back(*fault);
+    total_rate += fault->rate;
+  }
+  if (total_rate > 1 + 1e-9) {
+    throw CommandError{kExitUsage,
+                       fmt::format("--fault: the rates add up to {:g}; at most 1 (one draw per "
+                                   "request picks at most one fault)",
+                                   total_rate)};
+  }
+  o.listener_down = duration_or_throw("--listener-down", a.listener_down);
+  if (o.listener_down <= Duration::zero() || o.listener_down > std::chrono::hours(1))
+    throw CommandError{kExitUsage, "--listener-down must be above 0 and at most 1h"};
   o.seed = a.seed;
   o.model = a.model;
   return o;
@@ -83,7 +99,7 @@ Action add_sim_command(CLI::App& app) {
       "  llmbench sim --port 8000 --ttft 50ms --itl 10ms\n"
       "  llmbench sim --port 0 --max-batch 8 --jitter 2ms --seed 7   # port 0: any free port\n"
       "  llmbench sim --fail-rate 0.2          # 20 % of requests answer HTTP 500\n"
-      "  llmbench sim --fault malformed        # also: reset, error-event, stall, 429, 503\n"
+      "  llmbench sim --fault reset-mid-stream:0.1 --fault rate-limit:0.05   # kinds: docs/sim.md\n"
       "  llmbench sim --dialect ollama --port 11434 --load-time 2s\n");
   cmd->add_option("--host", args->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", args->port, "Port (0 = any free port)")->capture_default_str();
@@ -110,9 +126,18 @@ Action add_sim_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--fail-rate", args->fail_rate, "Fraction of requests answered HTTP 500")
       ->capture_default_str();
-  cmd->add_option("--fault", args->fault, "Inject: none|malformed|reset|error-event|stall|429|503")
+  cmd->add_option("--fault", args->faults,
+                  "Inject KIND[:RATE], repeatable (rates add up to at most 1): "
+                  "reset-before-headers|reset-mid-stream|stall-before-first-token|"
+                  "stall-mid-stream|slow-headers|malformed|oversized-frame|invalid-utf8|"
+                  "truncated-chunk|wrong-content-type|keepalive-flood|error-event|rate-limit|"
+                  "unavailable|listener-down (also reset, stall, 429, 503)")
+      ->allow_extra_args(false);
+  cmd->add_option("--fault-rate", args->fault_rate,
+                  "Fraction of requests that get a --fault given without :RATE")
       ->capture_default_str();
-  cmd->add_option("--fault-rate", args->fault_rate, "Fraction of requests that get --fault")
+  cmd->add_option("--listener-down", args->listener_down,
+                  "How long the listener stays closed after a listener-down fault")
       ->capture_default_str();
   cmd->add_option("--seed", args->seed, "Seed for jitter and failures")->capture_default_str();
   cmd->add_option("--model", args->model, "Model name served")->capture_default_str();

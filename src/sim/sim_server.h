@@ -12,10 +12,12 @@
 // [−J, +J] (never below zero) from a seeded generator. Times are absolute, so a late write
 // does not delay the tokens after it.
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -23,17 +25,44 @@
 
 namespace llmbench::sim {
 
+// What the simulator does to a generation request picked for a fault (docs/sim.md). "Half-way"
+// is at token max_tokens / 2.
 enum class Fault {
   kNone,
-  kMalformedFrame,  // one frame of invalid JSON half-way through the stream
-  kReset,           // the connection is closed half-way through the stream
-  kErrorEvent,      // an error event half-way through a 200 stream, then [DONE]
-  kStall,           // the stream stops half-way and stays open
-  kRateLimit,       // 429 with Retry-After
-  kUnavailable,     // 503 while "loading"
+  kResetBeforeHeaders,     // the request is read, then the connection is reset (RST), no byte
+  kResetMidStream,         // "reset": the connection is reset (RST) half-way through the stream
+  kStallBeforeFirstToken,  // the head (and any role chunk) is sent, then nothing, never
+  kStallMidStream,         // "stall": the stream stops half-way and stays open
+  kSlowHeaders,            // the response head is written one byte every kSlowHeaderByteGap
+  kMalformedFrame,         // "malformed": one frame of invalid JSON half-way through the stream
+  kOversizedFrame,         // the token frame half-way holds kOversizedFrameBytes of text
+  kInvalidUtf8,            // half-way: a 3-byte character split over two frames, then 0xFF
+  kTruncatedChunk,         // the connection is closed (FIN) in the middle of a chunk
+  kWrongContentType,       // 200 with a text/html page instead of the stream or JSON
+  kKeepAliveFlood,         // after the head, keep-alive lines as fast as possible, no token
+  kErrorEvent,             // an error event half-way through a 200 stream, then [DONE]
+  kRateLimit,              // "429": 429 with Retry-After: 1
+  kUnavailable,            // "503": 503 while "loading"
+  kListenerDown,           // reset before headers, and the listener closes for listener_down
 };
+inline constexpr std::size_t kFaultKinds = static_cast<std::size_t>(Fault::kListenerDown) + 1;
 
+// Accepts the names in docs/sim.md and the older aliases (reset, stall, malformed, 429, 503).
 Expected<Fault> parse_fault(std::string_view name);
+std::string_view to_string(Fault fault);
+
+// A fault and the fraction of generation requests that get it.
+struct FaultRate {
+  Fault fault = Fault::kNone;
+  double rate = 1;
+};
+// Parses "KIND" or "KIND:RATE" (RATE in [0, 1]); `default_rate` applies to a bare KIND.
+Expected<FaultRate> parse_fault_rate(std::string_view text, double default_rate = 1);
+
+// Bounds of the simulator's own resources (docs/sim.md).
+inline constexpr std::int64_t kMaxTokensLimit = 10'000'000;  // above: 400 (TGI 422)
+inline constexpr std::size_t kOversizedFrameBytes = std::size_t{64} * 1024 * 1024;
+inline constexpr Duration kSlowHeaderByteGap = std::chrono::milliseconds(25);
 
 struct SimOptions {
   Dialect dialect = Dialect::kOpenAi;
@@ -47,8 +76,13 @@ struct SimOptions {
   int max_batch = 0;         // 0 = unlimited concurrent generations
   int tokens_per_chunk = 1;  // tokens per stream frame, sent when the chunk's last is due
   double fail_rate = 0;      // fraction of generation requests answered with HTTP 500
+  // Faults, each with its rate; the rates add up to at most 1. One draw per generation
+  // request picks at most one of them (after --fail-rate's draw).
+  std::vector<FaultRate> faults;
+  // Shorthand for one more entry of `faults` (kept for callers that set one fault).
   Fault fault = Fault::kNone;
-  double fault_rate = 1;  // fraction of generation requests that get the fault
+  double fault_rate = 1;  // fraction of generation requests that get `fault`
+  Duration listener_down = std::chrono::seconds(1);  // Fault::kListenerDown
   std::uint64_t seed = 0;
   std::string model = "llmbench-sim";
   std::int64_t default_max_tokens = 16;  // when the request names none (as vLLM does)
@@ -56,10 +90,12 @@ struct SimOptions {
 
 struct SimCounters {
   std::uint64_t requests = 0;  // generation requests received
-  std::uint64_t failed = 0;    // answered with an injected failure
-  std::uint64_t tokens = 0;    // tokens written
-  std::uint64_t running = 0;   // generations holding a slot now
-  std::uint64_t waiting = 0;   // generations queued for a slot now
+  std::uint64_t failed = 0;    // answered with an injected failure (--fail-rate, 429, 503)
+  std::uint64_t faults = 0;    // got a fault (any kind); by kind in faults_by_kind
+  std::array<std::uint64_t, kFaultKinds> faults_by_kind{};
+  std::uint64_t tokens = 0;   // tokens written
+  std::uint64_t running = 0;  // generations holding a slot now
+  std::uint64_t waiting = 0;  // generations queued for a slot now
 };
 
 class SimServer {
