@@ -175,7 +175,12 @@ INSTANTIATE_TEST_SUITE_P(
     Faults, FaultTest,
     ::testing::Values(FaultCase{"malformed", {}, "protocol"}, FaultCase{"reset", {}, "truncated"},
                       FaultCase{"error-event", {}, "engine_error"},
-                      FaultCase{"stall", {"--idle-timeout", "200ms"}, "timeout_idle"},
+                      // A stall half-way through 10 tokens comes after the first token: the
+                      // idle limit. The first-token limit bounds the calibration probe, whose
+                      // single token stalls before it (300 s by default).
+                      FaultCase{"stall",
+                                {"--idle-timeout", "200ms", "--first-token-timeout", "1s"},
+                                "timeout_idle"},
                       FaultCase{"429", {}, "http_429"}, FaultCase{"503", {}, "http_5xx"}),
     [](const ::testing::TestParamInfo<FaultCase>& param_info) {
       std::string name = param_info.param.fault;

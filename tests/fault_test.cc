@@ -339,7 +339,12 @@ TEST_P(FaultSuite, RunEndsCategorisedCompleteAndBounded) {
   for (const std::string& kind : c.counted) faulted += sim.faults(kind);
   if (!c.counted.empty()) {
     EXPECT_GT(faulted, 0) << "the rate picked no request: change the seed";
-    EXPECT_EQ(failed, faulted) << json(failures).dump();
+    // Before measuring, llmbench sends the simulator (which has no /tokenize) a calibration
+    // probe: a generation request that can draw the fault too and is not a measured request.
+    // Every measured fault is a failure; only those probes may account for the rest.
+    const int probes = static_cast<int>(sim.metric("llmbench_sim_requests_total")) - kRequests;
+    EXPECT_LE(failed, faulted) << json(failures).dump();
+    EXPECT_LE(faulted - failed, std::max(probes, 0)) << json(failures).dump();
   }
 
   if (c.client_rss_mib > 0) {

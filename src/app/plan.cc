@@ -176,10 +176,10 @@ void check_outputs(const RunSpec& spec) {
 }
 
 bool writes_to_stdout(const OutputPaths& outputs) {
-  for (const auto& [option, path] : given_outputs(outputs)) {
-    if (report::file_identity(path) == "fd:1") return true;
-  }
-  return false;
+  const auto outputs_given = given_outputs(outputs);
+  return std::ranges::any_of(outputs_given, [](const auto& given) {
+    return report::file_identity(given.second) == "fd:1";
+  });
 }
 
 std::uint64_t requests_known_in_advance(const RunSpec& spec) {

@@ -1,5 +1,6 @@
 #include "app/secrets.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 
@@ -21,15 +22,10 @@ std::string control_char_note(std::string_view text, std::size_t at) {
 
 // RFC 9110 token characters, what a header name is made of.
 bool is_token(std::string_view name) {
-  if (name.empty()) return false;
-  for (const char ch : name) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) == 0 &&
-        std::string_view("!#$%&'*+-.^_`|~").find(ch) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
+  return !name.empty() && std::ranges::all_of(name, [](const char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) != 0 ||
+           std::string_view("!#$%&'*+-.^_`|~").find(ch) != std::string_view::npos;
+  });
 }
 
 }  // namespace

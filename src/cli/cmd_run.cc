@@ -280,6 +280,7 @@ app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
 
   std::vector<int> levels;
   const std::vector<std::string_view> items = split(a.concurrency, ',');
+  levels.reserve(items.size());
   app::check_bound(app::bounds::kConcurrencyLevels, static_cast<double>(items.size()));
   for (const std::string_view item : items) {
     levels.push_back(static_cast<int>(app::parse_whole(app::bounds::kConcurrency, item)));

@@ -32,14 +32,10 @@ bool iequals(std::string_view a, std::string_view b) {
 
 // RFC 9110 token: what a header name is made of.
 bool is_header_token(std::string_view name) {
-  if (name.empty()) return false;
-  for (const char ch : name) {
-    if (std::isalnum(static_cast<unsigned char>(ch)) == 0 &&
-        std::string_view("!#$%&'*+-.^_`|~").find(ch) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
+  return !name.empty() && std::ranges::all_of(name, [](const char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) != 0 ||
+           std::string_view("!#$%&'*+-.^_`|~").find(ch) != std::string_view::npos;
+  });
 }
 
 EngineConfig parse_engine(const std::string& file, const YAML::Node& node,

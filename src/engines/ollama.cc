@@ -61,8 +61,12 @@ class OllamaReader final : public ReaderBase {
     if (auto reason = json_string(root, "done_reason")) set_finish_reason(*reason);
     // Metric fields are omitted when zero (Go omitempty): absent means 0. A value outside
     // sense is a protocol error (read_count, read_seconds) and the rest is not read.
-    std::optional<std::int64_t> prompt = 0, output = 0;
-    std::optional<double> total = 0.0, load = 0.0, prompt_eval = 0.0, eval = 0.0;
+    std::optional<std::int64_t> prompt = 0;
+    std::optional<std::int64_t> output = 0;
+    std::optional<double> total = 0.0;
+    std::optional<double> load = 0.0;
+    std::optional<double> prompt_eval = 0.0;
+    std::optional<double> eval = 0.0;
     constexpr double kNs = 1e9;  // per second
     if (!read_count(root, "prompt_eval_count", prompt) || !read_count(root, "eval_count", output) ||
         !read_seconds(root, "total_duration", kNs, total) ||

@@ -388,8 +388,8 @@ class OpenAiReader final : public ResponseReader {
       record_.output_chars += chunk.text_bytes;
     }
     if (!chunk.finish_reason.empty()) {
-      record_.finish_reason =
-          network_text(chunk.finish_reason, kMaxFinishReasonBytes, record_.invalid_utf8_bytes);
+      record_.finish_reason = redact(
+          network_text(chunk.finish_reason, kMaxFinishReasonBytes, record_.invalid_utf8_bytes));
     }
     // Take the last usage seen, never a sum: Ollama's /v1 sends zero usage on every chunk
     // and the real numbers in a final one.

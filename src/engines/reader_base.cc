@@ -138,7 +138,10 @@ void ReaderBase::set_error(ErrorCategory category, std::string_view message) {
 }
 
 void ReaderBase::set_finish_reason(std::string_view reason) {
-  record_.finish_reason = network_text(reason, kMaxFinishReasonBytes, record_.invalid_utf8_bytes);
+  // An echoing server can put our request, secrets included, in any text it returns; cut
+  // first, so a secret cut at the end is still recognised by its tail.
+  record_.finish_reason =
+      redact(network_text(reason, kMaxFinishReasonBytes, record_.invalid_utf8_bytes));
 }
 
 bool ReaderBase::read_count(simdjson::dom::element object, std::string_view path,

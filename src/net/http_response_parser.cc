@@ -55,7 +55,8 @@ std::string ResponseParser::describe(const boost::system::error_code& ec) const 
              " KiB limit";
     case Problem::kBody:
       return "response body (HTTP " + std::to_string(status_) + ", not a stream) exceeds the " +
-             std::to_string(kMaxWholeBodyBytes / (1024 * 1024)) + " MiB limit on a whole body";
+             std::to_string(kMaxWholeBodyBytes / (std::size_t{1024} * 1024)) +
+             " MiB limit on a whole body";
     case Problem::kUpgrade:
       return "unexpected 101 Switching Protocols (llmbench never asks for an upgrade)";
     case Problem::kNone:

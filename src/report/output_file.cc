@@ -14,7 +14,7 @@ namespace llmbench::report {
 
 namespace {
 
-constexpr std::size_t kBufferSize = 64 * 1024;
+constexpr std::size_t kBufferSize = std::size_t{64} * 1024;
 
 std::string reason(int error) { return std::strerror(error); }
 
@@ -140,8 +140,13 @@ Expected<ExclusiveFile> create_exclusive(const std::filesystem::path& dir, const
   static std::atomic<unsigned> counter{0};
   for (int attempt = 0; attempt < 1000; ++attempt) {
     ExclusiveFile file;
-    file.path = dir / (stem + "." + std::to_string(::getpid()) + "-" +
-                       std::to_string(counter.fetch_add(1)) + suffix);
+    std::string name = stem;
+    name += '.';
+    name += std::to_string(::getpid());
+    name += '-';
+    name += std::to_string(counter.fetch_add(1));
+    name += suffix;
+    file.path = dir / name;
     file.fd = ::open(file.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (file.fd >= 0) return file;
     if (errno != EEXIST) {
