@@ -282,7 +282,8 @@ TEST(Resolve, NumbersOutsideTheirBoundsAreRefusedByName) {
   KnownEngine engine(engine_serving("vllm", {"m"}));
   engine.unreachable = "no network: the spec should have been refused first";
   for (const Case& c : cases) {
-    RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:9"), "r.json");
+    RunSpec spec =
+        small_spec(*net::parse_url("http://127.0.0.1:9"), std::filesystem::temp_directory_path());
     c.set(spec);
     try {
       (void)resolve(spec, engine, quiet);
@@ -296,7 +297,8 @@ TEST(Resolve, NumbersOutsideTheirBoundsAreRefusedByName) {
 
 TEST(Resolve, TheBoundsThemselvesAreAccepted) {
   KnownEngine engine(engine_serving("vllm", {"m"}));
-  RunSpec spec = small_spec(*net::parse_url("http://127.0.0.1:9"), "r.json");
+  RunSpec spec =
+      small_spec(*net::parse_url("http://127.0.0.1:9"), std::filesystem::temp_directory_path());
   spec.requests = 1'000'000'000;
   spec.concurrency = {100'000};
   spec.window = 10ms;
