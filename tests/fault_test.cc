@@ -380,9 +380,11 @@ INSTANTIATE_TEST_SUITE_P(
                   {"timeout_first_token"},
                   "first[- _]?token",
                   {"stall-before-first-token"}},
+        // The one-token calibration probe stalls before its first token: the first-token
+        // limit ends it (its 300 s default would hold the run).
         FaultCase{"stall_mid_stream",
                   {"--fault", "stall-mid-stream:0.3"},
-                  {"--idle-timeout", "1s"},
+                  {"--idle-timeout", "1s", "--first-token-timeout", "2s"},
                   {"timeout_idle"},
                   "idle",
                   {"stall-mid-stream"}},

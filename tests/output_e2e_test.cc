@@ -287,7 +287,7 @@ TEST(Suite, DryRunValidatesLikeARealRun) {
   const std::vector<Case> cases = {
       {{"--bogus-option", "1"}, "--bogus-option"},
       {{"--concurrency", "zero"}, "--concurrency"},
-      {{"--requests", "0"}, "--requests must be at least 1"},
+      {{"--requests", "0"}, "--requests: 0 is outside"},
       {{"--duration", "soon"}, "--duration"},
   };
   for (const Case& c : cases) {
