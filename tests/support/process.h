@@ -90,7 +90,6 @@ class Child {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   void signal(int sig) { ::kill(pid_, sig); }
-  [[nodiscard]] pid_t pid() const { return pid_; }
   std::string out() const { return slurp(dir_ / "stdout"); }
   std::string err() const { return slurp(dir_ / "stderr"); }
   const std::filesystem::path& dir() const { return dir_; }
