@@ -732,5 +732,21 @@ TEST(Cancellation, ACallbackRegisteredAfterTheCancelRunsAtOnce) {
   EXPECT_TRUE(token.cancelled());
 }
 
+TEST(Cancellation, NestedRegistrationsAllRunAndAnEndedOneDoesNot) {
+  CancellationToken token;
+  int outer = 0;
+  int inner = 0;
+  int ended = 0;
+  const auto outer_registration = token.on_cancel([&outer] { ++outer; });
+  {
+    const auto gone = token.on_cancel([&ended] { ++ended; });
+  }
+  const auto inner_registration = token.on_cancel([&inner] { ++inner; });
+  token.cancel();
+  EXPECT_EQ(outer, 1);
+  EXPECT_EQ(inner, 1);
+  EXPECT_EQ(ended, 0);
+}
+
 }  // namespace
 }  // namespace llmbench::app

@@ -18,20 +18,35 @@ namespace llmbench::app {
 
 namespace {
 
+// One /tokenize answer (a prompt of up to the context window) on a loaded engine.
+constexpr Duration kTokenizeTimeout = std::chrono::seconds(30);
+
 // Prompts verified before the run when the run's length is not known in advance.
 constexpr std::uint64_t kVerifyUnknown = 1000;
 constexpr std::uint64_t kVerifyMost = 100'000;
+
+// A signal during the preparation ends it: nothing of the run was sent, so there is no
+// partial result to write.
+[[noreturn]] void interrupted(std::string_view doing) {
+  throw Failure{kExitInterrupted,
+                "interrupted while " + std::string(doing) + ": no request of the run was sent"};
+}
 
 // The engine's own /tokenize, every count over one kept-alive connection.
 class EngineTokenCounter final : public workload::TokenCounter {
  public:
   EngineTokenCounter(engines::EngineKind kind, const net::Url& url, std::string model,
-                     net::TlsOptions tls)
-      : kind_(kind), base_path_(url.base_path), model_(std::move(model)), client_(url, tls) {}
+                     net::TlsOptions tls, CancellationToken& cancel)
+      : kind_(kind),
+        base_path_(url.base_path),
+        model_(std::move(model)),
+        client_(url, tls),
+        registration_(cancel.on_cancel([this] { client_.cancel(); })) {}
   Expected<std::int64_t> count(std::string_view text) override {
     auto request = engines::tokenize_request(kind_, base_path_, text, model_);
     if (!request) return make_error(ErrorCode::kProtocol, "engine has no tokenize route");
-    auto answer = client_.request(*request, std::chrono::seconds(30));
+    auto answer = client_.request(*request, kTokenizeTimeout);
+    if (!answer && client_.cancelled()) interrupted("counting prompt tokens");
     if (!answer) return tl::unexpected(answer.error());
     return engines::parse_token_count(answer->status, answer->body);
   }
@@ -41,6 +56,7 @@ class EngineTokenCounter final : public workload::TokenCounter {
   std::string base_path_;
   std::string model_;
   net::ControlClient client_;
+  CancellationToken::Registration registration_;  // after client_: gone before it
 };
 
 // A local tokenizer file, counting what the engine's post-processor adds (BOS).
@@ -83,6 +99,7 @@ Expected<std::int64_t> generation_prompt_count(const ResolvedRun& run,
                                                const engines::Engine& engine, const net::Url& url,
                                                ApiKind api,
                                                const std::vector<ChatMessage>& messages,
+                                               CancellationToken& cancel,
                                                std::vector<std::string>& warnings) {
   RequestSpec spec;
   spec.model = run.spec.model;
@@ -104,7 +121,13 @@ Expected<std::int64_t> generation_prompt_count(const ResolvedRun& run,
   runner::MemorySink sink;
   SteadyClockSource clock;
   runner::Runner runner(options, engine, workload, sink, clock);
-  if (auto ran = runner.run(); !ran) return tl::unexpected(ran.error());
+  Expected<runner::RunTimes> ran;
+  {
+    const auto registration = cancel.on_cancel([&runner] { runner.cancel(); });
+    ran = runner.run();
+  }
+  if (cancel.cancelled()) interrupted("probing the engine's prompt token count");
+  if (!ran) return tl::unexpected(ran.error());
   const auto records = sink.take();
   if (records.empty() || !records[0].ok() || !records[0].usage.prompt_tokens) {
     return make_error(ErrorCode::kProtocol,
@@ -124,13 +147,15 @@ Expected<std::int64_t> generation_prompt_count(const ResolvedRun& run,
 // prompts of n1 and n2 vocabulary words give the engine's constant and tokens per word.
 Expected<workload::PromptCalibration> probe(const ResolvedRun& run, const engines::Engine& engine,
                                             const net::Url& url, ApiKind api,
+                                            CancellationToken& cancel,
                                             std::vector<std::string>& warnings) {
   const std::array<std::int64_t, 2> words{16, 96};
   std::array<std::int64_t, 2> counted{};
   for (std::size_t i = 0; i < words.size(); ++i) {
     auto n = generation_prompt_count(
         run, engine, url, api,
-        {{"user", probe_text(words[i], workload::estimated_calibration().words)}}, warnings);
+        {{"user", probe_text(words[i], workload::estimated_calibration().words)}}, cancel,
+        warnings);
     if (!n) return tl::unexpected(n.error());
     counted[i] = *n;
   }
@@ -210,7 +235,7 @@ struct Counting {
 // then --tokenizer, then (Ollama) generation probes, then the estimate.
 Counting choose_counting(const ResolvedRun& run, const engines::Engine& engine,
                          engines::EngineKind kind, const net::Url& url, ApiKind api,
-                         WorkloadInfo& info) {
+                         CancellationToken& cancel, WorkloadInfo& info) {
   const ResolvedRunSpec& spec = run.record;
   const TokenCounting method = run.spec.token_counting;
   Counting c;
@@ -224,7 +249,8 @@ Counting choose_counting(const ResolvedRun& run, const engines::Engine& engine,
     if (engines::tokenize_request(kind, url.base_path, "", spec.model)) {
       net::TlsOptions tls;
       tls.verify = spec.tls_verify;
-      auto engine_counter = std::make_unique<EngineTokenCounter>(kind, url, spec.model, tls);
+      auto engine_counter =
+          std::make_unique<EngineTokenCounter>(kind, url, spec.model, tls, cancel);
       auto calibrated = workload::calibrate(*engine_counter, workload::TokenMethod::kEngineTokenize,
                                             spec.engine + " /tokenize");
       if (calibrated) {
@@ -257,7 +283,7 @@ Counting choose_counting(const ResolvedRun& run, const engines::Engine& engine,
   // server); only one that reports none is left to the estimate.
   const bool probe_wanted = method == TokenCounting::kProbe || method == TokenCounting::kAuto;
   if (!c.counter && probe_wanted) {
-    auto probed = probe(run, engine, url, api, info.warnings);
+    auto probed = probe(run, engine, url, api, cancel, info.warnings);
     if (probed) {
       c.calibration = std::move(*probed);
     } else if (method == TokenCounting::kProbe) {
@@ -275,7 +301,8 @@ Counting choose_counting(const ResolvedRun& run, const engines::Engine& engine,
     if (!counted) {
       throw Failure{kExitUnreachable, "counting a probe: " + counted.error().message};
     }
-    auto reported = generation_prompt_count(run, engine, url, api, {{"user", text}}, info.warnings);
+    auto reported =
+        generation_prompt_count(run, engine, url, api, {{"user", text}}, cancel, info.warnings);
     if (!reported) {
       info.warnings.push_back(
           "no generation-side prompt count to check the token counter against (" +
@@ -294,7 +321,8 @@ Counting choose_counting(const ResolvedRun& run, const engines::Engine& engine,
                                                   {"assistant", probe_text(8, c.calibration.words)},
                                                   {"user", probe_text(8, c.calibration.words)}};
       auto joined = c.counter->count(workload::joined_contents(conversation));
-      auto chat = generation_prompt_count(run, engine, url, api, conversation, info.warnings);
+      auto chat =
+          generation_prompt_count(run, engine, url, api, conversation, cancel, info.warnings);
       if (joined && chat) {
         c.calibration.per_message = std::max<std::int64_t>(0, (*chat - *joined) / 2);
         c.calibration.source += fmt::format(", {} tokens per further chat message (one probe)",
@@ -375,7 +403,8 @@ void verify_prompts(workload::WordPromptWorkload& workload, Counting& counting,
 }  // namespace
 
 BuiltWorkload build_workload(const ResolvedRun& run, const engines::Engine& engine,
-                             std::uint64_t requests_to_verify, RunObserver& observer) {
+                             std::uint64_t requests_to_verify, CancellationToken& cancel,
+                             RunObserver& observer) {
   const ResolvedRunSpec& spec = run.record;
   BuiltWorkload built;
   WorkloadInfo& info = built.info;
@@ -427,7 +456,7 @@ BuiltWorkload build_workload(const ResolvedRun& run, const engines::Engine& engi
     return built;
   }
 
-  Counting counting = choose_counting(run, engine, kind, url, api, info);
+  Counting counting = choose_counting(run, engine, kind, url, api, cancel, info);
   std::unique_ptr<workload::WordPromptWorkload> words =
       slice_corpus ? corpus_workload(spec, options, counting, info)
                    : std::make_unique<workload::SyntheticWorkload>(options, counting.calibration);

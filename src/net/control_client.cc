@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 
 namespace llmbench::net {
 
@@ -23,6 +24,15 @@ ControlClient::ControlClient(Url url, TlsOptions tls) : url_(std::move(url)), tl
 
 ControlClient::~ControlClient() = default;
 
+void ControlClient::cancel() {
+  cancelled_ = true;
+  // The connection belongs to the io_context's thread: the abort runs there. Posted while no
+  // request runs, it waits for the next run(), which the flag already refuses.
+  asio::post(io_, [this] {
+    if (connection_) connection_->cancel();
+  });
+}
+
 std::uint64_t ControlClient::connects() const { return connection_ ? connection_->connects() : 0; }
 
 Expected<SimpleResponse> ControlClient::request(const HttpRequest& request, Duration timeout) {
@@ -36,6 +46,7 @@ Expected<SimpleResponse> ControlClient::request(const HttpRequest& request, Dura
 
 Expected<SimpleResponse> ControlClient::request(const HttpRequest& request,
                                                 const Timeouts& timeouts) {
+  if (cancelled_) return make_error(ErrorCode::kIo, "cancelled");
   if (!connection_) {
     auto endpoints = resolve(url_);
     if (!endpoints) return tl::unexpected(endpoints.error());
@@ -49,11 +60,13 @@ Expected<SimpleResponse> ControlClient::request(const HttpRequest& request,
   asio::co_spawn(
       io_,
       [&]() -> asio::awaitable<void> {
+        if (cancelled_) co_return;  // cancel() came before this started: its abort ran first
         result = co_await connection_->exchange(bytes, collect, timeouts);
       },
       asio::detached);
   io_.restart();
   io_.run();
+  if (cancelled_) return make_error(ErrorCode::kIo, "cancelled");
   switch (result.status) {
     case ExchangeStatus::kOk:
       return std::move(collect.response);

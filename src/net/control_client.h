@@ -3,6 +3,7 @@
 // made before a run (counting every prompt with an engine's /tokenize): one TCP (and TLS)
 // handshake for all of them instead of one each. Not thread-safe; one caller at a time.
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <optional>
@@ -29,6 +30,11 @@ class ControlClient {
   // kProtocol whose message names the limit.
   Expected<SimpleResponse> request(const HttpRequest& request, const Timeouts& timeouts);
 
+  // Aborts the request in progress and fails every later one (ErrorCode::kIo, "cancelled").
+  // Thread-safe: a signal handler's thread calls it while request() blocks in another.
+  void cancel();
+  [[nodiscard]] bool cancelled() const { return cancelled_.load(); }
+
   // Connections opened so far (1 while the server keeps the connection alive).
   [[nodiscard]] std::uint64_t connects() const;
 
@@ -38,6 +44,7 @@ class ControlClient {
   asio::io_context io_;
   SteadyClockSource clock_;
   std::unique_ptr<HttpConnection> connection_;  // made on the first request
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace llmbench::net

@@ -764,10 +764,25 @@ TEST(HttpClientErrors, OutOfFileDescriptorsIsAClientErrorWithAHint) {
   ASSERT_TRUE(url);
   auto endpoints = resolve(*url);
   ASSERT_TRUE(endpoints);
-  HttpConnection connection(io.get_executor(), *url, *endpoints, nullptr, clock);
   const std::string bytes = serialize_request(HttpRequest{}, *url);
-  // Everything is made before the descriptors run out: the sanitizers' runtime needs one to
-  // check a new object.
+  // Everything is made before the descriptors run out, and one exchange warms UBSan's cache
+  // of checked dynamic types: its check of a type not seen yet probes memory through a pipe,
+  // which fails without descriptors and reads as an invalid vptr.
+  {
+    HttpConnection warm(io.get_executor(), *url, *endpoints, nullptr, clock);
+    Collector warm_collector;
+    ExchangeResult warmed;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          warmed = co_await warm.exchange(bytes, warm_collector, test_timeouts());
+        },
+        asio::detached);
+    io.run();
+    io.restart();
+    ASSERT_EQ(warmed.status, ExchangeStatus::kOk) << warmed.message;
+  }
+  HttpConnection connection(io.get_executor(), *url, *endpoints, nullptr, clock);
   Collector collector;
   ExchangeResult result;
   rlimit saved{};
