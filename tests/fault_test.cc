@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -234,6 +235,15 @@ RunResult run_llmbench(const std::string& url, const std::vector<std::string>& o
   std::vector<std::string> args = {LLMBENCH_BINARY, "run",         "--url",        url,
                                    "--output",      path.string(), "--no-progress"};
   args.insert(args.end(), options.begin(), options.end());
+  // ASan holds up to 256 MiB of freed memory in quarantine by default, which would make a
+  // peak RSS say more about the sanitizer than about llmbench; children inherit this.
+  static const bool small_quarantine = [] {
+    const char* set = std::getenv("ASAN_OPTIONS");
+    const std::string asan =
+        (set != nullptr ? std::string(set) + ":" : std::string()) + "quarantine_size_mb=16";
+    return ::setenv("ASAN_OPTIONS", asan.c_str(), 1) == 0;
+  }();
+  (void)small_quarantine;
   RunResult r;
   const auto started = steady_clock::now();
   Process child(args);
@@ -356,9 +366,10 @@ TEST_P(FaultSuite, RunEndsCategorisedCompleteAndBounded) {
   }
 }
 
-// Peak RSS bounds are for the sanitized build (ASan's shadow memory and quarantine included):
-// a plain run of these 20 requests peaks near 100 MiB there; the 64 MiB frame held twice takes
-// it past the bound (a client without a frame limit peaked at 866 MiB).
+// Peak RSS bounds are for the sanitized build (ASan's shadow memory and a 16 MiB quarantine
+// included): a plain run of these 20 requests peaks near 100 MiB there, four connections each
+// at the 16 MiB frame limit near 160 MiB; the 64 MiB frame held twice takes it past the bound
+// (a client without a frame limit peaked at 866 MiB).
 INSTANTIATE_TEST_SUITE_P(
     Faults, FaultSuite,
     ::testing::Values(
@@ -502,13 +513,41 @@ TEST(FaultSuiteDetail, EveryRequestFaultedStillWritesTheResult) {
   EXPECT_EQ(r.result["summary"]["errors"]["truncated"], 6);
 }
 
+// A signal while the calibration probe (a one-token generation before the run) waits on a
+// stalled engine ends the command at once: it waited for the 300 s first-token default.
+TEST(FaultSuiteDetail, ASignalDuringTheCalibrationProbeEndsItAtOnce) {
+  const Sim sim({"--dialect", "ollama", "--fault", "stall-before-first-token"});
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("llmbench_probe_cancel_" + std::to_string(::getpid()) + ".json");
+  Process child({LLMBENCH_BINARY, "run", "--url", sim.url(), "--requests", "3", "--output",
+                 path.string(), "--no-progress"});
+  // The probe is in flight once the simulator has drawn its fault.
+  const auto until = steady_clock::now() + seconds(30);
+  while (sim.faults("stall-before-first-token") < 1 && steady_clock::now() < until) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_GE(sim.faults("stall-before-first-token"), 1) << child.err();
+  const auto signalled = steady_clock::now();
+  child.signal(SIGTERM);
+  EXPECT_EQ(child.wait(milliseconds(20'000)), 130) << child.err();
+  EXPECT_LT(steady_clock::now() - signalled, seconds(10));
+  EXPECT_NE(child.err().find("interrupted while probing"), std::string::npos) << child.err();
+  EXPECT_FALSE(std::filesystem::exists(path));  // nothing was run, so nothing is claimed
+}
+
 // Bad --fault values are usage errors naming the option, before anything listens.
 TEST(FaultSuiteDetail, BadFaultOptionsAreUsageErrors) {
   for (const std::vector<std::string>& bad :
        std::vector<std::vector<std::string>>{{"--fault", "nonsense"},
                                              {"--fault", "reset:2"},
                                              {"--fault", "reset:0.6", "--fault", "stall:0.6"},
-                                             {"--listener-down", "0s"}}) {
+                                             {"--listener-down", "0s"},
+                                             {"--fail-rate", "nan"},
+                                             {"--fault-rate", "nan"},
+                                             {"--ttft", "2h"},
+                                             {"--jitter", "90000s"},
+                                             {"--tokens-per-chunk", "0"},
+                                             {"--max-batch", "2000000000"}}) {
     std::vector<std::string> args = {LLMBENCH_BINARY, "sim", "--port", "0"};
     args.insert(args.end(), bad.begin(), bad.end());
     Process p(args);

@@ -39,20 +39,30 @@ struct SimArgs {
   std::string model = "llmbench-sim";
 };
 
+// Every simulated delay, at most an hour: a longer one is a typo that would look like a hang.
 Duration duration_or_throw(std::string_view option, const std::string& text) {
   auto d = parse_duration(text);
   if (!d) throw CommandError{kExitUsage, std::string(option) + ": " + d.error().message};
+  if (*d < Duration::zero() || *d > std::chrono::hours(1)) {
+    throw CommandError{
+        kExitUsage, std::string(option) + ": " + text + " is outside [0, 1h] (a simulated delay)"};
+  }
   return *d;
 }
+
+// Written so that NaN fails too.
+bool within(double value, double low, double high) { return value >= low && value <= high; }
 
 sim::SimOptions to_sim_options(const SimArgs& a) {
   auto dialect = sim::parse_dialect(a.dialect);
   if (!dialect) throw CommandError{kExitUsage, "--dialect: " + dialect.error().message};
-  if (a.fail_rate < 0 || a.fail_rate > 1)
-    throw CommandError{kExitUsage, "--fail-rate must be in [0, 1]"};
-  if (a.fault_rate < 0 || a.fault_rate > 1)
+  if (!within(a.fail_rate, 0, 1)) throw CommandError{kExitUsage, "--fail-rate must be in [0, 1]"};
+  if (!within(a.fault_rate, 0, 1)) {
     throw CommandError{kExitUsage, "--fault-rate must be in [0, 1]"};
-  if (a.max_batch < 0) throw CommandError{kExitUsage, "--max-batch must be 0 (unlimited) or more"};
+  }
+  if (!within(a.max_batch, 0, 1'000'000)) {
+    throw CommandError{kExitUsage, "--max-batch must be in [0, 1000000] (0: unlimited)"};
+  }
   sim::SimOptions o;
   o.dialect = *dialect;
   o.load_time = duration_or_throw("--load-time", a.load_time);
@@ -63,8 +73,9 @@ sim::SimOptions to_sim_options(const SimArgs& a) {
   o.jitter = duration_or_throw("--jitter", a.jitter);
   o.prefill_per_token = duration_or_throw("--prefill-per-token", a.prefill_per_token);
   o.max_batch = a.max_batch;
-  if (a.tokens_per_chunk < 1)
-    throw CommandError{kExitUsage, "--tokens-per-chunk must be at least 1"};
+  if (!within(a.tokens_per_chunk, 1, 1'000'000)) {
+    throw CommandError{kExitUsage, "--tokens-per-chunk must be in [1, 1000000]"};
+  }
   o.tokens_per_chunk = a.tokens_per_chunk;
   o.fail_rate = a.fail_rate;
   double total_rate = 0;

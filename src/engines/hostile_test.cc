@@ -291,6 +291,37 @@ TEST(InvalidUtf8Errors, TransportMessagesAreValidText) {
 
 // ---- frame and line limits ----
 
+// ---- an answer that is not the engine's API ----
+
+// A proxy's login page or a web server on the wrong port answers 200 with HTML. On the
+// native routes it read as "truncated" (no end frame), as if the engine had dropped the stream.
+TEST(WrongContentType, AnHtmlPageIsAProtocolErrorNamingTheTypeOnEveryAdapter) {
+  const std::vector<std::pair<std::string, std::function<std::unique_ptr<Engine>()>>> engines = {
+      {"openai", [] { return std::make_unique<OpenAiEngine>(OpenAiOptions{}); }},
+      {"ollama", [] { return std::make_unique<OllamaEngine>(NativeOptions{}); }},
+      {"tgi", [] { return std::make_unique<TgiEngine>(NativeOptions{}); }},
+      {"llamacpp", [] { return std::make_unique<LlamaCppEngine>(NativeOptions{}); }},
+      {"sglang", [] { return std::make_unique<SglangEngine>(NativeOptions{}); }},
+  };
+  const Response page{200,
+                      {{"Content-Type", "text/html; charset=utf-8"}},
+                      "<!DOCTYPE html>\n<html><body>Sign in</body></html>\n"};
+  for (const auto& [name, make] : engines) {
+    for (const bool stream : {true, false}) {
+      SCOPED_TRACE(name + (stream ? " streamed" : " not streamed"));
+      const auto engine = make();
+      at_every_split(*engine, stream, page, [](const RequestRecord& r) {
+        ASSERT_TRUE(r.error);
+        EXPECT_EQ(r.error->category, ErrorCategory::kProtocol) << r.error->message;
+        EXPECT_NE(r.error->message.find("text/html"), std::string::npos) << r.error->message;
+        EXPECT_NE(r.error->message.find("<!DOCTYPE html>"), std::string::npos) << r.error->message;
+        EXPECT_FALSE(r.completed);
+        expect_valid_text(r);
+      });
+    }
+  }
+}
+
 TEST(FrameLimits, AnSseFrameOverTheLimitFailsTheRequestNamingTheLimit) {
   const OpenAiEngine openai({});
   const TgiEngine tgi({});

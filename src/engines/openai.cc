@@ -270,6 +270,10 @@ class OpenAiReader final : public ResponseReader {
       note_retry_after(headers, record_);
       return Framing::kWholeBody;
     }
+    if (is_html_page(headers)) {
+      html_page_ = true;
+      return Framing::kWholeBody;
+    }
     if (find_header(headers, "content-type").value_or("").find("text/event-stream") !=
         std::string_view::npos) {
       sse_ = true;
@@ -279,6 +283,10 @@ class OpenAiReader final : public ResponseReader {
   }
 
   void on_frame(const Frame& frame) override {
+    if (html_page_) {
+      set_error(ErrorCategory::kProtocol, html_page_message(frame.payload));
+      return;
+    }
     if (status_ < 200 || status_ >= 300) {
       set_error(category_for_http_status(status_),
                 http_error_message(status_, frame.payload, record_));
@@ -306,6 +314,10 @@ class OpenAiReader final : public ResponseReader {
 
   void on_end() override {
     if (record_.error) return;
+    if (html_page_) {
+      set_error(ErrorCategory::kProtocol, html_page_message({}));
+      return;
+    }
     if (status_ < 200 || status_ >= 300) {
       // Error status with an empty body: no frame arrived to name it.
       set_error(category_for_http_status(status_), "HTTP " + std::to_string(status_));
@@ -433,6 +445,7 @@ class OpenAiReader final : public ResponseReader {
   std::int64_t placed_ = 0;  // tokens given to arrivals so far (continuous usage)
   int status_ = 0;
   bool sse_ = false;
+  bool html_page_ = false;  // a 2xx web page (is_html_page), not the API
   bool done_ = false;
   bool parsed_body_ = false;
   std::string scratch_;

@@ -80,10 +80,27 @@ void note_retry_after(std::span<const net::Header> headers, RequestRecord& recor
   }
 }
 
+bool is_html_page(std::span<const net::Header> headers) {
+  return find_header(headers, "content-type").value_or("").find("text/html") !=
+         std::string_view::npos;
+}
+
+std::string html_page_message(std::string_view payload) {
+  std::string message =
+      "HTTP 2xx answered with Content-Type text/html, not the engine's API (a proxy, a web page "
+      "or a wrong --url?)";
+  if (!payload.empty()) message += ": " + std::string(payload);
+  return message;
+}
+
 Framing ReaderBase::on_head(int status, std::span<const net::Header> headers) {
   status_ = status;
   if (status < 200 || status >= 300) {
     note_retry_after(headers, record_);
+    return Framing::kWholeBody;
+  }
+  if (is_html_page(headers)) {
+    html_page_ = true;
     return Framing::kWholeBody;
   }
   on_success_head(headers);
@@ -96,6 +113,10 @@ Framing ReaderBase::on_head(int status, std::span<const net::Header> headers) {
 }
 
 void ReaderBase::on_frame(const Frame& frame) {
+  if (html_page_) {
+    set_error(ErrorCategory::kProtocol, html_page_message(frame.payload));
+    return;
+  }
   if (status_ < 200 || status_ >= 300) {
     set_error(category_for_http_status(status_),
               http_error_message(status_, frame.payload, record_));
@@ -112,6 +133,10 @@ void ReaderBase::on_frame(const Frame& frame) {
 
 void ReaderBase::on_end() {
   if (record_.error) return;
+  if (html_page_) {
+    set_error(ErrorCategory::kProtocol, html_page_message({}));
+    return;
+  }
   if (status_ < 200 || status_ >= 300) {
     set_error(category_for_http_status(status_), "HTTP " + std::to_string(status_));
     return;

@@ -46,6 +46,12 @@ std::optional<std::string_view> find_header(std::span<const net::Header> headers
 // Reads a Retry-After header given in seconds into the record (HTTP-dates are ignored).
 void note_retry_after(std::span<const net::Header> headers, RequestRecord& record);
 
+// A 2xx answer of Content-Type text/html: a proxy's login page, a dashboard on the port, a
+// wrong base path — not the engine's API. Its error names the type and keeps the page's start
+// (`payload`, empty when the body was), which says whose page it is.
+bool is_html_page(std::span<const net::Header> headers);
+std::string html_page_message(std::string_view payload);
+
 class ReaderBase : public ResponseReader {
  public:
   // `stream_framing` is how a 2xx streaming body of this engine is framed.
@@ -94,6 +100,7 @@ class ReaderBase : public ResponseReader {
  private:
   Framing stream_framing_;
   int status_ = 0;
+  bool html_page_ = false;  // a 2xx answer of Content-Type text/html: not the engine's API
   bool streaming_body_ = false;
   bool got_payload_ = false;
   bool done_ = false;

@@ -19,14 +19,19 @@ std::size_t before_query(std::string_view text) {
 }
 
 // The URL as it may appear in an error message: everything up to the last '@' before the
-// query replaced by "***". Textual, so it also works on text that is not a valid URL; it may
-// hide more than the credentials, never less.
+// query replaced by "***", and the query and fragment by "?***" (an `api_key=` there is a
+// secret, and an error comes before the run's secrets are known to the redactor). Textual,
+// so it also works on text that is not a valid URL; it may hide more than the credentials,
+// never less.
 std::string redacted(std::string_view text) {
-  const std::size_t sep = text.find("://");
+  const std::size_t query = before_query(text);
+  const std::string tail = query < text.size() ? std::string(1, text[query]) + "***" : "";
+  const std::string_view head = text.substr(0, query);
+  const std::size_t sep = head.find("://");
   const std::size_t from = sep == std::string_view::npos ? 0 : sep + 3;
-  const std::size_t at = text.substr(0, before_query(text)).rfind('@');
-  if (at == std::string_view::npos || at < from) return std::string(text);
-  return std::string(text.substr(0, from)) + "***" + std::string(text.substr(at));
+  const std::size_t at = head.rfind('@');
+  if (at == std::string_view::npos || at < from) return std::string(head) + tail;
+  return std::string(head.substr(0, from)) + "***" + std::string(head.substr(at)) + tail;
 }
 
 Expected<Url> invalid(std::string_view text, std::string_view why) {
