@@ -144,7 +144,8 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   const auto engine = engines::make_engine(engine_options);
 
   // Prompts are made, counted and corrected before any clock starts.
-  BuiltWorkload built = build_workload(run, *engine, requests_known_in_advance(spec), cancel, observer);
+  BuiltWorkload built =
+      build_workload(run, *engine, requests_known_in_advance(spec), cancel, observer);
   const workload::Workload& workload = *built.workload;
 
   metrics::AggregatorOptions aggregation;
