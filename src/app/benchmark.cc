@@ -109,6 +109,7 @@ void add_warnings(report::RunReport& report, const ResolvedRun& run,
         spec.api->api == ApiKind::kChat ? ": the chat template's own tokens" : ""));
   }
   if (s.client.client_bound) report.warnings.push_back("client-bound: " + s.client.reason);
+  if (auto cut = metrics::series_cut_warning(s.time_series)) report.warnings.push_back(*cut);
   if (report.stop_reason == "max_error_rate" && spec.error_limit) {
     report.warnings.push_back(fmt::format(
         "stopped early: more than {:.0f}% of the last {} requests failed (--max-error-rate)",

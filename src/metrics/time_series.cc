@@ -1,5 +1,7 @@
 #include "metrics/time_series.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -133,6 +135,15 @@ TimeWindow& TimeSeries::at(std::size_t index) {
     w.push_back(std::move(added));
   }
   return w[index];
+}
+
+std::optional<std::string> series_cut_warning(const TimeSeries& series) {
+  if (series.beyond() == 0) return std::nullopt;
+  return fmt::format(
+      "time series: the run outlasted its {} windows of {:g} s; what happened after {:g} s is "
+      "not in time_series (the summary counts it all)",
+      series.max_windows(), series.window(),
+      static_cast<double>(series.max_windows()) * series.window());
 }
 
 }  // namespace llmbench::metrics

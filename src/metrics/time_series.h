@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
+#include <string>
 
 namespace llmbench::metrics {
 
@@ -105,5 +107,9 @@ class TimeSeries {
   TimeWindow scratch_;
   std::uint64_t beyond_ = 0;
 };
+
+// The warning a result carries when the run outlasted the series' windows (nullopt when it
+// did not): the series stops short of the run, while the summary counts everything.
+std::optional<std::string> series_cut_warning(const TimeSeries& series);
 
 }  // namespace llmbench::metrics

@@ -122,6 +122,17 @@ TEST(TimeSeries, AnAggregatorCanSkipIt) {
 
 // Issue 10 (class 4): the windows a series keeps are bounded whatever the window width
 // (--window 1ns grew by 0.4 GB/s): later ones are a scratch window outside the series.
+TEST(TimeSeries, ACutSeriesIsReportedAndAWholeOneIsNot) {
+  TimeSeries series(0.5, 4);
+  (void)series.at(3);
+  EXPECT_FALSE(series_cut_warning(series));
+  (void)series.at(4);
+  const auto warning = series_cut_warning(series);
+  ASSERT_TRUE(warning);
+  EXPECT_NE(warning->find("4 windows of 0.5 s"), std::string::npos) << *warning;
+  EXPECT_NE(warning->find("after 2 s"), std::string::npos) << *warning;
+}
+
 TEST(TimeSeries, KeepsAtMostItsMaximumOfWindows) {
   TimeSeries series(1e-9, 1000);
   series.at(10).requests_started = 1;

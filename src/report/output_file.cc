@@ -1,6 +1,7 @@
 #include "report/output_file.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <charconv>
 #include <cstring>
 #include <string_view>
+#include <thread>
 
 namespace llmbench::report {
 
@@ -231,7 +233,27 @@ OutputFile::~OutputFile() {
   if (!committed_ && !temporary_.empty()) ::unlink(temporary_.c_str());
 }
 
-Expected<std::unique_ptr<OutputFile>> OutputFile::open(const std::filesystem::path& path) {
+namespace {
+
+// A FIFO opened for writing without blocking: ENXIO means no reader yet, so it is tried again
+// every 20 ms until `wait` has passed. Writes then block again, as on any pipe.
+int open_fifo_for_writing(const std::filesystem::path& path, std::chrono::milliseconds wait) {
+  const auto until = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd >= 0) {
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+      return fd;
+    }
+    if (errno != ENXIO || std::chrono::steady_clock::now() >= until) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<OutputFile>> OutputFile::open(const std::filesystem::path& path,
+                                                       std::chrono::milliseconds reader_wait) {
   auto target = check_output(path);
   if (!target) return tl::unexpected(target.error());
   switch (target->mode) {
@@ -240,7 +262,17 @@ Expected<std::unique_ptr<OutputFile>> OutputFile::open(const std::filesystem::pa
       return std::unique_ptr<OutputFile>(new OutputFile(std::move(*target), fd, {}, false));
     }
     case OutputMode::kStream: {
-      const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+      struct stat st {};
+      const bool fifo = ::stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
+      const int fd = fifo ? open_fifo_for_writing(path, reader_wait)
+                          : ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+      if (fd < 0 && fifo && errno == ENXIO) {
+        return make_error(
+            ErrorCode::kIo,
+            fmt::format("cannot write {}: no process opened the FIFO "
+                        "for reading within {:g} s",
+                        path.string(), std::chrono::duration<double>(reader_wait).count()));
+      }
       if (fd < 0) {
         return make_error(ErrorCode::kIo, "cannot write " + path.string() + ": " + reason(errno));
       }

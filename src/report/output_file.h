@@ -6,6 +6,7 @@
 // device such as /dev/null, a FIFO, a socket — is opened and written in place, never replaced.
 // "-" and /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N write to that descriptor.
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -85,7 +86,11 @@ Expected<ExclusiveFile> create_exclusive(const std::filesystem::path& dir, const
 // target is untouched.
 class OutputFile {
  public:
-  static Expected<std::unique_ptr<OutputFile>> open(const std::filesystem::path& path);
+  // A FIFO without a reader is waited for up to `reader_wait` (a writer's open() would block
+  // for ever, deaf to Ctrl-C), then refused naming the wait.
+  static constexpr std::chrono::milliseconds kFifoReaderWait{30'000};
+  static Expected<std::unique_ptr<OutputFile>> open(
+      const std::filesystem::path& path, std::chrono::milliseconds reader_wait = kFifoReaderWait);
   ~OutputFile();
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;

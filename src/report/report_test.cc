@@ -370,6 +370,35 @@ TEST_F(OutputFileTest, AFifoStaysAFifoAndReceivesTheBytes) {
   EXPECT_EQ(names(), (std::vector<std::string>{"link-to-pipe", "pipe"}));
 }
 
+// A writer's open() of a FIFO blocks until a reader comes, deaf to Ctrl-C: with no reader the
+// output is refused after a bounded wait, and a reader that comes late still gets it all.
+TEST_F(OutputFileTest, AFifoWithoutAReaderIsRefusedAfterABoundedWait) {
+  const auto fifo = dir_ / "pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto started = std::chrono::steady_clock::now();
+  auto file = OutputFile::open(fifo, std::chrono::milliseconds(200));
+  ASSERT_FALSE(file);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(200));
+  EXPECT_NE(file.error().message.find("no process opened the FIFO for reading within 0.2 s"),
+            std::string::npos)
+      << file.error().message;
+  EXPECT_TRUE(std::filesystem::is_fifo(std::filesystem::symlink_status(fifo)));
+
+  std::string received;
+  std::thread late_reader([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    received = read_all(fifo);
+  });
+  auto opened = OutputFile::open(fifo, std::chrono::seconds(20));
+  ASSERT_TRUE(opened) << opened.error().message;
+  const std::string content(200'000, 'y');  // more than a pipe holds: writes block again
+  (*opened)->stream() << content;
+  EXPECT_TRUE((*opened)->commit());
+  opened->reset();
+  late_reader.join();
+  EXPECT_EQ(received, content);
+}
+
 // On a private node like /dev/null (the machine's own is shared with whatever else runs).
 TEST_F(OutputFileTest, ANullDeviceAndALinkToItStayACharacterDevice) {
   const auto node = dir_ / "null";
