@@ -206,6 +206,33 @@ TEST_F(SecretsTest, SuiteWritesAndPrintsNoSecret) {
   EXPECT_EQ(joined(leaks()), "");
 }
 
+// URL userinfo is refused (docs/limits.md), by every command that takes a URL, before any
+// traffic and without repeating it; in an engine config's base_url too.
+TEST_F(SecretsTest, UrlUserinfoIsRefusedWithoutEchoOrTraffic) {
+  EchoServer server(EchoServer::Mode::kOk);
+  const std::string port = server.url().substr(server.url().rfind(':') + 1);
+  const std::string with_userinfo =
+      "http://alice:PLANTED-userinfo-pw@127.0.0.1:" + port + "/v1?api_key=" + kQueryKey;
+  const fs::path config = root_ / "config" / "userinfo.yaml";
+  std::ofstream(config) << "name: ui\ntype: openai\nbase_url: " << with_userinfo << "\n";
+  const std::vector<std::vector<std::string>> commands = {
+      {"run", "--url", with_userinfo, "--engine", "openai", "--model", "m", "--requests", "1",
+       "--output", (searched_ / "u.json").string()},
+      {"request", "--url", with_userinfo, "--engine", "openai", "--model", "m"},
+      {"models", "list", "--url", with_userinfo},
+      {"run", "--config", config.string(), "--engine", "ui", "--model", "m", "--requests", "1",
+       "--output", (searched_ / "u.json").string()},
+  };
+  for (const auto& command : commands) {
+    const Ran r = llmbench(command);
+    EXPECT_EQ(r.code, 2) << command[0] << ": " << r.err;
+    EXPECT_FALSE(r.err.empty());
+  }
+  EXPECT_TRUE(server.heads().empty()) << joined(server.heads());
+  EXPECT_FALSE(fs::exists(searched_ / "u.json"));
+  EXPECT_EQ(joined(leaks()), "");
+}
+
 TEST_F(SecretsTest, ControlCharactersInAKeyAreRefusedBeforeAnyTraffic) {
   EchoServer server(EchoServer::Mode::kOk);
   for (const char* bad : {"sk-PLANTED\r\nX-Injected: 1", "sk-PLANTED\n", "sk-\x7fPLANTED"}) {
