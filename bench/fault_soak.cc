@@ -105,6 +105,9 @@ int main(int argc, char** argv) {
              "5s",
              "--request-detail",
              "compact",
+             // No calibration probes: every request the simulator counts is one of the run's.
+             "--token-counting",
+             "estimate",
              "--no-progress",
              "--output",
              result.string(),
