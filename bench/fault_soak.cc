@@ -87,31 +87,11 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   const auto result = dir / "result.json", csv = dir / "requests.csv";
   const std::string duration = fmt::format("{}s", static_cast<long>(minutes * 60));
-  Child run({LLMBENCH_BINARY,
-             "run",
-             "--url",
-             sim.url(),
-             "--rate",
-             rate,
-             "--duration",
-             duration,
-             "--max-tokens",
-             "16",
-             "--prompt-tokens",
-             "32",
-             "--idle-timeout",
-             "2s",
-             "--first-token-timeout",
-             "5s",
-             "--request-detail",
-             "compact",
+  Child run({LLMBENCH_BINARY, "run", "--url", sim.url(), "--rate", rate, "--duration", duration,
+             "--max-tokens", "16", "--prompt-tokens", "32", "--idle-timeout", "2s",
+             "--first-token-timeout", "5s", "--request-detail", "compact",
              // No calibration probes: every request the simulator counts is one of the run's.
-             "--token-counting",
-             "estimate",
-             "--no-progress",
-             "--output",
-             result.string(),
-             "--csv",
+             "--token-counting", "estimate", "--no-progress", "--output", result.string(), "--csv",
              csv.string()});
 
   std::vector<double> samples;
