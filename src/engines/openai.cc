@@ -270,12 +270,12 @@ class OpenAiReader final : public ResponseReader {
       note_retry_after(headers, record_);
       return Framing::kWholeBody;
     }
-    if (is_html_page(headers)) {
+    const std::string_view type = find_header(headers, "content-type").value_or("");
+    if (is_html_page(type)) {
       html_page_ = true;
       return Framing::kWholeBody;
     }
-    if (find_header(headers, "content-type").value_or("").find("text/event-stream") !=
-        std::string_view::npos) {
+    if (type.find("text/event-stream") != std::string_view::npos) {
       sse_ = true;
       return Framing::kSse;
     }

@@ -80,9 +80,8 @@ void note_retry_after(std::span<const net::Header> headers, RequestRecord& recor
   }
 }
 
-bool is_html_page(std::span<const net::Header> headers) {
-  return find_header(headers, "content-type").value_or("").find("text/html") !=
-         std::string_view::npos;
+bool is_html_page(std::string_view content_type) {
+  return content_type.find("text/html") != std::string_view::npos;
 }
 
 std::string html_page_message(std::string_view payload) {
@@ -99,13 +98,13 @@ Framing ReaderBase::on_head(int status, std::span<const net::Header> headers) {
     note_retry_after(headers, record_);
     return Framing::kWholeBody;
   }
-  if (is_html_page(headers)) {
+  const std::string_view type = find_header(headers, "content-type").value_or("");
+  if (is_html_page(type)) {
     html_page_ = true;
     return Framing::kWholeBody;
   }
   on_success_head(headers);
   if (!stream_) return Framing::kWholeBody;
-  const std::string_view type = find_header(headers, "content-type").value_or("");
   // A server that ignored "stream" answers with one JSON document.
   if (type.find("application/json") != std::string_view::npos) return Framing::kWholeBody;
   streaming_body_ = true;

@@ -49,7 +49,7 @@ void note_retry_after(std::span<const net::Header> headers, RequestRecord& recor
 // A 2xx answer of Content-Type text/html: a proxy's login page, a dashboard on the port, a
 // wrong base path — not the engine's API. Its error names the type and keeps the page's start
 // (`payload`, empty when the body was), which says whose page it is.
-bool is_html_page(std::span<const net::Header> headers);
+bool is_html_page(std::string_view content_type);
 std::string html_page_message(std::string_view payload);
 
 class ReaderBase : public ResponseReader {

@@ -768,23 +768,26 @@ TEST(HttpClientErrors, OutOfFileDescriptorsIsAClientErrorWithAHint) {
   // Everything is made before the descriptors run out, and one exchange warms UBSan's cache
   // of checked dynamic types: its check of a type not seen yet probes memory through a pipe,
   // which fails without descriptors and reads as an invalid vptr.
-  {
-    HttpConnection warm(io.get_executor(), *url, *endpoints, nullptr, clock);
-    Collector warm_collector;
-    ExchangeResult warmed;
+  const auto exchange_on = [&](HttpConnection& connection, Collector& collector) {
+    ExchangeResult result;
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-          warmed = co_await warm.exchange(bytes, warm_collector, test_timeouts());
+          result = co_await connection.exchange(bytes, collector, test_timeouts());
         },
         asio::detached);
     io.run();
     io.restart();
+    return result;
+  };
+  {
+    HttpConnection warm(io.get_executor(), *url, *endpoints, nullptr, clock);
+    Collector warm_collector;
+    const ExchangeResult warmed = exchange_on(warm, warm_collector);
     ASSERT_EQ(warmed.status, ExchangeStatus::kOk) << warmed.message;
   }
   HttpConnection connection(io.get_executor(), *url, *endpoints, nullptr, clock);
   Collector collector;
-  ExchangeResult result;
   rlimit saved{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
   rlimit low = saved;
@@ -797,13 +800,7 @@ TEST(HttpClientErrors, OutOfFileDescriptorsIsAClientErrorWithAHint) {
     if (fd < 0) break;
     held.push_back(fd);
   }
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        result = co_await connection.exchange(bytes, collector, test_timeouts());
-      },
-      asio::detached);
-  io.run();
+  const ExchangeResult result = exchange_on(connection, collector);
   for (const int fd : held) ::close(fd);
   ::setrlimit(RLIMIT_NOFILE, &saved);
   EXPECT_EQ(result.status, ExchangeStatus::kClientResource) << result.message;
