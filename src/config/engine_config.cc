@@ -21,6 +21,7 @@ const std::set<std::string> kKeys = {"name",    "type",    "base_url", "model",
 
 using yaml::fail;
 using yaml::Failure;
+using yaml::key_text;
 using yaml::scalar;
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -44,7 +45,7 @@ EngineConfig parse_engine(const std::string& file, const YAML::Node& node,
   EngineConfig c;
   c.source = file + ":" + std::to_string(node.Mark().line + 1);
   for (const auto& entry : node) {
-    const std::string key = entry.first.as<std::string>();
+    const std::string key = key_text(file, entry.first, where.empty() ? "(engine)" : where);
     std::string field = key;
     if (!where.empty()) {
       field = where;
@@ -94,7 +95,7 @@ EngineConfig parse_engine(const std::string& file, const YAML::Node& node,
   if (node["headers"]) {
     if (!node["headers"].IsMap()) fail(file, node["headers"], "headers", "must be a mapping");
     for (const auto& h : node["headers"]) {
-      const std::string name = h.first.as<std::string>();
+      const std::string name = key_text(file, h.first, "headers");
       if (find_control_char(name)) {
         // Not repeated: a CR/LF would forge a request header and redraw the terminal.
         fail(file, h.first, "headers", "a header name contains a control character; refused");
@@ -128,7 +129,7 @@ EngineConfig parse_engine(const std::string& file, const YAML::Node& node,
     const YAML::Node auth = node["auth"];
     if (!auth.IsMap()) fail(file, auth, "auth", "must be a mapping with api_key_env");
     for (const auto& a : auth) {
-      const std::string key = a.first.as<std::string>();
+      const std::string key = key_text(file, a.first, "auth");
       if (key != "api_key_env")
         fail(file, a.first, "auth." + key, "unknown field (expected api_key_env)");
       c.api_key_env = scalar(file, a.second, "auth.api_key_env");

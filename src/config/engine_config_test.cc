@@ -72,6 +72,28 @@ TEST_F(EngineConfigTest, ErrorsNameFileLineAndField) {
   EXPECT_NE(e6.find("not valid YAML"), std::string::npos) << e6;
 }
 
+// YAML allows a mapping or a list as a key (`? [a, b]`); as a field name it is refused at its
+// line, at the top level, in `engines[]`, in headers and in auth.
+TEST_F(EngineConfigTest, FieldNamesThatAreNotSingleValuesAreRefused) {
+  const std::string top = error_of("? [a, b]\n: 1\nname: a\n");
+  EXPECT_NE(top.find("bad.yaml:1: (engine): a field name must be a single value"),
+            std::string::npos)
+      << top;
+  const std::string listed = error_of("engines:\n  - name: a\n    ? {k: v}\n    : 1\n");
+  EXPECT_NE(listed.find("bad.yaml:3: engines[0]: a field name must be a single value"),
+            std::string::npos)
+      << listed;
+  const std::string header =
+      error_of("name: a\ntype: tgi\nbase_url: http://h\nheaders:\n  ? [X-A]\n  : b\n");
+  EXPECT_NE(header.find("bad.yaml:5: headers: a field name must be a single value"),
+            std::string::npos)
+      << header;
+  const std::string auth =
+      error_of("name: a\ntype: tgi\nbase_url: http://h\nauth:\n  ? [k]\n  : V\n");
+  EXPECT_NE(auth.find("bad.yaml:5: auth: a field name must be a single value"), std::string::npos)
+      << auth;
+}
+
 TEST_F(EngineConfigTest, LiteralSecretsAreRefused) {
   const std::string e = error_of("name: a\ntype: openai\nbase_url: https://h\napi_key: sk-123\n");
   EXPECT_NE(e.find("bad.yaml:4: api_key:"), std::string::npos) << e;

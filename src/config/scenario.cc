@@ -15,6 +15,7 @@ namespace {
 
 using yaml::fail;
 using yaml::Failure;
+using yaml::key_text;
 using yaml::scalar;
 
 std::int64_t whole(const std::string& file, const YAML::Node& node, const std::string& field,
@@ -130,7 +131,7 @@ void expand(const std::string& file, const YAML::Node& node, const std::string& 
     fail(file, node["type"], where + ".type", "'" + type + "' is not one of " + type_names());
   }
   for (const auto& entry : node) {
-    const std::string key = entry.first.as<std::string>();
+    const std::string key = key_text(file, entry.first, where);
     if (key == "type" || key == "name" || kCommon.contains(key) ||
         found->second.fields.contains(key)) {
       continue;
@@ -246,7 +247,7 @@ Expected<Suite> load_suite(const std::filesystem::path& path) {
   try {
     if (!root.IsMap()) fail(file, root, "(top level)", "must be a mapping with name and scenarios");
     for (const auto& entry : root) {
-      const std::string key = entry.first.as<std::string>();
+      const std::string key = key_text(file, entry.first, "(top level)");
       if (key != "name" && key != "description" && key != "defaults" && key != "scenarios") {
         fail(file, entry.first, key,
              "unknown field (expected name, description, defaults, scenarios)");
@@ -261,7 +262,7 @@ Expected<Suite> load_suite(const std::filesystem::path& path) {
       const YAML::Node d = root["defaults"];
       if (!d.IsMap()) fail(file, d, "defaults", "must be a mapping");
       for (const auto& entry : d) {
-        const std::string key = entry.first.as<std::string>();
+        const std::string key = key_text(file, entry.first, "defaults");
         if (!kCommon.contains(key)) {
           fail(file, entry.first, "defaults." + key,
                "unknown field (expected requests, duration, prompt_tokens, max_tokens, "
@@ -278,6 +279,11 @@ Expected<Suite> load_suite(const std::filesystem::path& path) {
     return suite;
   } catch (const Failure& f) {
     return make_error(ErrorCode::kInvalidConfig, f.message);
+  } catch (const YAML::Exception& e) {
+    // A backstop: every field is checked above, but a conversion the checks missed must still
+    // be an error naming the file, not an abort.
+    return make_error(ErrorCode::kInvalidConfig,
+                      file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
 }
 

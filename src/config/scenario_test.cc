@@ -104,6 +104,13 @@ TEST(Suite, ErrorsNameFileLineAndField) {
        ":2: defaults.request: unknown field"},
       {"name: T\nscenarios:\n  - type: load_test\n", ":3: scenarios[0].concurrent_users:"},
       {"name: T\nscenarios: [\n", ":"},
+      // A mapping key that is itself a mapping or a list (YAML's `?` complex key) at every
+      // level: found by fuzz_suite, it aborted the process with an uncaught conversion.
+      {"? A few: words\nname: T\n", ":1: (top level): a field name must be a single value"},
+      {"name: T\ndefaults:\n  ? [a, b]\n  : 1\nscenarios: []\n",
+       ":3: defaults: a field name must be a single value"},
+      {"name: T\nscenarios:\n  - type: streaming\n    ? {x: 1}\n    : 2\n",
+       ":4: scenarios[0]: a field name must be a single value"},
   };
   for (const Case& c : cases) {
     const fs::path path = write(c.yaml);

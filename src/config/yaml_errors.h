@@ -27,6 +27,14 @@ inline std::string scalar(const std::string& file, const YAML::Node& node,
   return node.as<std::string>();
 }
 
+// A mapping key as text. YAML allows any node as a key (`? [a, b]`); a key that is not a
+// single value is a failure naming where it is, not a conversion exception.
+inline std::string key_text(const std::string& file, const YAML::Node& key,
+                            const std::string& where) {
+  if (!key.IsScalar()) fail(file, key, where, "a field name must be a single value");
+  return key.as<std::string>();
+}
+
 // The document of `file`, or an error naming it (and the line of a syntax error).
 inline Expected<YAML::Node> load_file(const std::string& file) {
   try {
