@@ -10,6 +10,7 @@ packages=(
   libboost1.81-dev libssl-dev libexpected-dev libsimdjson-dev nlohmann-json3-dev
   libyaml-cpp-dev libcli11-dev libfmt-dev
   libpcre2-dev libsentencepiece-dev libutf8proc-dev
+  libsqlite3-dev libsqlitecpp-dev   # results history (issue 11)
   libgtest-dev libgmock-dev
   openssl ca-certificates
 )
