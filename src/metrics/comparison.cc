@@ -1,0 +1,122 @@
+#include "metrics/comparison.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace llmbench::metrics {
+
+namespace {
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+std::vector<double> measured(const std::vector<RunFigures>& runs, const std::string& name) {
+  std::vector<double> out;
+  for (const RunFigures& run : runs) {
+    if (const auto it = run.find(name); it != run.end() && std::isfinite(it->second)) {
+      out.push_back(it->second);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Better better_for(const std::string& name) {
+  const bool higher = name.find("throughput") != std::string::npos ||
+                      name.find("success_rate") != std::string::npos ||
+                      name.find("goodput") != std::string::npos ||
+                      name.find("per_joule") != std::string::npos;
+  return higher ? Better::kHigher : Better::kLower;
+}
+
+std::vector<ComparedFigure> default_figures() {
+  std::vector<ComparedFigure> out;
+  for (const char* metric : {"ttft", "itl", "tpot", "e2e_latency"}) {
+    for (const char* stat : {"p50", "p90", "p99"}) {
+      const std::string name = std::string(metric) + "." + stat;
+      out.push_back({name, better_for(name)});
+    }
+  }
+  for (const char* name : {"output_token_throughput", "request_throughput", "success_rate"}) {
+    out.push_back({name, better_for(name)});
+  }
+  return out;
+}
+
+Comparison compare_repetitions(const std::vector<RunFigures>& base,
+                               const std::vector<RunFigures>& next,
+                               const std::vector<ComparedFigure>& figures,
+                               const ComparisonOptions& options) {
+  Comparison out;
+  out.smallest_possible_p = smallest_mann_whitney_p(base.size(), next.size());
+  std::vector<double> p_values;
+  std::vector<std::size_t> tested;  // indices into out.figures of the figures with a p
+  double log_sum_lower = 0, log_sum_higher = 0;
+  std::size_t lower_count = 0, higher_count = 0;
+  for (const ComparedFigure& figure : figures) {
+    FigureComparison c;
+    c.figure = figure;
+    const std::vector<double> a = measured(base, figure.name);
+    const std::vector<double> b = measured(next, figure.name);
+    c.base_runs = a.size();
+    c.new_runs = b.size();
+    if (!a.empty()) c.base = median(a);
+    if (!b.empty()) c.next = median(b);
+    if (a.empty() || b.empty()) {
+      c.note = a.empty() && b.empty() ? "not measured"
+               : a.empty()            ? "not measured by the base"
+                                      : "not measured by the new side";
+    } else {
+      if (*c.base != 0) c.relative_change = (*c.next - *c.base) / *c.base;
+      if (*c.base > 0 && *c.next > 0) {
+        const double log_ratio = std::log(*c.next / *c.base);
+        if (figure.better == Better::kLower) {
+          log_sum_lower += log_ratio;
+          ++lower_count;
+        } else {
+          log_sum_higher += log_ratio;
+          ++higher_count;
+        }
+      }
+      if (a.size() < 2 || b.size() < 2) {
+        c.note =
+            "fewer than 2 runs a side: no test (use --repeat, or compare single runs "
+            "with the block bootstrap)";
+      } else if (const auto test = mann_whitney_u(a, b)) {
+        c.p = test->p;
+        c.exact = test->exact;
+        p_values.push_back(test->p);
+        tested.push_back(out.figures.size());
+      }
+    }
+    out.figures.push_back(std::move(c));
+  }
+  const std::vector<double> adjusted = holm_adjust(p_values);
+  for (std::size_t i = 0; i < tested.size(); ++i) {
+    FigureComparison& c = out.figures[tested[i]];
+    c.p_adjusted = adjusted[i];
+    c.verdict = judge(c.relative_change.value_or(0), adjusted[i], options.alpha, options.noise,
+                      c.figure.better);
+  }
+  if (lower_count > 0) {
+    out.geomean_ratio_lower_better = std::exp(log_sum_lower / static_cast<double>(lower_count));
+  }
+  if (higher_count > 0) {
+    out.geomean_ratio_higher_better = std::exp(log_sum_higher / static_cast<double>(higher_count));
+  }
+  if (base.size() >= 2 && next.size() >= 2 && out.smallest_possible_p >= options.alpha) {
+    out.warnings.push_back(
+        fmt::format("with {} and {} repetitions no difference can be significant at α = {:g} (the "
+                    "smallest p-value possible is {:.3g}): use --repeat 5 or more",
+                    base.size(), next.size(), options.alpha, out.smallest_possible_p));
+  }
+  return out;
+}
+
+}  // namespace llmbench::metrics
