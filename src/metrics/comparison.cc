@@ -89,6 +89,7 @@ Comparison compare_repetitions(const std::vector<RunFigures>& base,
             "fewer than 2 runs a side: no test (use --repeat, or compare single runs "
             "with the block bootstrap)";
       } else if (const auto test = mann_whitney_u(a, b)) {
+        c.method = "mann_whitney";
         c.p = test->p;
         c.exact = test->exact;
         p_values.push_back(test->p);
@@ -117,6 +118,71 @@ Comparison compare_repetitions(const std::vector<RunFigures>& base,
                     base.size(), next.size(), options.alpha, out.smallest_possible_p));
   }
   return out;
+}
+
+Comparison compare_single_runs(const RunFigures& base, const MetricWindows& base_windows,
+                               const RunFigures& next, const MetricWindows& next_windows,
+                               const std::vector<ComparedFigure>& figures,
+                               const ComparisonOptions& options, std::size_t replicates) {
+  Comparison out = compare_repetitions({base}, {next}, figures, options);
+  out.smallest_possible_p = 1.0 / static_cast<double>(replicates + 1);
+  std::vector<double> p_values;
+  std::vector<std::size_t> tested;
+  for (std::size_t i = 0; i < out.figures.size(); ++i) {
+    FigureComparison& c = out.figures[i];
+    if (!c.base || !c.next) continue;
+    const std::string& name = c.figure.name;
+    const std::size_t dot = name.rfind(".p");
+    if (dot == std::string::npos) continue;  // throughputs, rates: one value a run, no test
+    const std::string metric = name.substr(0, dot);
+    double percentile = 0;
+    try {
+      percentile = std::stod(name.substr(dot + 2));
+    } catch (const std::exception&) {
+      continue;
+    }
+    const auto a = base_windows.find(metric);
+    const auto b = next_windows.find(metric);
+    if (a == base_windows.end() || b == next_windows.end()) {
+      c.note = "no per-request records (--request-detail none): no test";
+      continue;
+    }
+    BootstrapOptions bootstrap;
+    bootstrap.quantile = percentile / 100;
+    bootstrap.replicates = replicates;
+    const auto difference = block_bootstrap_difference(a->second, b->second, bootstrap);
+    if (!difference) continue;
+    c.method = "block_bootstrap";
+    c.note.clear();
+    c.p = difference->p;
+    c.ci_low = difference->low;
+    c.ci_high = difference->high;
+    p_values.push_back(difference->p);
+    tested.push_back(i);
+  }
+  const std::vector<double> adjusted = holm_adjust(p_values);
+  for (std::size_t k = 0; k < tested.size(); ++k) {
+    FigureComparison& c = out.figures[tested[k]];
+    c.p_adjusted = adjusted[k];
+    c.verdict = judge(c.relative_change.value_or(0), adjusted[k], options.alpha, options.noise,
+                      c.figure.better);
+  }
+  out.warnings.push_back(
+      "single runs: the block bootstrap over each run's windows sees the noise within a run, "
+      "not the drift between runs; repetitions (suite --repeat 5) are stronger evidence");
+  return out;
+}
+
+std::vector<std::string> gate_failures(const Comparison& comparison, const RegressionGate& gate) {
+  std::vector<std::string> failed;
+  for (const FigureComparison& c : comparison.figures) {
+    if (c.verdict != Verdict::kRegressed || !c.relative_change) continue;
+    const auto own = gate.per_figure.find(c.figure.name);
+    const std::optional<double> threshold =
+        own != gate.per_figure.end() ? std::optional<double>(own->second) : gate.all;
+    if (threshold && std::abs(*c.relative_change) > *threshold) failed.push_back(c.figure.name);
+  }
+  return failed;
 }
 
 }  // namespace llmbench::metrics

@@ -40,6 +40,8 @@ struct FigureComparison {
   std::optional<double> p, p_adjusted;      // Mann–Whitney U; Holm across the figures
   bool exact = true;                        // p from the exact distribution
   Verdict verdict = Verdict::kNoSignificantDifference;
+  std::string method;  // "mann_whitney" (repetitions), "block_bootstrap" (single runs), ""
+  std::optional<double> ci_low, ci_high;  // of the relative change (block bootstrap)
   std::string note;  // why there is no test: "not measured by BASE", "fewer than 2 runs"…
 };
 
@@ -60,5 +62,25 @@ Comparison compare_repetitions(const std::vector<RunFigures>& base,
                                const std::vector<RunFigures>& next,
                                const std::vector<ComparedFigure>& figures,
                                const ComparisonOptions& options = {});
+
+// One run a side: each percentile figure ("ttft.p99") is tested by the block bootstrap of
+// its relative change over the runs' windows (`*_windows`: per base metric name, the values
+// per window, as report::ResultFigures holds them); the other figures get values and changes
+// only. Holm across the figures tested.
+using MetricWindows = std::map<std::string, std::vector<std::vector<double>>>;
+Comparison compare_single_runs(const RunFigures& base, const MetricWindows& base_windows,
+                               const RunFigures& next, const MetricWindows& next_windows,
+                               const std::vector<ComparedFigure>& figures,
+                               const ComparisonOptions& options = {},
+                               std::size_t replicates = 2000);
+
+// The regression gate (`--max-regression 5%`, or per figure `ttft.p99=10%`): the figures
+// whose verdict is "regressed" by more than their threshold. A figure without a threshold
+// of its own uses `all` when set, else it is not gated.
+struct RegressionGate {
+  std::optional<double> all;  // relative, 0.05 for 5 %
+  std::map<std::string, double> per_figure;
+};
+std::vector<std::string> gate_failures(const Comparison& comparison, const RegressionGate& gate);
 
 }  // namespace llmbench::metrics

@@ -82,5 +82,56 @@ TEST(Comparison, DirectionsOfTheDefaultFigures) {
   EXPECT_EQ(default_figures().size(), 15u);
 }
 
+// Windows of 20 latencies each around `level` (lognormal, 30 % spread).
+MetricWindows latency_windows(std::mt19937_64& rng, double level) {
+  std::lognormal_distribution<double> noise(0, 0.3);
+  std::vector<std::vector<double>> windows(60);
+  for (auto& w : windows) {
+    for (int i = 0; i < 20; ++i) w.push_back(level * noise(rng));
+  }
+  return {{"ttft", windows}};
+}
+
+TEST(Comparison, SingleRunsAreTestedByTheBlockBootstrap) {
+  std::mt19937_64 rng(5);
+  const MetricWindows base = latency_windows(rng, 0.100);
+  const MetricWindows slower = latency_windows(rng, 0.110);
+  const MetricWindows same = latency_windows(rng, 0.100);
+  const RunFigures figures = {{"ttft.p50", 0.1}, {"output_token_throughput", 1000}};
+  const RunFigures slower_figures = {{"ttft.p50", 0.11}, {"output_token_throughput", 1000}};
+  const Comparison regressed =
+      compare_single_runs(figures, base, slower_figures, slower, kFigures, {}, 1000);
+  const FigureComparison& ttft = row(regressed, "ttft.p50");
+  EXPECT_EQ(ttft.method, "block_bootstrap");
+  EXPECT_EQ(ttft.verdict, Verdict::kRegressed);
+  EXPECT_GT(*ttft.ci_low, 0);
+  EXPECT_FALSE(row(regressed, "output_token_throughput").p);  // one value a run: no test
+  EXPECT_FALSE(regressed.warnings.empty());
+  const Comparison none = compare_single_runs(figures, base, figures, same, kFigures, {}, 1000);
+  EXPECT_NE(row(none, "ttft.p50").verdict, Verdict::kRegressed);
+  // Without per-request records there is nothing to resample.
+  const Comparison bare = compare_single_runs(figures, {}, slower_figures, {}, kFigures, {}, 100);
+  EXPECT_FALSE(row(bare, "ttft.p50").p);
+  EXPECT_NE(row(bare, "ttft.p50").note.find("--request-detail none"), std::string::npos);
+}
+
+TEST(RegressionGate, FailsOnlySignificantRegressionsBeyondTheirThreshold) {
+  std::mt19937_64 rng(6);
+  const Comparison c = compare_repetitions(runs(rng, 6, 0.100), runs(rng, 6, 0.110), kFigures);
+  RegressionGate five;
+  five.all = 0.05;
+  EXPECT_EQ(gate_failures(c, five), std::vector<std::string>{"ttft.p50"});
+  RegressionGate lenient;
+  lenient.all = 0.05;
+  lenient.per_figure["ttft.p50"] = 0.15;  // its own threshold wins
+  EXPECT_TRUE(gate_failures(c, lenient).empty());
+  EXPECT_TRUE(gate_failures(c, RegressionGate{}).empty());  // no threshold: not gated
+  // A 2 % regression passes a 5 % gate.
+  std::mt19937_64 rng2(7);
+  const Comparison small =
+      compare_repetitions(runs(rng2, 8, 0.100), runs(rng2, 8, 0.102), kFigures);
+  EXPECT_TRUE(gate_failures(small, five).empty());
+}
+
 }  // namespace
 }  // namespace llmbench::metrics
