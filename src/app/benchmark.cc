@@ -15,6 +15,7 @@
 #include "metrics/summary.h"
 #include "metrics/sweep.h"
 #include "runner/runner.h"
+#include "workload/fingerprint.h"
 
 #ifndef LLMBENCH_VERSION
 #define LLMBENCH_VERSION "0.0.0"
@@ -120,6 +121,34 @@ void add_warnings(report::RunReport& report, const ResolvedRun& run,
   }
 }
 
+// The run's workload fingerprint: its first requests (all of them up to 10,000, or the first
+// 1,000 when the count is not known in advance) and its load as the result states it.
+WorkloadFingerprint fingerprint_of(const ResolvedRun& run, const workload::Workload& workload,
+                                   std::uint64_t known) {
+  const ResolvedRunSpec& r = run.record;
+  workload::LoadDescription load;
+  load.mode = std::string(to_string(r.load_mode));
+  if (r.load_mode == LoadMode::kConcurrencySteps) {
+    load.concurrency = r.concurrency_levels;
+  } else if (!r.rate && r.rate_schedule.empty() && run.spec.trace.empty()) {
+    load.concurrency = {r.concurrency};
+  }
+  load.rate = r.rate ? fmt::format("{:g}", *r.rate) : r.rate_schedule;
+  load.arrival = r.arrival;
+  load.burstiness = r.burstiness;
+  if (!run.spec.trace.empty()) {
+    load.trace_sha256 = workload::sha256_hex(fmt::format("{}", fmt::join(run.spec.trace, ",")));
+  }
+  if (r.requests) load.requests = std::to_string(*r.requests);
+  if (r.duration) load.duration = fmt::format("{:g}s", *r.duration);
+  load.warmup = r.warmup;
+  load.cooldown = r.cooldown;
+  load.seed = r.seed;
+  const std::uint64_t count = known > 0 ? std::min<std::uint64_t>(known, 10'000) : 1'000;
+  const workload::Fingerprint f = workload::fingerprint(workload, count, load);
+  return {f.workload, f.prompts, f.lengths, f.load, f.requests_hashed};
+}
+
 }  // namespace
 
 std::string timestamp_for_files() { return utc_now("%Y%m%dT%H%M%SZ"); }
@@ -177,6 +206,7 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   report.spec = run.record;
   report.engine = run.engine_info;
   report.workload = built.info;
+  report.workload.fingerprint = fingerprint_of(run, workload, requests_known_in_advance(spec));
 
   SteadyClockSource clock;
   std::uint64_t next_id = 0;

@@ -81,6 +81,13 @@ ResolvedRunSpec make_record(const RunSpec& s, const std::string& engine_requeste
   r.timeout_idle = to_seconds(s.timeouts.idle);
   r.timeout_total = to_seconds(s.timeouts.total);
   r.tls_verify = s.tls_verify;
+  r.engine_label = s.engine_label;
+  r.scenario = s.scenario;
+  if (s.until_stable) {
+    r.until_stable = fmt::format("{}:{:g}%", s.until_stable->figure, s.until_stable->within * 100);
+  }
+  r.gpu_hourly_cost = s.gpu_hourly_cost;
+  r.gpus = s.gpus;
   return r;
 }
 

@@ -97,6 +97,19 @@ struct RunSpec {
 
   // Results.
   OutputPaths outputs;
+  // The results history (issue 11): the database this run is stored in, none with --no-store.
+  std::optional<std::filesystem::path> history_db;
+  std::string engine_label;  // a multi-engine suite's name for the engine, "" otherwise
+  std::string scenario;      // a suite's "scenario/variant", "" for a plain run
+  // --until-stable: end a level once this statistic's CI is within `within` of it.
+  struct UntilStable {
+    std::string figure;  // "ttft.p99": a metric and a percentile
+    double within = 0.05;
+    std::uint64_t min_requests = 100;
+  };
+  std::optional<UntilStable> until_stable;
+  std::optional<double> gpu_hourly_cost;  // per GPU and hour
+  int gpus = 1;
   std::filesystem::path config_path;      // --config, an input no output may overwrite
   std::vector<std::string> command_line;  // as typed, for the result (argv or a description)
 };

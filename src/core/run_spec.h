@@ -75,6 +75,25 @@ struct ResolvedRunSpec {
   double timeout_idle = 0;         // s
   double timeout_total = 0;        // s
   bool tls_verify = true;
+  // Issue 11. The engine's name in a multi-engine suite (a config name, or host:port of a
+  // --url), "" for a plain run; the suite's scenario and variant ("load_test/users=8"), "".
+  std::string engine_label;
+  std::string scenario;
+  // --until-stable as given ("ttft.p99:5%"), "" when off.
+  std::string until_stable;
+  // Cost: --gpu-hourly-cost (per GPU and hour, in the user's currency) and --gpus.
+  std::optional<double> gpu_hourly_cost;
+  int gpus = 1;
+};
+
+// What makes two runs the same experiment, hashed (workload/fingerprint.h): the prompts, their
+// lengths and sampling, the load; engine-specific parts (model, URL, wire format) left out.
+struct WorkloadFingerprint {
+  std::string workload;  // "sha256:…" over the three parts
+  std::string prompts;
+  std::string lengths;
+  std::string load;
+  std::uint64_t requests_hashed = 0;
 };
 
 // How the workload was made: which token-counting method made prompt lengths exact, what
@@ -93,6 +112,7 @@ struct WorkloadInfo {
   std::uint64_t dataset_skipped = 0;  // malformed records skipped
   std::uint64_t dataset_used = 0;     // records kept for the run
   std::vector<std::string> warnings;
+  std::optional<WorkloadFingerprint> fingerprint;  // absent when it could not be made
 };
 
 // Facts about where and when a run happened.

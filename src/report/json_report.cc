@@ -117,6 +117,11 @@ Json spec_json(const ResolvedRunSpec& s) {
                    {"idle", s.timeout_idle},
                    {"total", s.timeout_total}};
   j["tls_verify"] = s.tls_verify;
+  j["engine_label"] = text_or_null(s.engine_label);
+  j["scenario"] = text_or_null(s.scenario);
+  j["until_stable"] = text_or_null(s.until_stable);
+  j["gpu_hourly_cost"] = optional_json(s.gpu_hourly_cost);
+  j["gpus"] = s.gpus;
   return j;
 }
 
@@ -330,6 +335,15 @@ Json root_json(const RunReport& report) {
   workload["dataset_skipped"] = w.dataset_skipped;
   workload["dataset_used"] = w.dataset_used;
   workload["warnings"] = w.warnings;
+  if (w.fingerprint) {
+    workload["fingerprint"] = {{"workload", w.fingerprint->workload},
+                               {"prompts", w.fingerprint->prompts},
+                               {"lengths", w.fingerprint->lengths},
+                               {"load", w.fingerprint->load},
+                               {"requests_hashed", w.fingerprint->requests_hashed}};
+  } else {
+    workload["fingerprint"] = nullptr;
+  }
   root["workload"] = std::move(workload);
 
   root["summary"] = summary_json(report.summary);
