@@ -220,11 +220,20 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
     runner::RunOptions options = level_options(spec, plan, level_index, next_id);
     runner::Runner runner(options, *engine, workload, sink, clock);
     Expected<runner::RunTimes> times;
+    std::optional<metrics::StabilityReading> stable;  // written on the drain thread
+    if (spec.until_stable) {
+      sink.watch_stability(*spec.until_stable, spec.window,
+                           [&runner, &stable](const metrics::StabilityReading& reading) {
+                             stable = reading;
+                             runner.end_early(runner::StopReason::kStable);
+                           });
+    }
     {
       // Cancelling stops the level in progress; no later level starts.
       const auto registration = cancel.on_cancel([&runner] { runner.cancel(); });
       times = runner.run();
     }
+    sink.stop_watching();  // from here on `stable` is ours to read
     if (!times) throw Failure{kExitUnreachable, times.error().message};
     report::LevelReport level;
     level.index = level_index;
@@ -233,13 +242,20 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
     if (!plan.open_loop()) level.concurrency = options.concurrency;
     level.stop_reason =
         cancel.cancelled() ? "interrupted" : std::string(runner::to_string(times->stop_reason));
+    if (stable && level.stop_reason == "stable") {
+      level.stop_detail = metrics::describe_stable_stop(*spec.until_stable, *stable);
+      observer.note(level.stop_detail);
+    }
     level.summary = sink.end_level();
     level.summary.client = metrics::assess_client(times->worker_cpu, times->process_cpu,
                                                   level.summary.schedule_lag, plan.open_loop());
     next_id += times->requests_started;
     connections_opened += times->connections_opened;
     connect_failure_streak = std::max(connect_failure_streak, times->connect_failure_streak);
-    if (level.stop_reason != "completed") stop_reason = level.stop_reason;
+    // A stable level ended as planned: the next level still runs.
+    if (level.stop_reason != "completed" && level.stop_reason != "stable") {
+      stop_reason = level.stop_reason;
+    }
     return level;
   };
 
@@ -261,6 +277,10 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   report.interrupted = cancel.cancelled() || stop_reason == "interrupted";
   report.stop_reason = report.interrupted ? "interrupted" : stop_reason;
   report.summary = sink.finish_run();
+  metrics::add_cost(report.summary, spec.gpu_hourly_cost, spec.gpus);
+  for (report::LevelReport& level : report.levels) {
+    metrics::add_cost(level.summary, spec.gpu_hourly_cost, spec.gpus);
+  }
   report.requests_jsonl = sink.spill_path();
   merge_client_health(report);
   if (spec.mode == LoadMode::kSweep) {
@@ -271,6 +291,11 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
     report.sweep = metrics::analyze_sweep(levels);
   }
   if (!several_levels) {
+    if (!report.levels.empty() && report.levels.front().stop_reason == "stable" &&
+        !report.interrupted) {
+      report.stop_reason = "stable";
+      report.stop_detail = report.levels.front().stop_detail;
+    }
     report.levels.clear();  // a single run: its summary is the run's
   }
   add_warnings(report, run, built.info.warnings);

@@ -84,7 +84,8 @@ ResolvedRunSpec make_record(const RunSpec& s, const std::string& engine_requeste
   r.engine_label = s.engine_label;
   r.scenario = s.scenario;
   if (s.until_stable) {
-    r.until_stable = fmt::format("{}:{:g}%", s.until_stable->figure, s.until_stable->within * 100);
+    r.until_stable = fmt::format("{}:{:g}%:{}", s.until_stable->figure,
+                                 s.until_stable->within * 100, s.until_stable->min_requests);
   }
   r.gpu_hourly_cost = s.gpu_hourly_cost;
   r.gpus = s.gpus;
@@ -379,7 +380,8 @@ ResolvedRun resolve(const RunSpec& spec, EngineDiscovery& discovery, RunObserver
     if (s.mode == LoadMode::kSweep) {
       s.duration = std::chrono::seconds(30);
     } else if (s.trace.empty()) {
-      s.requests = 100;
+      // --until-stable decides the length; this only bounds a figure that never settles.
+      s.requests = s.until_stable ? kUntilStableMaxRequests : 100;
     }
   }
   if (s.mode == LoadMode::kSweep && !s.arrival) s.arrival = workload::ArrivalOptions{};

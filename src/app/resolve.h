@@ -74,7 +74,13 @@ inline constexpr NumberBound kTimeout{"--timeout", 0, kMaxRunSeconds, "s"};
 inline constexpr NumberBound kConnectTimeout{"--connect-timeout", 0, kMaxRunSeconds, "s"};
 inline constexpr NumberBound kFirstTokenTimeout{"--first-token-timeout", 0, kMaxRunSeconds, "s"};
 inline constexpr NumberBound kIdleTimeout{"--idle-timeout", 0, kMaxRunSeconds, "s"};
+inline constexpr NumberBound kGpuHourlyCost{"--gpu-hourly-cost", 0, 1e6, "per GPU-hour"};
+inline constexpr NumberBound kGpus{"--gpus", 1, 1'000'000, "GPUs"};
 }  // namespace bounds
+
+// The requests a run with --until-stable and neither --requests nor --duration may take at
+// most, when its figure never settles.
+inline constexpr std::uint64_t kUntilStableMaxRequests = 10'000;
 
 // Throws Failure(kExitUsage) unless min ≤ value ≤ max (so never for NaN):
 // "--rate: nan is outside [0.001, 1000000] req/s".

@@ -65,6 +65,21 @@ void ResultSink::consume(RequestRecord&& record) {
   pushed_.fetch_add(1, std::memory_order_release);
 }
 
+void ResultSink::watch_stability(const metrics::StabilityTarget& target, Duration every,
+                                 std::function<void(const metrics::StabilityReading&)> on_stable) {
+  std::lock_guard lock(watch_mutex_);
+  watch_.emplace(target);
+  on_stable_ = std::move(on_stable);
+  watch_every_ = every;
+  next_check_ = std::chrono::steady_clock::now() + every;
+}
+
+void ResultSink::stop_watching() {
+  std::lock_guard lock(watch_mutex_);
+  watch_.reset();
+  on_stable_ = nullptr;
+}
+
 metrics::RunSummary ResultSink::end_level() {
   wait_idle();
   return level_ ? level_->finish() : metrics::RunSummary{};
@@ -126,8 +141,11 @@ void ResultSink::drain() {
     }
     lines.clear();
     rows.clear();
+    std::unique_lock watching(watch_mutex_);
+    if (!watch_) watching.unlock();
     for (const RequestRecord& r : batch) {
       const metrics::RequestMetrics m = metrics::derive(r, options_.forced_length);
+      if (watching) watch_->add(r, m);
       // No lock: begin() replaces the level aggregator only after end_level() saw every
       // record of the previous level processed, so never during a batch.
       run_->add(r, m);
@@ -138,6 +156,15 @@ void ResultSink::drain() {
       }
       if (csv_path_) rows += report::requests_csv_row(r, m);
     }
+    if (watching && on_stable_ && std::chrono::steady_clock::now() >= next_check_) {
+      next_check_ = std::chrono::steady_clock::now() + watch_every_;
+      const metrics::StabilityReading reading = watch_->reading();
+      if (reading.stable) {
+        on_stable_(reading);
+        on_stable_ = nullptr;  // once per level
+      }
+    }
+    if (watching) watching.unlock();
     *spill_ << lines;
     if (detail_ != report::RequestDetail::kNone && *spill_) spilled_ += batch.size();
     if (csv_) csv_->stream() << rows;

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -18,6 +19,7 @@
 
 #include "app/observer.h"
 #include "core/record.h"
+#include "metrics/stability.h"
 #include "metrics/summary.h"
 #include "report/output_file.h"
 #include "report/report.h"
@@ -49,6 +51,14 @@ class ResultSink final : public RecordSink, public RunProgress {
   // Runner side (any worker thread).
   void begin(TimePoint origin) override;
   void consume(RequestRecord&& record) override;
+
+  // --until-stable, for the level about to run: the drain thread folds the level's records
+  // into a StabilityWatch and reads it about every `every`; the first stable reading is
+  // handed to `on_stable` (on the drain thread). stop_watching() before what on_stable
+  // touches is gone: after it returns, on_stable is not running and will not run.
+  void watch_stability(const metrics::StabilityTarget& target, Duration every,
+                       std::function<void(const metrics::StabilityReading&)> on_stable);
+  void stop_watching();
 
   // Waits until every record handed in so far was processed; the level's summary.
   metrics::RunSummary end_level();
@@ -102,6 +112,12 @@ class ResultSink final : public RecordSink, public RunProgress {
   std::optional<metrics::Aggregator> run_;
   std::optional<metrics::Aggregator> level_;
   std::thread thread_;
+
+  std::mutex watch_mutex_;  // guards the four below: set by the caller, used by the drain thread
+  std::optional<metrics::StabilityWatch> watch_;
+  std::function<void(const metrics::StabilityReading&)> on_stable_;
+  Duration watch_every_{};
+  std::chrono::steady_clock::time_point next_check_{};
 
   std::atomic<std::uint64_t> done_{0};    // records handed in
   std::atomic<std::uint64_t> failed_{0};  // of those, not ok()

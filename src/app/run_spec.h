@@ -17,6 +17,7 @@
 #include "core/run_spec.h"
 #include "engines/registry.h"
 #include "metrics/slo.h"
+#include "metrics/stability.h"
 #include "net/http_client.h"
 #include "net/url.h"
 #include "report/report.h"
@@ -102,14 +103,9 @@ struct RunSpec {
   std::string engine_label;  // a multi-engine suite's name for the engine, "" otherwise
   std::string scenario;      // a suite's "scenario/variant", "" for a plain run
   // --until-stable: end a level once this statistic's CI is within `within` of it.
-  struct UntilStable {
-    std::string figure;  // "ttft.p99": a metric and a percentile
-    double within = 0.05;
-    std::uint64_t min_requests = 100;
-  };
-  std::optional<UntilStable> until_stable;
+  std::optional<metrics::StabilityTarget> until_stable;
   std::optional<double> gpu_hourly_cost;  // per GPU and hour
-  int gpus = 1;
+  std::optional<int> gpus;                // as given; cost figures take 1 when absent
   std::filesystem::path config_path;      // --config, an input no output may overwrite
   std::vector<std::string> command_line;  // as typed, for the result (argv or a description)
 };

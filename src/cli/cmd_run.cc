@@ -25,6 +25,9 @@ namespace llmbench::cli {
 namespace {
 
 struct RunArgs {
+  std::string until_stable;
+  std::string gpu_hourly_cost;
+  std::string gpus;
   std::string url;
   std::string engine = "auto";
   std::string api;  // empty: the engine's default (native where it has a native route)
@@ -161,6 +164,16 @@ void add_run_options(CLI::App* cmd, RunArgs* args) {
   cmd->add_option("--slo", args->slo,
                   "Service-level objectives, e.g. ttft:p99<=200ms,tpot:p90<=50ms: each is checked "
                   "and goodput counts requests meeting all");
+  cmd->add_option("--until-stable", args->until_stable,
+                  "End each level once a statistic is stable: METRIC.PCT:WITHIN%[:MIN_REQUESTS], "
+                  "e.g. ttft.p99:5% (its 95% CI within 5% of it, checked every --window, never "
+                  "before 100 requests); without --requests/--duration at most 10000 requests");
+  cmd->add_option("--gpu-hourly-cost", args->gpu_hourly_cost,
+                  "Price of one GPU-hour (any currency): adds cost per million output tokens and "
+                  "per thousand requests to the summary (or gpu_hourly_cost in an engine config)");
+  cmd->add_option("--gpus", args->gpus,
+                  "GPUs the engine runs on, for --gpu-hourly-cost and tokens per GPU-second "
+                  "(default 1, or gpus in an engine config)");
   cmd->add_option("--window", args->window, "Width of the time-series windows")
       ->capture_default_str();
   cmd->add_option("--request-detail", args->request_detail,
@@ -244,6 +257,8 @@ app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
                          const std::vector<std::string>& argv) {
   RunArgs a = given;
   app::RunSpec spec;
+  std::optional<double> configured_cost;
+  std::optional<int> configured_gpus;
   if (!a.config.empty()) {  // --engine names a configured engine
     auto configs = config::load_engine_configs(a.config);
     if (!configs) throw CommandError{kExitUsage, configs.error().message};
@@ -259,6 +274,8 @@ app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
     if (a.timeout.empty()) a.timeout = format_duration(found->timeout);
     if (found->api_key_env && cmd.count("--api-key-env") == 0) a.api_key_env = *found->api_key_env;
     for (const auto& [name, value] : found->headers) spec.headers.push_back({name, value});
+    configured_cost = found->gpu_hourly_cost;
+    configured_gpus = found->gpus;
   }
   if (a.url.empty()) {
     throw CommandError{kExitUsage, "--url is required (or --config FILE --engine NAME)"};
@@ -361,6 +378,21 @@ app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
   if (!detail) throw CommandError{kExitUsage, "--request-detail: " + detail.error().message};
   spec.request_detail = *detail;
   spec.window = duration_option("--window", a.window);
+  if (!a.until_stable.empty()) {
+    auto target = metrics::parse_stability_target(a.until_stable);
+    if (!target) throw CommandError{kExitUsage, "--until-stable: " + target.error().message};
+    spec.until_stable = std::move(*target);
+  }
+  if (!a.gpu_hourly_cost.empty()) {
+    spec.gpu_hourly_cost = app::parse_real(app::bounds::kGpuHourlyCost, a.gpu_hourly_cost);
+  } else if (configured_cost) {
+    spec.gpu_hourly_cost = configured_cost;
+  }
+  if (!a.gpus.empty()) {
+    spec.gpus = static_cast<int>(app::parse_whole(app::bounds::kGpus, a.gpus));
+  } else if (configured_gpus) {
+    spec.gpus = configured_gpus;
+  }
   auto prompt_length =
       workload::parse_length_distribution(a.prompt_tokens, workload::LengthOf::kPrompt);
   if (!prompt_length) {

@@ -24,6 +24,7 @@ struct SimArgs {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8000;
   std::string dialect = "openai";
+  std::string log_requests;
   std::string ttft = "50ms";
   std::string itl = "10ms";
   std::string jitter = "0ms";
@@ -97,6 +98,7 @@ sim::SimOptions to_sim_options(const SimArgs& a) {
     throw CommandError{kExitUsage, "--listener-down must be above 0 and at most 1h"};
   o.seed = a.seed;
   o.model = a.model;
+  o.log_requests = a.log_requests;
   return o;
 }
 
@@ -152,6 +154,9 @@ Action add_sim_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", args->seed, "Seed for jitter and failures")->capture_default_str();
   cmd->add_option("--model", args->model, "Model name served")->capture_default_str();
+  cmd->add_option("--log-requests", args->log_requests,
+                  "Append every generation request to this file, one JSON line each "
+                  "({\"target\", \"body\"}), to see what a client sent");
 
   return [args]() -> int {
     const sim::SimOptions options = to_sim_options(*args);

@@ -16,8 +16,8 @@ namespace llmbench::config {
 namespace {
 
 constexpr const char* kTypes[] = {"ollama", "vllm", "tgi", "llamacpp", "sglang", "openai"};
-const std::set<std::string> kKeys = {"name",    "type",    "base_url", "model",
-                                     "timeout", "retries", "headers",  "auth"};
+const std::set<std::string> kKeys = {"name",    "type",    "base_url", "model",           "timeout",
+                                     "retries", "headers", "auth",     "gpu_hourly_cost", "gpus"};
 
 using yaml::fail;
 using yaml::Failure;
@@ -59,7 +59,8 @@ EngineConfig parse_engine(const std::string& file, const YAML::Node& node,
              "and name it in auth.api_key_env");
       }
       fail(file, entry.first, field,
-           "unknown field (expected name, type, base_url, model, timeout, retries, headers, auth)");
+           "unknown field (expected name, type, base_url, model, timeout, retries, headers, auth, "
+           "gpu_hourly_cost, gpus)");
     }
   }
   auto required = [&](const char* key) {
@@ -91,6 +92,27 @@ EngineConfig parse_engine(const std::string& file, const YAML::Node& node,
     }
     if (retries < 0) fail(file, node["retries"], "retries", "must be a whole number ≥ 0");
     c.retries = retries;
+  }
+  if (node["gpu_hourly_cost"]) {
+    double cost = -1;
+    try {
+      cost = node["gpu_hourly_cost"].as<double>();
+    } catch (const YAML::Exception&) {
+    }
+    if (!(cost >= 0 && cost <= 1e6)) {
+      fail(file, node["gpu_hourly_cost"], "gpu_hourly_cost", "must be a number from 0 to 1000000");
+    }
+    c.gpu_hourly_cost = cost;
+  }
+  if (node["gpus"]) {
+    int gpus = 0;
+    try {
+      gpus = node["gpus"].as<int>();
+    } catch (const YAML::Exception&) {
+    }
+    if (gpus < 1 || gpus > 1'000'000)
+      fail(file, node["gpus"], "gpus", "must be a whole number from 1 to 1000000");
+    c.gpus = gpus;
   }
   if (node["headers"]) {
     if (!node["headers"].IsMap()) fail(file, node["headers"], "headers", "must be a mapping");

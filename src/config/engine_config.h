@@ -34,7 +34,9 @@ struct EngineConfig {
   int retries = 0;
   std::map<std::string, std::string> headers;
   std::optional<std::string> api_key_env;
-  std::string source;  // "file:line" of its definition
+  std::optional<double> gpu_hourly_cost;  // price of one GPU-hour, for cost figures
+  std::optional<int> gpus;                // GPUs the engine runs on
+  std::string source;                     // "file:line" of its definition
 };
 
 // Loads one YAML file. Errors: ErrorCode::kInvalidConfig, message "FILE:LINE: field: what".

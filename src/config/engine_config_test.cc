@@ -50,6 +50,19 @@ TEST_F(EngineConfigTest, ReadsEveryField) {
   EXPECT_EQ(c.retries, 2);
   EXPECT_EQ(c.headers.at("X-A"), "b");
   EXPECT_EQ(c.api_key_env, "KEY_VAR");
+  EXPECT_FALSE(c.gpu_hourly_cost);
+  auto priced = load_engine_file(write("p.yaml",
+                                       "name: a\ntype: vllm\nbase_url: http://h:8000\n"
+                                       "gpu_hourly_cost: 2.5\ngpus: 4\n"));
+  ASSERT_TRUE(priced) << priced.error().message;
+  EXPECT_DOUBLE_EQ(priced->at(0).gpu_hourly_cost.value_or(0), 2.5);
+  EXPECT_EQ(priced->at(0).gpus.value_or(0), 4);
+  const std::string negative =
+      error_of("name: a\ntype: vllm\nbase_url: http://h\ngpu_hourly_cost: -1\n");
+  EXPECT_NE(negative.find("bad.yaml:4: gpu_hourly_cost: must be a number"), std::string::npos)
+      << negative;
+  const std::string none = error_of("name: a\ntype: vllm\nbase_url: http://h\ngpus: 0\n");
+  EXPECT_NE(none.find("bad.yaml:4: gpus: must be a whole number"), std::string::npos) << none;
 }
 
 TEST_F(EngineConfigTest, ErrorsNameFileLineAndField) {

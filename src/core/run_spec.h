@@ -83,7 +83,7 @@ struct ResolvedRunSpec {
   std::string until_stable;
   // Cost: --gpu-hourly-cost (per GPU and hour, in the user's currency) and --gpus.
   std::optional<double> gpu_hourly_cost;
-  int gpus = 1;
+  std::optional<int> gpus;
 };
 
 // What makes two runs the same experiment, hashed (workload/fingerprint.h): the prompts, their

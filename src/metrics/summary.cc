@@ -329,4 +329,21 @@ RunSummary summarize(const std::vector<RequestRecord>& records, TimePoint starte
   return aggregator.finish();
 }
 
+void add_cost(RunSummary& s, std::optional<double> gpu_hourly_cost, std::optional<int> gpus) {
+  const double gpu_count = gpus ? static_cast<double>(*gpus) : 1.0;
+  // Spend per second of the measured duration; the throughputs are over the same duration.
+  if (gpu_hourly_cost) {
+    const double per_second = *gpu_hourly_cost * gpu_count / 3600;
+    if (s.output_token_throughput > 0) {
+      s.cost_per_million_output_tokens = per_second / s.output_token_throughput * 1e6;
+    }
+    if (s.request_throughput > 0) {
+      s.cost_per_thousand_requests = per_second / s.request_throughput * 1e3;
+    }
+  }
+  if ((gpus || gpu_hourly_cost) && s.output_token_throughput > 0) {
+    s.output_tokens_per_gpu_second = s.output_token_throughput / gpu_count;
+  }
+}
+
 }  // namespace llmbench::metrics

@@ -96,6 +96,11 @@ struct RunSummary {
   double completion_rate = 0;
   double mean_concurrency = 0;  // M20: request-seconds in flight / duration
   double success_rate = 0;      // M31: succeeded / (succeeded + failed), 0..1; cancelled apart
+  // Cost (M44-M46), from the price of a GPU-hour and the GPU count over `duration`; absent
+  // without a price (tokens per GPU-second: without a GPU count) or without output.
+  std::optional<double> cost_per_million_output_tokens;
+  std::optional<double> cost_per_thousand_requests;
+  std::optional<double> output_tokens_per_gpu_second;
   std::int64_t output_tokens = 0;
   std::int64_t prompt_tokens = 0;             // engine-reported, where reported
   std::map<std::string, std::size_t> errors;  // M32: count per category name, of `failed`
@@ -174,6 +179,10 @@ class Aggregator {
   std::int64_t total_tokens_ = 0;
   TimeSeries series_;
 };
+
+// Fills the cost figures of `s` from the price of one GPU-hour and the GPUs used (both as
+// given: a figure whose input is absent stays absent, as does one over no output).
+void add_cost(RunSummary& s, std::optional<double> gpu_hourly_cost, std::optional<int> gpus);
 
 // Convenience for a finished list of records: every record added to one Aggregator.
 RunSummary summarize(const std::vector<RequestRecord>& records, TimePoint started,

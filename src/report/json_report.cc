@@ -121,7 +121,7 @@ Json spec_json(const ResolvedRunSpec& s) {
   j["scenario"] = text_or_null(s.scenario);
   j["until_stable"] = text_or_null(s.until_stable);
   j["gpu_hourly_cost"] = optional_json(s.gpu_hourly_cost);
-  j["gpus"] = s.gpus;
+  j["gpus"] = optional_json(s.gpus);
   return j;
 }
 
@@ -242,6 +242,9 @@ Json summary_json(const metrics::RunSummary& s) {
   summary["prompt_length_mismatch_rate"] = optional_json(s.prompt_length_mismatch_rate);
   summary["prompt_length_offset"] = s.prompt_length_offset;
   summary["success_rate"] = s.success_rate;
+  summary["cost_per_million_output_tokens"] = optional_json(s.cost_per_million_output_tokens);
+  summary["cost_per_thousand_requests"] = optional_json(s.cost_per_thousand_requests);
+  summary["output_tokens_per_gpu_second"] = optional_json(s.output_tokens_per_gpu_second);
   Json errors = Json::object();
   for (const auto& [category, count] : s.errors) errors[category] = count;
   summary["errors"] = std::move(errors);
@@ -317,6 +320,7 @@ Json root_json(const RunReport& report) {
   context["config"] = spec_json(report.spec);
   context["interrupted"] = report.interrupted;
   context["stop_reason"] = report.stop_reason;
+  context["stop_detail"] = text_or_null(report.stop_detail);
   context["warnings"] = report.warnings;
   if (report.engine) context["engine"] = Json::parse(engine_info_json(*report.engine));
   root["context"] = std::move(context);
@@ -357,6 +361,7 @@ Json root_json(const RunReport& report) {
       l["offered_rate"] = optional_json(level.offered_rate);
       l["concurrency"] = optional_json(level.concurrency);
       l["stop_reason"] = level.stop_reason;
+      l["stop_detail"] = text_or_null(level.stop_detail);
       l["summary"] = summary_json(level.summary);
       l["time_series"] = time_series_json(level.summary);
       levels.push_back(std::move(l));

@@ -28,6 +28,7 @@ struct LevelReport {
   std::optional<double> offered_rate;  // req/s, open-loop levels
   std::optional<int> concurrency;      // closed-loop levels
   std::string stop_reason = "completed";
+  std::string stop_detail;  // why it stopped, in words ("stopped when stable after…"), or ""
   metrics::RunSummary summary;
 };
 
@@ -38,8 +39,9 @@ struct RunReport {
   WorkloadInfo workload;             // how prompts were made and their lengths made exact
   TimePoint origin{};                // steady-clock zero for the raw timestamps written per request
   bool interrupted = false;
-  // completed | interrupted | max_error_rate
+  // completed | interrupted | max_error_rate | connection_failures | stable
   std::string stop_reason = "completed";
+  std::string stop_detail;  // why it stopped, in words, or ""
   std::vector<std::string> warnings;
   metrics::RunSummary summary;      // every measured request of every level
   std::vector<LevelReport> levels;  // empty for a single-level run

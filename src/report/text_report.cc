@@ -114,6 +114,17 @@ std::string summary_csv(const RunReport& report) {
   }
   out += fmt::format("output_token_throughput,value,{:.9g}\n", s.output_token_throughput);
   out += fmt::format("success_rate,value,{:.9g}\n", s.success_rate);
+  if (s.cost_per_million_output_tokens) {
+    out += fmt::format("cost_per_million_output_tokens,value,{:.9g}\n",
+                       *s.cost_per_million_output_tokens);
+  }
+  if (s.cost_per_thousand_requests) {
+    out += fmt::format("cost_per_thousand_requests,value,{:.9g}\n", *s.cost_per_thousand_requests);
+  }
+  if (s.output_tokens_per_gpu_second) {
+    out +=
+        fmt::format("output_tokens_per_gpu_second,value,{:.9g}\n", *s.output_tokens_per_gpu_second);
+  }
   out += fmt::format("requests,value,{}\n", s.requests);
   out += fmt::format("cancelled,value,{}\n", s.cancelled);
   out += fmt::format("duration,value,{:.9g}\n", s.duration);
@@ -153,7 +164,9 @@ void print_summary_unredacted(std::ostream& out, const RunReport& report) {
              spec.stream ? "stream" : "no-stream", load,
              report.stop_reason == "interrupted"      ? "  [INTERRUPTED: partial result]"
              : report.stop_reason == "max_error_rate" ? "  [STOPPED: error rate over limit]"
+             : report.stop_reason == "stable"         ? "  [STOPPED: stable]"
                                                       : "");
+  if (!report.stop_detail.empty()) fmt::print(out, "{}\n", report.stop_detail);
   if (!report.levels.empty()) {
     fmt::print(out, "{:<6}{:<13}{:>10}{:>8}{:>12}{:>11}{:>11}{:>11}{:>9}\n", "level", "kind",
                "offered/s", "conc", "achieved/s", "TTFT p50", "TTFT p99", "E2E p50", "ok %");
@@ -234,6 +247,17 @@ void print_summary_unredacted(std::ostream& out, const RunReport& report) {
       s.request_throughput,
       s.completion_rate > 0 ? fmt::format("{:.2f} req/s", s.completion_rate) : std::string("—"),
       s.output_token_throughput, s.output_tokens);
+  if (s.cost_per_million_output_tokens || s.output_tokens_per_gpu_second) {
+    auto value = [](const std::optional<double>& v, const char* format) {
+      return v ? fmt::format(fmt::runtime(format), *v) : std::string("—");
+    };
+    fmt::print(out,
+               "cost: {} per million output tokens, {} per thousand requests, {} output "
+               "tokens per GPU-second\n",
+               value(s.cost_per_million_output_tokens, "{:.4g}"),
+               value(s.cost_per_thousand_requests, "{:.4g}"),
+               value(s.output_tokens_per_gpu_second, "{:.1f}"));
+  }
   if (!s.errors.empty()) {
     std::string list;
     for (const auto& [category, count] : s.errors) {

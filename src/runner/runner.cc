@@ -72,6 +72,8 @@ std::string_view to_string(StopReason reason) {
       return "interrupted";
     case StopReason::kErrorLimit:
       return "max_error_rate";
+    case StopReason::kStable:
+      return "stable";
     case StopReason::kCompleted:
       break;
   }
@@ -89,6 +91,10 @@ struct Runner::Worker {
 
   void cancel_all() {
     for (net::HttpConnection* c : connections) c->cancel();
+    cancel_timers();
+  }
+  // Pacing and back-off waits end at once; requests in flight go on.
+  void cancel_timers() {
     for (asio::steady_timer* t : timers) t->cancel();
   }
 };
@@ -376,7 +382,7 @@ Expected<RunTimes> Runner::run() {
   times.finished = clock_.now();
   const double wall = to_seconds(times.finished - wall_before);
   times.process_cpu = wall > 0 ? (process_cpu_seconds() - process_cpu_before) / wall : 0;
-  times.cancelled = stop_.load();
+  times.cancelled = stop_.load() && stop_reason_.load() != StopReason::kStable;
   times.stop_reason = stop_reason_.load();
   times.connect_failure_streak = connect_failure_streak_.load();
   times.requests_started =
@@ -405,6 +411,16 @@ void Runner::stop(StopReason reason) {
 }
 
 void Runner::cancel() { stop(StopReason::kInterrupted); }
+
+void Runner::end_early(StopReason reason) {
+  StopReason expected = StopReason::kCompleted;
+  stop_reason_.compare_exchange_strong(expected, reason);
+  stop_.store(true);
+  std::lock_guard lock(workers_mutex_);
+  for (auto& worker : workers_) {
+    asio::post(worker->io, [w = worker.get()] { w->cancel_timers(); });
+  }
+}
 
 void MemorySink::consume(RequestRecord&& record) {
   std::lock_guard lock(mutex_);

@@ -83,7 +83,8 @@ struct RunOptions {
   static constexpr std::uint64_t kConnectFailureLimit = 100;
 };
 
-enum class StopReason { kCompleted, kInterrupted, kErrorLimit, kConnectFailures };
+// kStable: end_early() once the statistic --until-stable watches was stable.
+enum class StopReason { kCompleted, kInterrupted, kErrorLimit, kConnectFailures, kStable };
 std::string_view to_string(StopReason reason);
 
 struct RunTimes {
@@ -113,6 +114,10 @@ class Runner {
   // Stops starting requests and aborts those in flight (they are recorded as cancelled).
   // Thread-safe; not async-signal-safe.
   void cancel();
+
+  // Starts no new request and lets those in flight finish (a graceful end, as a --duration
+  // ends), recording `reason`. Thread-safe; for --until-stable.
+  void end_early(StopReason reason);
 
  private:
   struct Worker;

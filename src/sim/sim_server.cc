@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <deque>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -266,6 +267,13 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
                         "sim: '" + options_.host + "' is not an IP address");
     }
     endpoint_ = tcp::endpoint(address, options_.port);
+    if (!options_.log_requests.empty()) {
+      request_log_.open(options_.log_requests, std::ios::app | std::ios::binary);
+      if (!request_log_) {
+        return make_error(ErrorCode::kIo,
+                          "sim: --log-requests: cannot write " + options_.log_requests.string());
+      }
+    }
     if (auto listening = listen(); !listening) return tl::unexpected(listening.error());
     endpoint_ = acceptor_.local_endpoint();  // the port picked for port 0, kept for reopening
     asio::co_spawn(io_, accept_loop(shared_from_this(), listen_generation_), asio::detached);
@@ -518,6 +526,12 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
 
   asio::awaitable<bool> generate(tcp::socket& socket, http::request<http::string_body>& request,
                                  Route route, bool keep_alive, TimePoint arrived) {
+    if (request_log_.is_open()) {
+      const nlohmann::json line = {{"target", std::string(request.target())},
+                                   {"body", request.body()}};
+      request_log_ << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n'
+                   << std::flush;
+    }
     auto generation = parse_generation(route, request.body());
     const bool tgi = options_.dialect == Dialect::kTgi;
     if (!generation) {
@@ -852,6 +866,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
   asio::steady_timer reopen_timer_;
   std::mt19937_64 rng_;
   SimCounters counters_;
+  std::ofstream request_log_;  // --log-requests; written on the io thread only
   EmissionHistogram gaps_;
   EmissionHistogram lateness_;
   std::unordered_set<tcp::socket*> sockets_;

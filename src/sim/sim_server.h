@@ -15,6 +15,7 @@
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,6 +87,9 @@ struct SimOptions {
   std::uint64_t seed = 0;
   std::string model = "llmbench-sim";
   std::int64_t default_max_tokens = 16;  // when the request names none (as vLLM does)
+  // When set, every generation request is appended to this file as one JSON line
+  // {"target": …, "body": …} (tests compare what different engines were sent).
+  std::filesystem::path log_requests;
 };
 
 struct SimCounters {
