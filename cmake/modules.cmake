@@ -70,5 +70,8 @@ function(llmbench_test name)
   target_compile_definitions(${name} PRIVATE
       LLMBENCH_TEST_DATA="${PROJECT_SOURCE_DIR}/tests/data")
   llmbench_warnings(${name})
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60)
+  # A test that runs a benchmark in-process with a history database set stores there, never
+  # in the real user's ~/.local/share.
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ENVIRONMENT
+                       XDG_DATA_HOME=${CMAKE_BINARY_DIR}/test-xdg-data)
 endfunction()

@@ -15,10 +15,12 @@
 #include <thread>
 
 #include "app/benchmark.h"
+#include "app/history.h"
 #include "app/plan.h"
 #include "app/resolve.h"
 #include "net/control_client.h"
 #include "sim/sim_server.h"
+#include "store/results_db.h"
 
 namespace llmbench::app {
 namespace {
@@ -418,6 +420,90 @@ TEST(Benchmark, RunsASpecBuiltInCodeAgainstTheSimulator) {
     ++files;
   }
   EXPECT_EQ(files, 2u);
+}
+
+// Issue 11, history: the run as the result file has it, in one transaction; the engine
+// column is the suite's label when there is one.
+TEST(History, ARunIsStoredAsItsResultFileHasIt) {
+  const InProcessSim sim(fast_sim(sim::Dialect::kVllm));
+  const TempDir dir;
+  RunSpec spec = small_spec(sim.url(), dir.path());
+  spec.history_db = dir.path() / "history" / "results.db";
+  spec.engine_label = "fast-vllm";
+  spec.scenario = "chat/short";
+  NetworkDiscovery discovery;
+  const ResolvedRun run = resolve(spec, discovery, quiet);
+  ASSERT_TRUE(std::filesystem::exists(*spec.history_db)) << "opened before the run";
+  CancellationToken cancel;
+  const BenchmarkResult result = run_benchmark(run, cancel, quiet);
+  EXPECT_EQ(result.exit_code, kExitOk);
+  ASSERT_EQ(result.history_id, std::optional<std::int64_t>(1)) << result.history_error;
+  EXPECT_EQ(result.history_error, "");
+
+  auto db = store::ResultsDb::open(*spec.history_db);
+  ASSERT_TRUE(db) << db.error().message;
+  const auto stored = db->get(1);
+  ASSERT_TRUE(stored) << stored.error().message;
+  const nlohmann::json file = read_json(spec.outputs.json);
+  EXPECT_EQ(stored->row.engine, "fast-vllm");
+  EXPECT_EQ(stored->row.model, "llmbench-sim");
+  EXPECT_EQ(stored->row.scenario, "chat/short");
+  EXPECT_EQ(stored->row.started_at, file["context"]["start_time"]);
+  EXPECT_EQ(stored->row.fingerprint, file["workload"]["fingerprint"]["workload"]);
+  EXPECT_EQ(stored->row.stop_reason, "completed");
+  EXPECT_EQ(stored->row.interrupted, std::optional<bool>(false));
+  EXPECT_EQ(nlohmann::json::parse(stored->row.summary_json), file["summary"]);
+  EXPECT_EQ(nlohmann::json::parse(stored->spec_json), file["context"]["config"]);
+  const nlohmann::json context = nlohmann::json::parse(stored->context_json);
+  EXPECT_FALSE(context.contains("config")) << "stored once, as the spec";
+  EXPECT_EQ(context["workload"], file["workload"]);
+  EXPECT_EQ(context["host"], file["context"]["host"]);
+  ASSERT_EQ(stored->request_lines.size(), 12u);
+  for (std::size_t i = 0; i < 12; ++i) {
+    EXPECT_EQ(nlohmann::json::parse(stored->request_lines[i]), file["requests"][i]);
+  }
+  ASSERT_EQ(stored->window_lines.size(), file["time_series"]["windows"].size());
+  EXPECT_EQ(nlohmann::json::parse(stored->window_lines[0]), file["time_series"]["windows"][0]);
+
+  EXPECT_EQ(*summary_figure(stored->row.summary_json, "ttft.p50"),
+            std::optional<double>(file["summary"]["ttft"]["p50"].get<double>()));
+  EXPECT_EQ(*summary_figure(stored->row.summary_json, "output_token_throughput"),
+            std::optional<double>(file["summary"]["output_token_throughput"].get<double>()));
+  EXPECT_EQ(*summary_figure(stored->row.summary_json, "goodput"), std::nullopt) << "null: no SLO";
+  EXPECT_FALSE(summary_figure(stored->row.summary_json, "ttft.p42"));
+  EXPECT_FALSE(summary_figure(stored->row.summary_json, "ttft")) << "an object, not a figure";
+  EXPECT_FALSE(summary_figure(stored->row.summary_json, "errors"));
+}
+
+// A database that fails once the run is done loses nothing: the result is written, the exit
+// code is the run's, and the error names the database.
+TEST(History, AStoreFailureIsAWarningNotALostRun) {
+  const InProcessSim sim(fast_sim(sim::Dialect::kVllm));
+  const TempDir dir;
+  RunSpec spec = small_spec(sim.url(), dir.path());
+  spec.history_db = dir.path() / "results.db";
+  NetworkDiscovery discovery;
+  const ResolvedRun run = resolve(spec, discovery, quiet);
+  // The database turns into something SQLite cannot open between the check and the store.
+  std::filesystem::remove(*spec.history_db);
+  std::filesystem::create_directories(*spec.history_db);
+  CancellationToken cancel;
+  const BenchmarkResult result = run_benchmark(run, cancel, quiet);
+  EXPECT_EQ(result.exit_code, kExitOk);
+  EXPECT_FALSE(result.history_id);
+  EXPECT_NE(result.history_error.find(spec.history_db->string()), std::string::npos)
+      << result.history_error;
+  EXPECT_EQ(read_json(spec.outputs.json)["requests"].size(), 12u);
+}
+
+TEST(History, SinceIsAUtcDateOrTime) {
+  EXPECT_EQ(*parse_since("2026-11-01"), "2026-11-01");
+  EXPECT_EQ(*parse_since("2026-11-01T08:00:00Z"), "2026-11-01T08:00:00Z");
+  for (const char* bad : {"", "yesterday", "2026-11-1", "2026-11-01T08:00:00", "2026-11-01 08"}) {
+    const auto parsed = parse_since(bad);
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_NE(parsed.error().message.find("--since"), std::string::npos);
+  }
 }
 
 // Issue 9 A11: exact prompt lengths by the engine's own count against every dialect, with no

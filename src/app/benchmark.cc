@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "app/history.h"
 #include "app/plan.h"
 #include "app/result_sink.h"
 #include "app/workload_setup.h"
@@ -328,6 +329,17 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
       result.write_errors.push_back(written.error().message);
     } else {
       result.written.push_back(*spec.outputs.summary_csv);
+    }
+  }
+  // Into the history while the spill file (the per-request lines) still exists; an interrupted
+  // run is stored too, as the partial result its file holds.
+  if (spec.history_db) {
+    if (auto id = store_run(*spec.history_db, report,
+                            sink.spill_error() ? std::filesystem::path() : sink.spill_path());
+        id) {
+      result.history_id = *id;
+    } else {
+      result.history_error = id.error().message;
     }
   }
   report.requests_jsonl.reset();  // the spill file goes with this function

@@ -2,6 +2,7 @@
 // The benchmark use case: one resolved run → levels → runner → sink → RunReport, with the
 // result files written. Shared by `run`, `demo`, `suite`, the tests and bench/.
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -23,6 +24,10 @@ struct BenchmarkResult {
   // records were kept (kept_records) when they were.
   std::vector<std::string> write_errors;
   std::optional<std::filesystem::path> kept_records;
+  // The results history (spec.history_db): the run's id there, or why it could not be stored
+  // (that never changes exit_code: the result files have the run).
+  std::optional<std::int64_t> history_id;
+  std::string history_error;
   // 0, 1 (error limit), 4 (every request failed), 5 (an output not written) or 130
   int exit_code = kExitOk;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "app/benchmark.h"
+#include "app/history.h"
 #include "app/outcome.h"
 #include "metrics/sweep.h"
 #include "report/output_file.h"
@@ -127,6 +128,7 @@ std::vector<std::pair<const char*, std::filesystem::path>> given_outputs(
 }  // namespace
 
 void check_outputs(const RunSpec& spec) {
+  if (spec.history_db) check_history_db(*spec.history_db);
   std::vector<NamedOutput> outputs;
   if (spec.outputs.json.empty()) {
     const std::filesystem::path json = default_output_path("engine");

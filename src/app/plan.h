@@ -40,7 +40,8 @@ runner::RunOptions level_options(const RunSpec& spec, const LevelPlan& plan, std
 // can be written, no two are one file (character devices such as /dev/null excepted), at
 // most one is stdout ("-", /dev/stdout), and none is an input of the run (--dataset, --trace,
 // --tokenizer, --config). Files are compared by device and inode, new paths by their
-// canonical form. Creates the default results/ folder when --output is not given. Throws
+// canonical form. Creates the default results/ folder when --output is not given. Opens (so
+// creates and migrates) the history database when the run is to be stored. Throws
 // Failure(kExitUsage) naming the option(s) and the path.
 void check_outputs(const RunSpec& spec);
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -20,6 +21,7 @@
 #include "engines/registry.h"
 #include "net/url.h"
 #include "report/report.h"
+#include "store/results_db.h"
 
 namespace llmbench::cli {
 
@@ -113,8 +115,17 @@ PrintedRun run_and_print(const app::ResolvedRun& run, bool quiet, bool progress,
     report::print_summary(out, result.report);
     for (const auto& path : result.written) out << "wrote " << path.string() << "\n";
   }
+  if (result.history_id && !quiet) {
+    out << fmt::format("stored as run {} in {} (llmbench history show {})\n", *result.history_id,
+                       run.spec.history_db->string(), *result.history_id);
+  }
   out << std::flush;
   for (const std::string& error : result.write_errors) std::cerr << "llmbench: " << error << "\n";
+  // The run is in its result files all the same: a warning, never a different exit code.
+  if (!result.history_error.empty()) {
+    std::cerr << "llmbench: warning: the run was not stored in the results history: "
+              << redact(result.history_error) << "\n";
+  }
   return {result.exit_code, result.written, result.write_errors};
 }
 
@@ -122,6 +133,21 @@ int run_and_print(const app::ResolvedRun& run, bool quiet, bool progress) {
   app::CancellationToken cancel;
   const SignalBridge signals([&cancel] { cancel.cancel(); });
   return run_and_print(run, quiet, progress, cancel).exit_code;
+}
+
+void add_history_options(CLI::App* cmd, std::string* db, bool* no_store) {
+  cmd->add_option("--db", *db,
+                  "Store the run in this results history database (default "
+                  "$XDG_DATA_HOME/llmbench/results.db, else ~/.local/share/llmbench/results.db)");
+  cmd->add_flag("--no-store", *no_store, "Do not store the run in the results history");
+}
+
+std::optional<std::filesystem::path> history_db(const std::string& db, bool no_store) {
+  if (no_store && !db.empty()) {
+    throw CommandError{kExitUsage, "--no-store and --db " + db + ": give one of them"};
+  }
+  if (no_store) return std::nullopt;
+  return db.empty() ? store::default_db_path() : std::filesystem::path(db);
 }
 
 ResolvedEngine resolve_engine(const std::string& url_text, const std::string& requested,

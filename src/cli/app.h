@@ -16,6 +16,10 @@
 #include "app/resolve.h"
 #include "core/engine_info.h"
 
+namespace CLI {
+class App;
+}
+
 namespace llmbench::cli {
 
 using app::kExitAllFailed;
@@ -85,5 +89,12 @@ ResolvedEngine resolve_engine(const std::string& url, const std::string& request
                               bool tls_verify);
 
 std::string iso8601_now();
+
+// --db PATH and --no-store (run, demo; a suite passes them to its runs).
+void add_history_options(CLI::App* cmd, std::string* db, bool* no_store);
+// Where a run is stored: --db, else the default database (store::default_db_path(), which
+// reads XDG_DATA_HOME and HOME here, in cli/), or nowhere with --no-store. Throws
+// CommandError(2) when both are given.
+std::optional<std::filesystem::path> history_db(const std::string& db, bool no_store);
 
 }  // namespace llmbench::cli

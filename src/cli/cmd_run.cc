@@ -80,6 +80,8 @@ struct RunArgs {
   bool insecure = false;
   std::string api_key_env = "OPENAI_API_KEY";
   std::string config;
+  std::string db;  // empty: store::default_db_path()
+  bool no_store = false;
 };
 
 Duration duration_option(std::string_view option, const std::string& text) {
@@ -232,6 +234,7 @@ void add_run_options(CLI::App* cmd, RunArgs* args) {
                   "Result JSON (default results/<timestamp>-<engine>.json)");
   cmd->add_option("--csv", args->csv, "Also write per-request CSV here");
   cmd->add_option("--summary-csv", args->summary_csv, "Also write summary CSV (metric,stat,value)");
+  add_history_options(cmd, &args->db, &args->no_store);
   cmd->add_flag("--no-progress", args->no_progress, "No live progress line");
   cmd->add_flag("--quiet,-q", args->quiet, "Print nothing but errors");
   cmd->add_option("--timeout", args->timeout,
@@ -453,6 +456,7 @@ app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
   if (!a.csv.empty()) spec.outputs.requests_csv = a.csv;
   if (!a.summary_csv.empty()) spec.outputs.summary_csv = a.summary_csv;
   spec.config_path = a.config;
+  spec.history_db = history_db(a.db, a.no_store);
   spec.command_line = argv;
   return spec;
 }

@@ -177,7 +177,11 @@ Action add_demo_command(CLI::App& app, const std::vector<std::string>& argv) {
       "demo", "Start the simulated engine on loopback and benchmark it end to end");
   cmd->footer("Example:\n  llmbench demo --output-dir /tmp/demo\n");
   cmd->add_option("--output-dir", *output_dir, "Where the result files go")->capture_default_str();
-  return [output_dir, argv]() -> int {
+  auto db = std::make_shared<std::string>();
+  auto no_store = std::make_shared<bool>(false);
+  add_history_options(cmd, db.get(), no_store.get());
+  return [output_dir, db, no_store, argv]() -> int {
+    const std::optional<std::filesystem::path> history = history_db(*db, *no_store);
     sim::SimOptions options;
     options.dialect = sim::Dialect::kVllm;
     options.ttft = std::chrono::milliseconds(50);
@@ -221,6 +225,7 @@ Action add_demo_command(CLI::App& app, const std::vector<std::string>& argv) {
     spec.outputs.json = dir / "result.json";
     spec.outputs.requests_csv = dir / "requests.csv";
     spec.outputs.summary_csv = dir / "summary.csv";
+    spec.history_db = history;
     TerminalObserver notes(false, false);
     app::NetworkDiscovery discovery;
     return run_and_print(app::resolve(spec, discovery, notes), false, true);

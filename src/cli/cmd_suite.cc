@@ -36,7 +36,8 @@ using Json = nlohmann::ordered_json;
 bool is_flag(const std::string& option) {
   return option == "--stream" || option == "--no-stream" || option == "--no-ignore-eos" ||
          option == "--insecure" || option == "--quiet" || option == "-q" ||
-         option == "--no-progress" || option == "--sweep" || option.find('=') != std::string::npos;
+         option == "--no-progress" || option == "--sweep" || option == "--no-store" ||
+         option.find('=') != std::string::npos;
 }
 
 // Appends `options` to `merged`, a later option replacing an earlier one of the same name

@@ -389,6 +389,21 @@ std::string to_json(const RunReport& report) {
   return dump(root, 2) + "\n";
 }
 
+HistoryParts history_parts(const RunReport& report) {
+  Json root = root_json(report);  // redacted
+  HistoryParts parts;
+  Json& context = root["context"];
+  parts.spec = dump(context["config"]);
+  context.erase("config");
+  context["workload"] = std::move(root["workload"]);
+  if (root.contains("levels")) context["levels"] = std::move(root["levels"]);
+  if (root.contains("sweep")) context["sweep"] = std::move(root["sweep"]);
+  parts.context = dump(context);
+  parts.summary = dump(root["summary"]);
+  for (const Json& window : root["time_series"]["windows"]) parts.windows.push_back(dump(window));
+  return parts;
+}
+
 std::string record_json_line(const RequestRecord& record, const metrics::RequestMetrics& metrics,
                              TimePoint origin, RequestDetail detail) {
   return dump(record_json(record, metrics, origin, detail));

@@ -60,6 +60,16 @@ std::string to_json(const RunReport& report);
 // set (streamed, never all in memory), else from `records`.
 Expected<void> write_json(const RunReport& report, const std::filesystem::path& path);
 
+// The parts of a result that the results history stores (docs/history.md), each compact JSON
+// text redacted as the result file is: `spec` is the file's context.config; `context` its
+// context without config, with its workload block (and levels and sweep of a multi-level
+// run) added; `summary` its summary; `windows` the elements of its time_series.windows.
+struct HistoryParts {
+  std::string spec, context, summary;
+  std::vector<std::string> windows;
+};
+HistoryParts history_parts(const RunReport& report);
+
 // How much of each request a result keeps: everything (full); no per-token lists, i.e. no
 // `itl` and no `token_arrivals` (compact: a few hundred bytes a request however long the
 // output); or no requests at all (none: summary and time series only).

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdlib>
+#include <fstream>
 #include <string_view>
 
 namespace llmbench::store {
@@ -45,7 +46,41 @@ CREATE TABLE tags (
   run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE
 );
 )sql",
+    // 1 → 2: why each run ended, whether it is a partial (interrupted) result, and the llmbench
+    // version that measured it, as columns, so a history can be filtered on them without
+    // parsing every context. Runs stored before get them from their context JSON where it has
+    // them (interrupted stays NULL, unknown, where it does not).
+    R"sql(
+ALTER TABLE runs ADD COLUMN stop_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN interrupted INTEGER;
+ALTER TABLE runs ADD COLUMN tool_version TEXT NOT NULL DEFAULT '';
+UPDATE runs SET
+  stop_reason = coalesce(json_extract(context, '$.stop_reason'), ''),
+  interrupted = json_extract(context, '$.interrupted'),
+  tool_version = coalesce(json_extract(context, '$.tool_version'), '')
+WHERE json_valid(context);
+)sql",
 };
+
+constexpr const char* kRowColumns =
+    "id, started_at, engine, model, scenario, fingerprint, summary, stop_reason, interrupted, "
+    "tool_version, (SELECT count(*) FROM requests WHERE run_id = runs.id)";
+
+RunRow read_row(SQLite::Statement& q) {
+  RunRow row;
+  row.id = q.getColumn(0).getInt64();
+  row.started_at = q.getColumn(1).getString();
+  row.engine = q.getColumn(2).getString();
+  row.model = q.getColumn(3).getString();
+  row.scenario = q.getColumn(4).getString();
+  row.fingerprint = q.getColumn(5).getString();
+  row.summary_json = q.getColumn(6).getString();
+  row.stop_reason = q.getColumn(7).getString();
+  if (!q.getColumn(8).isNull()) row.interrupted = q.getColumn(8).getInt() != 0;
+  row.tool_version = q.getColumn(9).getString();
+  row.requests = static_cast<std::uint64_t>(q.getColumn(10).getInt64());
+  return row;
+}
 
 std::vector<std::string> texts(SQLite::Database& db, const char* sql, std::int64_t id) {
   SQLite::Statement q(db, sql);
@@ -117,7 +152,8 @@ Expected<std::int64_t> ResultsDb::add(const NewRun& run) {
     SQLite::Transaction transaction(*db_);
     SQLite::Statement insert(*db_,
                              "INSERT INTO runs (started_at, engine, model, scenario, fingerprint, "
-                             "spec, context, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+                             "spec, context, summary, stop_reason, interrupted, tool_version) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     insert.bind(1, run.started_at);
     insert.bind(2, run.engine);
     insert.bind(3, run.model);
@@ -126,6 +162,9 @@ Expected<std::int64_t> ResultsDb::add(const NewRun& run) {
     insert.bind(6, run.spec_json);
     insert.bind(7, run.context_json);
     insert.bind(8, run.summary_json);
+    insert.bind(9, run.stop_reason);
+    insert.bind(10, run.interrupted ? 1 : 0);
+    insert.bind(11, run.tool_version);
     insert.exec();
     const std::int64_t id = db_->getLastInsertRowid();
     const auto rows = [this, id](const char* sql, const std::vector<std::string>& lines) {
@@ -138,7 +177,29 @@ Expected<std::int64_t> ResultsDb::add(const NewRun& run) {
         q.reset();
       }
     };
-    rows("INSERT INTO requests (run_id, idx, record) VALUES (?, ?, ?)", run.request_lines);
+    if (run.request_lines_file.empty()) {
+      rows("INSERT INTO requests (run_id, idx, record) VALUES (?, ?, ?)", run.request_lines);
+    } else {
+      std::ifstream in(run.request_lines_file, std::ios::binary);
+      if (!in) {
+        return make_error(ErrorCode::kIo, "results database " + path_.string() + ": cannot read " +
+                                              run.request_lines_file.string());
+      }
+      SQLite::Statement q(*db_, "INSERT INTO requests (run_id, idx, record) VALUES (?, ?, ?)");
+      std::int64_t index = 0;
+      for (std::string line; std::getline(in, line);) {
+        if (line.empty()) continue;
+        q.bind(1, id);
+        q.bind(2, index++);
+        q.bind(3, line);
+        q.exec();
+        q.reset();
+      }
+      if (in.bad()) {
+        return make_error(ErrorCode::kIo, "results database " + path_.string() + ": reading " +
+                                              run.request_lines_file.string() + " failed");
+      }
+    }
     rows("INSERT INTO windows (run_id, idx, window) VALUES (?, ?, ?)", run.window_lines);
     transaction.commit();
     return id;
@@ -149,9 +210,7 @@ Expected<std::int64_t> ResultsDb::add(const NewRun& run) {
 
 Expected<std::vector<RunRow>> ResultsDb::list(const RunFilter& filter) {
   try {
-    std::string sql =
-        "SELECT id, started_at, engine, model, scenario, fingerprint, "
-        "(SELECT count(*) FROM requests WHERE run_id = runs.id) FROM runs WHERE 1";
+    std::string sql = std::string("SELECT ") + kRowColumns + " FROM runs WHERE 1";
     if (filter.engine) sql += " AND engine = :engine";
     if (filter.model) sql += " AND model = :model";
     if (filter.scenario) sql += " AND scenario = :scenario";
@@ -164,14 +223,7 @@ Expected<std::vector<RunRow>> ResultsDb::list(const RunFilter& filter) {
     if (filter.since) q.bind(":since", *filter.since);
     std::vector<RunRow> out;
     while (q.executeStep()) {
-      RunRow row;
-      row.id = q.getColumn(0).getInt64();
-      row.started_at = q.getColumn(1).getString();
-      row.engine = q.getColumn(2).getString();
-      row.model = q.getColumn(3).getString();
-      row.scenario = q.getColumn(4).getString();
-      row.fingerprint = q.getColumn(5).getString();
-      row.requests = static_cast<std::uint64_t>(q.getColumn(6).getInt64());
+      RunRow row = read_row(q);
       row.tags = texts(*db_, "SELECT name FROM tags WHERE run_id = ? ORDER BY name", row.id);
       out.push_back(std::move(row));
     }
@@ -181,31 +233,26 @@ Expected<std::vector<RunRow>> ResultsDb::list(const RunFilter& filter) {
   }
 }
 
-Expected<StoredRun> ResultsDb::get(std::int64_t id) {
+Expected<StoredRun> ResultsDb::get(std::int64_t id, Rows rows) {
   try {
-    SQLite::Statement q(*db_,
-                        "SELECT started_at, engine, model, scenario, fingerprint, spec, context, "
-                        "summary FROM runs WHERE id = ?");
+    SQLite::Statement q(
+        *db_, std::string("SELECT ") + kRowColumns + ", spec, context FROM runs WHERE id = ?");
     q.bind(1, id);
     if (!q.executeStep()) {
       return make_error(ErrorCode::kInvalidArgument,
                         "no run " + std::to_string(id) + " in " + path_.string());
     }
     StoredRun run;
-    run.row.id = id;
-    run.row.started_at = q.getColumn(0).getString();
-    run.row.engine = q.getColumn(1).getString();
-    run.row.model = q.getColumn(2).getString();
-    run.row.scenario = q.getColumn(3).getString();
-    run.row.fingerprint = q.getColumn(4).getString();
-    run.spec_json = q.getColumn(5).getString();
-    run.context_json = q.getColumn(6).getString();
-    run.summary_json = q.getColumn(7).getString();
+    run.row = read_row(q);
+    run.spec_json = q.getColumn(11).getString();
+    run.context_json = q.getColumn(12).getString();
     run.row.tags = texts(*db_, "SELECT name FROM tags WHERE run_id = ? ORDER BY name", id);
-    run.request_lines =
-        texts(*db_, "SELECT record FROM requests WHERE run_id = ? ORDER BY idx", id);
-    run.window_lines = texts(*db_, "SELECT window FROM windows WHERE run_id = ? ORDER BY idx", id);
-    run.row.requests = run.request_lines.size();
+    if (rows == Rows::kAll) {
+      run.request_lines =
+          texts(*db_, "SELECT record FROM requests WHERE run_id = ? ORDER BY idx", id);
+      run.window_lines =
+          texts(*db_, "SELECT window FROM windows WHERE run_id = ? ORDER BY idx", id);
+    }
     return run;
   } catch (const std::exception& e) {
     return tl::unexpected(failure("reading run " + std::to_string(id), e));
@@ -219,7 +266,7 @@ Expected<void> ResultsDb::tag(std::int64_t id, const std::string& name) {
                       "tag '" + name + "': a tag is a name, not empty, a number or 'latest'");
   }
   try {
-    if (auto found = get(id); !found) return tl::unexpected(found.error());
+    if (auto found = get(id, Rows::kNone); !found) return tl::unexpected(found.error());
     SQLite::Statement q(*db_, "INSERT OR REPLACE INTO tags (name, run_id) VALUES (?, ?)");
     q.bind(1, name);
     q.bind(2, id);
@@ -253,7 +300,7 @@ Expected<std::int64_t> ResultsDb::resolve(const std::string& reference) {
     }
     if (!reference.empty() && reference.find_first_not_of("0123456789") == std::string::npos) {
       const std::int64_t id = std::stoll(reference);
-      if (auto found = get(id); !found) return tl::unexpected(found.error());
+      if (auto found = get(id, Rows::kNone); !found) return tl::unexpected(found.error());
       return id;
     }
     SQLite::Statement q(*db_, "SELECT run_id FROM tags WHERE name = ?");

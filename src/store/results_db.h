@@ -23,7 +23,7 @@ namespace llmbench::store {
 
 // The schema this build writes; a database of a newer version is refused, an older one
 // migrated.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // $XDG_DATA_HOME/llmbench/results.db, else $HOME/.local/share/llmbench/results.db.
 std::filesystem::path default_db_path();
@@ -35,7 +35,15 @@ struct NewRun {
   std::string fingerprint;  // workload fingerprint ("sha256:…"), "" when unknown
   std::string spec_json, context_json, summary_json;
   std::vector<std::string> request_lines;  // one JSON object per request (none: detail none)
-  std::vector<std::string> window_lines;   // one JSON object per time-series window
+  // Or, for runs of millions of requests, the same lines read from this file as they are
+  // stored (memory stays bounded); empty lines are skipped. Used when not empty.
+  std::filesystem::path request_lines_file;
+  std::vector<std::string> window_lines;  // one JSON object per time-series window
+  // Schema 2: why the run ended ("completed", "interrupted", "max_error_rate"…), whether it was
+  // cut short (a partial result), and the llmbench that measured it.
+  std::string stop_reason = "completed";
+  bool interrupted = false;
+  std::string tool_version;
 };
 
 struct RunRow {
@@ -43,11 +51,17 @@ struct RunRow {
   std::string started_at, engine, model, scenario, fingerprint;
   std::vector<std::string> tags;
   std::uint64_t requests = 0;  // request rows stored
+  std::string summary_json;    // the run's summary (as in the result file's "summary")
+  // Schema 2 columns; a run stored by a version-1 database has them from its context when the
+  // migration could read them there, else "" / nullopt (unknown).
+  std::string stop_reason;
+  std::optional<bool> interrupted;
+  std::string tool_version;
 };
 
 struct StoredRun {
-  RunRow row;
-  std::string spec_json, context_json, summary_json;
+  RunRow row;  // its summary_json is the run's summary
+  std::string spec_json, context_json;
   std::vector<std::string> request_lines, window_lines;
 };
 
@@ -67,7 +81,10 @@ class ResultsDb {
   // The run and all its rows in one transaction: all of it is stored, or none.
   Expected<std::int64_t> add(const NewRun& run);
   Expected<std::vector<RunRow>> list(const RunFilter& filter = {});
-  Expected<StoredRun> get(std::int64_t id);
+  // With Rows::kNone, request_lines and window_lines stay empty (row.requests still counts the
+  // stored requests): for showing a run without reading its millions of rows.
+  enum class Rows { kAll, kNone };
+  Expected<StoredRun> get(std::int64_t id, Rows rows = Rows::kAll);
   // A tag names one run; tagging another run with it moves it.
   Expected<void> tag(std::int64_t id, const std::string& name);
   Expected<void> remove(std::int64_t id);

@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 
 namespace llmbench::store {
 namespace {
@@ -65,7 +66,7 @@ TEST_F(ResultsDbTest, StoresListsAndReadsRunsBackWhole) {
 
   const auto stored = db->get(*a);
   ASSERT_TRUE(stored);
-  EXPECT_EQ(stored->summary_json, R"({"requests":3})");
+  EXPECT_EQ(stored->row.summary_json, R"({"requests":3})");
   EXPECT_EQ(stored->request_lines,
             (std::vector<std::string>{R"({"id":0})", R"({"id":1})", R"({"id":2})"}));
   EXPECT_EQ(stored->window_lines.size(), 2u);
@@ -131,6 +132,123 @@ TEST_F(ResultsDbTest, AnEmptyDatabaseIsMigratedAndANewerOneRefused) {
   ASSERT_FALSE(newer);
   EXPECT_NE(newer.error().message.find("schema version 99, newer than"), std::string::npos)
       << newer.error().message;
+}
+
+// The schema of a version-1 database exactly as version 1 of this file created it (the first
+// migration, verbatim): pinned here so the 1 → 2 migration is tested against the real thing.
+constexpr const char* kVersion1Sql = R"sql(
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  started_at TEXT NOT NULL,
+  engine TEXT NOT NULL,
+  model TEXT NOT NULL,
+  scenario TEXT NOT NULL DEFAULT '',
+  fingerprint TEXT NOT NULL DEFAULT '',
+  spec TEXT NOT NULL,
+  context TEXT NOT NULL,
+  summary TEXT NOT NULL
+);
+CREATE INDEX runs_by_engine_model ON runs (engine, model, started_at);
+CREATE TABLE requests (
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL,
+  record TEXT NOT NULL,
+  PRIMARY KEY (run_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE windows (
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL,
+  window TEXT NOT NULL,
+  PRIMARY KEY (run_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE tags (
+  name TEXT PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE
+);
+)sql";
+
+TEST_F(ResultsDbTest, AVersion1DatabaseIsMigratedAndItsRunsReadBackWhole) {
+  fs::create_directories(path_.parent_path());
+  {
+    SQLite::Database raw(path_.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec(kVersion1Sql);
+    raw.exec("PRAGMA user_version = 1");
+    raw.exec(
+        "INSERT INTO runs (started_at, engine, model, scenario, fingerprint, spec, context, "
+        "summary) VALUES ('2026-11-02T08:00:00Z', 'tgi', 'm1', 'chat/short', 'sha256:01', "
+        "'{\"seed\":7}', '{\"tool_version\":\"0.9.0\",\"interrupted\":true,\"stop_reason\":"
+        "\"interrupted\"}', '{\"requests\":2}')");
+    raw.exec("INSERT INTO requests VALUES (1, 0, '{\"id\":0}'), (1, 1, '{\"id\":1}')");
+    raw.exec("INSERT INTO windows VALUES (1, 0, '{\"t\":0}')");
+    raw.exec("INSERT INTO tags VALUES ('old-baseline', 1)");
+    // A version-1 run whose context says nothing of the new columns: they stay unknown.
+    raw.exec(
+        "INSERT INTO runs (started_at, engine, model, spec, context, summary) VALUES "
+        "('2026-11-03T08:00:00Z', 'vllm', 'm1', '{}', '{}', '{}')");
+  }
+  auto db = ResultsDb::open(path_);
+  ASSERT_TRUE(db) << db.error().message;
+  EXPECT_EQ(db->schema_version(), 2);
+  {
+    SQLite::Database raw(path_.string(), SQLite::OPEN_READONLY);
+    EXPECT_EQ(raw.execAndGet("PRAGMA user_version").getInt(), 2);
+  }
+
+  const auto old = db->get(1);
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_EQ(old->row.started_at, "2026-11-02T08:00:00Z");
+  EXPECT_EQ(old->row.engine, "tgi");
+  EXPECT_EQ(old->row.scenario, "chat/short");
+  EXPECT_EQ(old->row.fingerprint, "sha256:01");
+  EXPECT_EQ(old->spec_json, R"({"seed":7})");
+  EXPECT_EQ(old->row.summary_json, R"({"requests":2})");
+  EXPECT_EQ(old->request_lines, (std::vector<std::string>{R"({"id":0})", R"({"id":1})"}));
+  EXPECT_EQ(old->window_lines, (std::vector<std::string>{R"({"t":0})"}));
+  EXPECT_EQ(old->row.tags, (std::vector<std::string>{"old-baseline"}));
+  // Filled from the old run's context by the migration.
+  EXPECT_EQ(old->row.stop_reason, "interrupted");
+  EXPECT_EQ(old->row.interrupted, std::optional<bool>(true));
+  EXPECT_EQ(old->row.tool_version, "0.9.0");
+  const auto bare = db->get(2);
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->row.stop_reason, "");
+  EXPECT_EQ(bare->row.interrupted, std::nullopt);
+
+  NewRun fresh = run("vllm", "2026-12-01T10:00:00Z", 1);
+  fresh.stop_reason = "max_error_rate";
+  fresh.interrupted = false;
+  fresh.tool_version = "1.2.3";
+  const auto id = db->add(fresh);
+  ASSERT_TRUE(id) << id.error().message;
+  const auto stored = db->get(*id);
+  EXPECT_EQ(stored->row.stop_reason, "max_error_rate");
+  EXPECT_EQ(stored->row.interrupted, std::optional<bool>(false));
+  EXPECT_EQ(stored->row.tool_version, "1.2.3");
+  EXPECT_EQ(*db->resolve("old-baseline"), 1);
+}
+
+TEST_F(ResultsDbTest, RequestLinesAreStreamedFromAFile) {
+  fs::create_directories(dir_);
+  const fs::path lines = dir_ / "requests.jsonl";
+  {
+    std::ofstream out(lines);
+    out << "{\"id\":0}\n\n{\"id\":1}\n{\"id\":2}";  // a blank line skipped, no final newline
+  }
+  auto db = ResultsDb::open(path_);
+  ASSERT_TRUE(db);
+  NewRun r = run("vllm", "2026-12-01T10:00:00Z", 0);
+  r.request_lines_file = lines;
+  const auto id = db->add(r);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(db->get(*id)->request_lines,
+            (std::vector<std::string>{R"({"id":0})", R"({"id":1})", R"({"id":2})"}));
+  EXPECT_EQ(db->get(*id, ResultsDb::Rows::kNone)->row.requests, 3u);
+  EXPECT_TRUE(db->get(*id, ResultsDb::Rows::kNone)->request_lines.empty());
+  r.request_lines_file = dir_ / "missing.jsonl";
+  const auto missing = db->add(r);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("missing.jsonl"), std::string::npos);
+  EXPECT_EQ(db->list()->size(), 1u) << "nothing of the failed run is stored";
 }
 
 // A writer killed in the middle of storing a run: the database is intact and every earlier

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -52,6 +53,13 @@ class Child {
            ("llmbench_e2e_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     std::filesystem::create_directories(dir_);
     const std::string out = (dir_ / "stdout").string(), err = (dir_ / "stderr").string();
+    // Every run stores itself in the results history (docs/history.md): a test or benchmark
+    // binary run outside CTest (which sets XDG_DATA_HOME to the build tree) must not fill the
+    // real user's ~/.local/share either. Set before fork: the child only execs.
+    if (std::getenv("XDG_DATA_HOME") == nullptr) {
+      ::setenv("XDG_DATA_HOME",
+               (std::filesystem::temp_directory_path() / "llmbench-test-xdg-data").c_str(), 1);
+    }
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
