@@ -168,7 +168,7 @@ TEST_F(CompareTest, HistoryReferencesReadStoredRuns) {
     run.context_json = "{}";
     for (int i = 0; i < 30; ++i) {
       run.request_lines.push_back(
-          Json{{"error", nullptr}, {"ttft", ttft}, {"timestamps", {{"end", 0.1 * i}}}}.dump());
+          Json{{"error", nullptr}, {"ttft", ttft}, {"timestamps", {{"end", 0.5 * i}}}}.dump());
     }
     ASSERT_TRUE(db->add(run));
   }

@@ -228,7 +228,10 @@ Comparison compare_single_runs(const RunFigures& base, const MetricWindows& base
     if (!c.base || !c.next) continue;
     const std::string& name = c.figure.name;
     const std::size_t dot = name.rfind(".p");
-    if (dot == std::string::npos) continue;  // throughputs, rates: one value a run, no test
+    if (dot == std::string::npos) {  // throughputs, rates: one value a run, no test
+      c.note = "one value a run: tested across repetitions only";
+      continue;
+    }
     const std::string metric = name.substr(0, dot);
     double percentile = 0;
     try {
@@ -240,6 +243,18 @@ Comparison compare_single_runs(const RunFigures& base, const MetricWindows& base
     const auto b = next_windows.find(metric);
     if (a == base_windows.end() || b == next_windows.end()) {
       c.note = "no per-request records (--request-detail none): no test";
+      continue;
+    }
+    // Blocks resampled from a handful of windows cannot show the spread: with one window every
+    // replicate is the run itself, and any difference would read as p = 0.
+    const auto filled = [](const std::vector<std::vector<double>>& windows) {
+      return static_cast<std::size_t>(
+          std::count_if(windows.begin(), windows.end(), [](const auto& w) { return !w.empty(); }));
+    };
+    if (filled(a->second) < kMinBootstrapWindows || filled(b->second) < kMinBootstrapWindows) {
+      c.note =
+          fmt::format("fewer than {} time windows with requests: no test (run longer, or repeat)",
+                      kMinBootstrapWindows);
       continue;
     }
     BootstrapOptions bootstrap;

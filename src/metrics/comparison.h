@@ -87,6 +87,9 @@ Comparison compare_repetitions(const std::vector<RunFigures>& base,
 // its relative change over the runs' windows (`*_windows`: per base metric name, the values
 // per window, as report::ResultFigures holds them); the other figures get values and changes
 // only. Holm across the figures tested.
+// A figure is tested only when both runs have at least kMinBootstrapWindows windows with
+// requests in them; shorter runs get values and changes, and a note.
+inline constexpr std::size_t kMinBootstrapWindows = 10;
 using MetricWindows = std::map<std::string, std::vector<std::vector<double>>>;
 Comparison compare_single_runs(const RunFigures& base, const MetricWindows& base_windows,
                                const RunFigures& next, const MetricWindows& next_windows,

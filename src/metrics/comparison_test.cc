@@ -214,3 +214,19 @@ TEST(FigureGates, CheckedOnTheNewSideAndUnmeasuredFails) {
 
 }  // namespace
 }  // namespace llmbench::metrics
+
+namespace llmbench::metrics {
+namespace {
+
+TEST(SingleRuns, TooFewWindowsAreNotTested) {
+  const MetricWindows one = {{"ttft", {{0.1, 0.1, 0.1}}}};
+  const MetricWindows other = {{"ttft", {{0.2, 0.2, 0.2}}}};
+  const Comparison c = compare_single_runs({{"ttft.p50", 0.1}}, one, {{"ttft.p50", 0.2}}, other,
+                                           {{"ttft.p50", Better::kLower}});
+  EXPECT_FALSE(c.figures[0].p);  // one window: every replicate is the run itself
+  EXPECT_NE(c.figures[0].note.find("fewer than 10 time windows"), std::string::npos);
+  EXPECT_EQ(c.figures[0].verdict, Verdict::kNoSignificantDifference);
+}
+
+}  // namespace
+}  // namespace llmbench::metrics
