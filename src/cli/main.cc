@@ -43,8 +43,10 @@ int run_main(int argc, char** argv) {
       "  llmbench models list --url http://localhost:11434\n"
       "  llmbench metrics show                                     # the last result\n"
       "  llmbench suite configs/scenarios/quick_test.yaml --url http://localhost:8000\n"
+      "  llmbench compare base.json new.json --max-regression 5%      # the regression gate\n"
       "  llmbench history list                                     # every run stored\n"
-      "\nExit codes: 0 ok, 1 check failed, 2 bad usage, 3 engine unreachable, 4 every request "
+      "\nExit codes: 0 ok, 1 check failed (compare: a gate failed), 2 bad usage, 3 engine "
+      "unreachable, 4 every request "
       "failed, 5 a result file not written (records kept), 130 interrupted.");
   app.require_subcommand(1);
   app.set_version_flag("--version", LLMBENCH_VERSION);
@@ -58,6 +60,7 @@ int run_main(int argc, char** argv) {
   const Action metrics = add_metrics_command(app);
   const Action suite = add_suite_command(app);
   const Action history = add_history_command(app);
+  const Action compare = add_compare_command(app);
 
   try {
     app.parse(argc, argv);
@@ -75,6 +78,7 @@ int run_main(int argc, char** argv) {
     if (app.got_subcommand("metrics")) return metrics();
     if (app.got_subcommand("suite")) return suite();
     if (app.got_subcommand("history")) return history();
+    if (app.got_subcommand("compare")) return compare();
   } catch (const CommandError& e) {
     std::cerr << "llmbench: " << llmbench::redact(e.message) << "\n";
     return e.code;

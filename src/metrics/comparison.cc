@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+
+#include "core/duration_text.h"
 
 namespace llmbench::metrics {
 
@@ -25,7 +28,97 @@ std::vector<double> measured(const std::vector<RunFigures>& runs, const std::str
   return out;
 }
 
+bool is_latency(const std::string& figure) {
+  return figure.find(".p") != std::string::npos || figure.find(".mean") != std::string::npos;
+}
+
 }  // namespace
+
+std::optional<ValueInterval> median_interval(std::vector<double> values) {
+  const std::size_t n = values.size();
+  if (n < 2) return std::nullopt;
+  std::sort(values.begin(), values.end());
+  // cdf[j] = P(Bin(n, ½) ≤ j), accumulated with binomial coefficients in doubles.
+  double term = std::pow(0.5, static_cast<double>(n));  // P(B = 0)
+  double below = 0;                                     // P(B < k)
+  for (std::size_t k = 1; 2 * k <= n + 1; ++k) {
+    below += term;  // now P(B ≤ k − 1)
+    term = term * static_cast<double>(n - (k - 1)) / static_cast<double>(k);
+    const double coverage = 1 - 2 * below;
+    if (coverage <= 0.95 + 1e-12 || 2 * (k + 1) > n + 1) {
+      ValueInterval out;
+      out.low = values[k - 1];
+      out.high = values[n - k];
+      out.level = coverage;
+      out.method = k == 1 ? "min-max" : "order statistics";
+      return out;
+    }
+  }
+  return std::nullopt;
+}
+
+Expected<std::vector<FigureGate>> parse_figure_gates(std::string_view text) {
+  std::vector<FigureGate> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item(text.substr(start, comma - start));
+    start = comma + 1;
+    const auto bad = [&item](const std::string& why) {
+      return make_error(ErrorCode::kInvalidArgument, "--slo '" + item + "': " + why);
+    };
+    if (item.empty()) return bad("empty gate (write FIGURE<=VALUE, e.g. ttft.p99<=500ms)");
+    FigureGate gate;
+    gate.text = item;
+    std::size_t op = item.find("<=");
+    if (op == std::string::npos) {
+      op = item.find(">=");
+      gate.at_most = false;
+    }
+    if (op == std::string::npos || op == 0 || op + 2 >= item.size()) {
+      return bad("expected FIGURE<=VALUE or FIGURE>=VALUE (e.g. ttft.p99<=500ms)");
+    }
+    gate.figure = item.substr(0, op);
+    std::replace(gate.figure.begin(), gate.figure.end(), ':', '.');
+    const std::string value = item.substr(op + 2);
+    if (is_latency(gate.figure)) {
+      const auto d = parse_duration(value);
+      if (!d) return bad("'" + value + "' is not a duration (500ms, 1.5s)");
+      gate.threshold = std::chrono::duration<double>(*d).count();
+    } else {
+      const bool percent = !value.empty() && value.back() == '%';
+      const std::string digits = percent ? value.substr(0, value.size() - 1) : value;
+      std::size_t used = 0;
+      double v = 0;
+      try {
+        v = std::stod(digits, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != digits.size() || !std::isfinite(v) || v < 0) {
+        return bad("'" + value + "' is not a number ≥ 0");
+      }
+      gate.threshold = percent ? v / 100 : v;
+    }
+    out.push_back(std::move(gate));
+  }
+  return out;
+}
+
+std::vector<GateOutcome> check_figure_gates(const Comparison& comparison,
+                                            const std::vector<FigureGate>& gates) {
+  std::vector<GateOutcome> out;
+  for (const FigureGate& gate : gates) {
+    GateOutcome o;
+    o.gate = gate;
+    for (const FigureComparison& c : comparison.figures) {
+      if (c.figure.name == gate.figure) o.value = c.next;
+    }
+    o.passed = o.value && (gate.at_most ? *o.value <= gate.threshold : *o.value >= gate.threshold);
+    out.push_back(std::move(o));
+  }
+  return out;
+}
 
 Better better_for(const std::string& name) {
   const bool higher = name.find("throughput") != std::string::npos ||
@@ -68,6 +161,8 @@ Comparison compare_repetitions(const std::vector<RunFigures>& base,
     c.new_runs = b.size();
     if (!a.empty()) c.base = median(a);
     if (!b.empty()) c.next = median(b);
+    c.base_interval = median_interval(a);
+    c.new_interval = median_interval(b);
     if (a.empty() || b.empty()) {
       c.note = a.empty() && b.empty() ? "not measured"
                : a.empty()            ? "not measured by the base"
@@ -133,7 +228,10 @@ Comparison compare_single_runs(const RunFigures& base, const MetricWindows& base
     if (!c.base || !c.next) continue;
     const std::string& name = c.figure.name;
     const std::size_t dot = name.rfind(".p");
-    if (dot == std::string::npos) continue;  // throughputs, rates: one value a run, no test
+    if (dot == std::string::npos) {  // throughputs, rates: one value a run, no test
+      c.note = "one value a run: tested across repetitions only";
+      continue;
+    }
     const std::string metric = name.substr(0, dot);
     double percentile = 0;
     try {
@@ -145,6 +243,18 @@ Comparison compare_single_runs(const RunFigures& base, const MetricWindows& base
     const auto b = next_windows.find(metric);
     if (a == base_windows.end() || b == next_windows.end()) {
       c.note = "no per-request records (--request-detail none): no test";
+      continue;
+    }
+    // Blocks resampled from a handful of windows cannot show the spread: with one window every
+    // replicate is the run itself, and any difference would read as p = 0.
+    const auto filled = [](const std::vector<std::vector<double>>& windows) {
+      return static_cast<std::size_t>(
+          std::count_if(windows.begin(), windows.end(), [](const auto& w) { return !w.empty(); }));
+    };
+    if (filled(a->second) < kMinBootstrapWindows || filled(b->second) < kMinBootstrapWindows) {
+      c.note =
+          fmt::format("fewer than {} time windows with requests: no test (run longer, or repeat)",
+                      kMinBootstrapWindows);
       continue;
     }
     BootstrapOptions bootstrap;

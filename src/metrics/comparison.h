@@ -8,8 +8,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/error.h"
 #include "metrics/significance.h"
 
 namespace llmbench::metrics {
@@ -32,6 +34,21 @@ struct ComparisonOptions {
   double noise = 0.02;  // relative change within which a significant one is "within noise"
 };
 
+// An interval around one side's value of a figure.
+struct ValueInterval {
+  double low = 0, high = 0;
+  double level = 0;  // coverage: 0.9375 for min–max of 5 repetitions
+  // "order statistics" (of the median over repetitions), "min-max" (the same with the extreme
+  // values, the widest the count allows), "summary" (a single run's own CI of that percentile)
+  std::string method;
+};
+
+// Distribution-free confidence interval of the median of `values` from their order
+// statistics: [x_(k), x_(n+1−k)] covers the median with probability 1 − 2·P(Bin(n, ½) < k).
+// k is the smallest whose coverage is at most 95 % (so the level is the highest ≤ 95 % the
+// count allows; k = 1 is min–max). nullopt for fewer than 2 values.
+std::optional<ValueInterval> median_interval(std::vector<double> values);
+
 struct FigureComparison {
   ComparedFigure figure;
   std::size_t base_runs = 0, new_runs = 0;  // repetitions that measured it
@@ -42,6 +59,9 @@ struct FigureComparison {
   Verdict verdict = Verdict::kNoSignificantDifference;
   std::string method;  // "mann_whitney" (repetitions), "block_bootstrap" (single runs), ""
   std::optional<double> ci_low, ci_high;  // of the relative change (block bootstrap)
+  // Of each side's value: median_interval over repetitions; for single runs the caller sets
+  // the run's own CI (compare_single_runs leaves them empty).
+  std::optional<ValueInterval> base_interval, new_interval;
   std::string note;  // why there is no test: "not measured by BASE", "fewer than 2 runs"…
 };
 
@@ -67,6 +87,9 @@ Comparison compare_repetitions(const std::vector<RunFigures>& base,
 // its relative change over the runs' windows (`*_windows`: per base metric name, the values
 // per window, as report::ResultFigures holds them); the other figures get values and changes
 // only. Holm across the figures tested.
+// A figure is tested only when both runs have at least kMinBootstrapWindows windows with
+// requests in them; shorter runs get values and changes, and a note.
+inline constexpr std::size_t kMinBootstrapWindows = 10;
 using MetricWindows = std::map<std::string, std::vector<std::vector<double>>>;
 Comparison compare_single_runs(const RunFigures& base, const MetricWindows& base_windows,
                                const RunFigures& next, const MetricWindows& next_windows,
@@ -82,5 +105,26 @@ struct RegressionGate {
   std::map<std::string, double> per_figure;
 };
 std::vector<std::string> gate_failures(const Comparison& comparison, const RegressionGate& gate);
+
+// An absolute gate on the new side (`--slo ttft.p99<=500ms`, k6 style): the figure's value
+// (median over the new side's repetitions) must stay at or under (or at or over) a threshold.
+struct FigureGate {
+  std::string figure;    // "ttft.p99", "output_token_throughput"
+  bool at_most = true;   // "<=" (true) or ">=" (false)
+  double threshold = 0;  // in the figure's unit: seconds for latencies, a fraction for rates
+  std::string text;      // as written, for messages
+};
+// Comma-separated `FIGURE<=VALUE` or `FIGURE>=VALUE`; FIGURE as in --figures (`ttft:p99` is
+// accepted for `ttft.p99`); a latency's VALUE is a duration ("500ms", a bare number is
+// seconds), a rate's may end in %. Errors name the gate that is wrong and why.
+Expected<std::vector<FigureGate>> parse_figure_gates(std::string_view text);
+
+struct GateOutcome {
+  FigureGate gate;
+  std::optional<double> value;  // the new side's; nullopt when not measured (a failure)
+  bool passed = false;
+};
+std::vector<GateOutcome> check_figure_gates(const Comparison& comparison,
+                                            const std::vector<FigureGate>& gates);
 
 }  // namespace llmbench::metrics

@@ -135,3 +135,98 @@ TEST(RegressionGate, FailsOnlySignificantRegressionsBeyondTheirThreshold) {
 
 }  // namespace
 }  // namespace llmbench::metrics
+
+namespace llmbench::metrics {
+namespace {
+
+TEST(MedianInterval, HighestLevelAtMostNinetyFivePercent) {
+  EXPECT_FALSE(median_interval({1.0}));
+  const auto two = median_interval({2.0, 1.0});
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->method, "min-max");
+  EXPECT_DOUBLE_EQ(two->level, 0.5);
+  const auto five = median_interval({5, 1, 4, 2, 3});
+  ASSERT_TRUE(five);
+  EXPECT_EQ(five->method, "min-max");
+  EXPECT_DOUBLE_EQ(five->low, 1);
+  EXPECT_DOUBLE_EQ(five->high, 5);
+  EXPECT_DOUBLE_EQ(five->level, 1 - 2.0 / 32);
+  // 7 values: min–max covers 98.4 %, above 95 %; the next pair 1 − 2·8/128 = 87.5 %.
+  const auto seven = median_interval({7, 1, 6, 2, 5, 3, 4});
+  ASSERT_TRUE(seven);
+  EXPECT_EQ(seven->method, "order statistics");
+  EXPECT_DOUBLE_EQ(seven->low, 2);
+  EXPECT_DOUBLE_EQ(seven->high, 6);
+  EXPECT_DOUBLE_EQ(seven->level, 0.875);
+  // 20 values: k = 6 gives 1 − 2·P(B ≤ 5) = 0.9586 > 0.95; k = 7 gives 0.8847.
+  std::vector<double> twenty;
+  for (int i = 1; i <= 20; ++i) twenty.push_back(i);
+  const auto big = median_interval(twenty);
+  ASSERT_TRUE(big);
+  EXPECT_DOUBLE_EQ(big->low, 7);
+  EXPECT_DOUBLE_EQ(big->high, 14);
+  EXPECT_NEAR(big->level, 0.8847, 1e-4);
+}
+
+TEST(MedianInterval, RepetitionsGetOneEachSide) {
+  const Comparison c = compare_repetitions({{{"ttft.p50", 1}}, {{"ttft.p50", 3}}},
+                                           {{{"ttft.p50", 2}}}, {{"ttft.p50", Better::kLower}});
+  ASSERT_TRUE(c.figures[0].base_interval);
+  EXPECT_DOUBLE_EQ(c.figures[0].base_interval->low, 1);
+  EXPECT_FALSE(c.figures[0].new_interval);  // one run: no interval of the median
+}
+
+TEST(FigureGates, ParseEveryForm) {
+  const auto gates = parse_figure_gates(
+      "ttft.p99<=500ms,itl:p50<=0.02,output_token_throughput>=100,"
+      "success_rate>=99%");
+  ASSERT_TRUE(gates) << gates.error().message;
+  ASSERT_EQ(gates->size(), 4u);
+  EXPECT_EQ((*gates)[0].figure, "ttft.p99");
+  EXPECT_DOUBLE_EQ((*gates)[0].threshold, 0.5);
+  EXPECT_TRUE((*gates)[0].at_most);
+  EXPECT_EQ((*gates)[1].figure, "itl.p50");
+  EXPECT_DOUBLE_EQ((*gates)[1].threshold, 0.02);
+  EXPECT_FALSE((*gates)[2].at_most);
+  EXPECT_DOUBLE_EQ((*gates)[2].threshold, 100);
+  EXPECT_DOUBLE_EQ((*gates)[3].threshold, 0.99);
+  for (const char* bad : {"", "ttft.p99", "ttft.p99<=", "ttft.p99<=fast", "<=5ms",
+                          "output_token_throughput>=-1", "a<=1,,b<=2"}) {
+    const auto r = parse_figure_gates(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find("--slo"), std::string::npos);
+  }
+}
+
+TEST(FigureGates, CheckedOnTheNewSideAndUnmeasuredFails) {
+  const Comparison c =
+      compare_repetitions({{{"ttft.p99", 0.1}}}, {{{"ttft.p99", 0.6}}},
+                          {{"ttft.p99", Better::kLower}, {"itl.p50", Better::kLower}});
+  const auto gates = parse_figure_gates("ttft.p99<=500ms,ttft.p99<=1s,itl.p50<=1s");
+  ASSERT_TRUE(gates);
+  const auto outcome = check_figure_gates(c, *gates);
+  ASSERT_EQ(outcome.size(), 3u);
+  EXPECT_FALSE(outcome[0].passed);
+  EXPECT_TRUE(outcome[1].passed);
+  EXPECT_FALSE(outcome[2].passed);  // not measured
+  EXPECT_FALSE(outcome[2].value);
+}
+
+}  // namespace
+}  // namespace llmbench::metrics
+
+namespace llmbench::metrics {
+namespace {
+
+TEST(SingleRuns, TooFewWindowsAreNotTested) {
+  const MetricWindows one = {{"ttft", {{0.1, 0.1, 0.1}}}};
+  const MetricWindows other = {{"ttft", {{0.2, 0.2, 0.2}}}};
+  const Comparison c = compare_single_runs({{"ttft.p50", 0.1}}, one, {{"ttft.p50", 0.2}}, other,
+                                           {{"ttft.p50", Better::kLower}});
+  EXPECT_FALSE(c.figures[0].p);  // one window: every replicate is the run itself
+  EXPECT_NE(c.figures[0].note.find("fewer than 10 time windows"), std::string::npos);
+  EXPECT_EQ(c.figures[0].verdict, Verdict::kNoSignificantDifference);
+}
+
+}  // namespace
+}  // namespace llmbench::metrics

@@ -67,3 +67,54 @@ TEST_F(ResultReaderTest, WhatIsNotAResultIsAnErrorNamingTheFile) {
 
 }  // namespace
 }  // namespace llmbench::report
+
+namespace llmbench::report {
+namespace {
+
+TEST(StoredResultFigures, OneParserForFilesAndStoredRuns) {
+  const std::string summary =
+      R"({"ttft":{"p50":0.1,"p99":0.3,"ci":{"level":0.95,"p50":[0.09,0.11],"p99":[null,0.4]}},
+          "output_token_throughput":900})";
+  const std::string context = R"({"started_at":"2026-12-01T10:00:00Z","config":{"engine":"tgi"}})";
+  const std::vector<std::string> lines = {
+      R"({"error":null,"ttft":0.1,"itl":[0.01],"timestamps":{"end":0.5}})", "not json",
+      R"({"error":null,"ttft":0.2,"timestamps":{"end":1.5}})"};
+  const auto read = stored_result_figures("history run 7", summary, context, "sha256:ab", lines);
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->source, "history run 7");
+  EXPECT_EQ(read->engine, "tgi");
+  EXPECT_DOUBLE_EQ(read->figures.at("ttft.p99"), 0.3);
+  ASSERT_EQ(read->intervals.count("ttft.p50"), 1u);
+  EXPECT_DOUBLE_EQ(read->intervals.at("ttft.p50").low, 0.09);
+  EXPECT_EQ(read->intervals.at("ttft.p50").method, "summary");
+  EXPECT_EQ(read->intervals.count("ttft.p99"), 0u);  // a bound is null: no interval
+  ASSERT_TRUE(read->fingerprint);
+  EXPECT_EQ(read->fingerprint->workload, "sha256:ab");
+  ASSERT_EQ(read->windows.at("ttft").size(), 2u);
+  EXPECT_EQ(read->windows.at("ttft")[1], std::vector<double>{0.2});
+
+  EXPECT_FALSE(stored_result_figures("history run 8", "{", context, "", {}));
+  const auto bare = stored_result_figures("history run 9", "{}", "", "", {});
+  ASSERT_TRUE(bare);
+  EXPECT_FALSE(bare->fingerprint);
+}
+
+TEST(ResultFingerprint, ReadFromTheWorkloadBlockAndNullIsNone) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("llmbench_reader_fp_" + std::to_string(::getpid()) + ".json");
+  std::ofstream(path) << R"({"summary":{},"workload":{"fingerprint":{"workload":"sha256:w",
+      "prompts":"sha256:p","lengths":"sha256:l","load":"sha256:o","requests_hashed":20}}})";
+  auto read = read_result_figures(path);
+  ASSERT_TRUE(read);
+  ASSERT_TRUE(read->fingerprint);
+  EXPECT_EQ(read->fingerprint->prompts, "sha256:p");
+  EXPECT_EQ(read->fingerprint->requests_hashed, 20u);
+  std::ofstream(path) << R"({"summary":{},"workload":{"fingerprint":null}})";
+  read = read_result_figures(path);
+  ASSERT_TRUE(read);
+  EXPECT_FALSE(read->fingerprint);
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace llmbench::report
