@@ -285,3 +285,30 @@ TEST_F(HistoryE2e, RequestDetailNoneStoresNoRequests) {
 
 }  // namespace
 }  // namespace llmbench
+
+namespace llmbench {
+namespace {
+
+// `compare` takes history references — ids, tags, `latest` — as it takes result files, and
+// refuses two stored runs of different workloads.
+TEST_F(HistoryE2e, CompareTakesIdsTagsAndLatest) {
+  Sim sim({"--ttft", "5ms", "--itl", "1ms"});
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(bench(sim.url(), {"--requests", "10"}).exit_code, 0);
+  ASSERT_EQ(bench(sim.url(), {"--requests", "11"}).exit_code, 0);
+  ASSERT_EQ(history({"tag", "1", "baseline"}).code, 0);
+  const Ran same = llmbench({"compare", "baseline", "2", "--db", db_, "--format", "json"});
+  ASSERT_EQ(same.code, 0) << same.err;
+  const json report = json::parse(same.out);
+  ASSERT_FALSE(report["sections"][0]["figures"].empty());
+  EXPECT_EQ(report["sections"][0]["figures"][0]["figure"], "ttft.p50");
+  EXPECT_TRUE(report["sections"][0]["figures"][0]["base"].is_number());
+  const Ran other = llmbench({"compare", "baseline", "latest", "--db", db_});
+  EXPECT_EQ(other.code, 2) << other.out;  // 10 requests against 11: another workload
+  EXPECT_NE(other.err.find("differ"), std::string::npos) << other.err;
+  const Ran missing = llmbench({"compare", "baseline", "nope", "--db", db_});
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("'nope'"), std::string::npos) << missing.err;
+}
+
+}  // namespace
+}  // namespace llmbench

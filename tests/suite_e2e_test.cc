@@ -135,6 +135,20 @@ TEST(SuiteEngines, ThreeDialectsRepeatedGetByteIdenticalPrompts) {
   EXPECT_EQ(logged_prompts(dir / "ollama.log", 7), first);
   // The repetitions repeat the workload: each prompt three times.
   EXPECT_EQ(std::count(first.begin(), first.end(), first.front()) % 3, 0);
+  // The suite's output compares as it is: every engine against the first, 3 repetitions a
+  // side (too few for any p below 0.1, which the comparison says).
+  Child compare({LLMBENCH_BINARY, "compare", (dir / "out").string(), "--format", "json"});
+  ASSERT_EQ(compare.wait(), 0) << compare.err();
+  const json report = json::parse(compare.out());
+  ASSERT_EQ(report["sections"].size(), 2u) << compare.out();
+  for (const json& section : report["sections"]) {
+    EXPECT_EQ(section["base"]["sources"].size(), 3u) << section.dump();
+    EXPECT_EQ(section["new"]["sources"].size(), 3u) << section.dump();
+    for (const json& f : section["figures"]) {
+      EXPECT_NE(f["verdict"], "regressed") << f.dump();
+      EXPECT_NE(f["verdict"], "improved") << f.dump();
+    }
+  }
 }
 
 // Acceptance: an engine killed mid-suite is recorded as failed on each of its later runs, and

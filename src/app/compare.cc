@@ -68,14 +68,17 @@ bool known_figure(const std::string& name) {
     }
   }
   return name == "output_token_throughput" || name == "request_throughput" ||
-         name == "success_rate";
+         name == "success_rate" || name == "cost_per_million_output_tokens" ||
+         name == "cost_per_thousand_requests" || name == "output_tokens_per_gpu_second";
 }
 
 void check_figure(const std::string& option, const std::string& name) {
   if (!known_figure(name)) {
     refuse(fmt::format(
         "{}: unknown figure '{}' (known: ttft, itl, tpot, e2e_latency with .p50 .p90 .p95 .p99 "
-        ".mean; output_token_throughput, request_throughput, success_rate)",
+        ".mean; output_token_throughput, request_throughput, success_rate; "
+        "cost_per_million_output_tokens, cost_per_thousand_requests, "
+        "output_tokens_per_gpu_second)",
         option, name));
   }
 }
@@ -207,8 +210,9 @@ std::vector<LoadedRun> load_stored(const std::string& reference, const fs::path&
   auto stored = db->get(*id);
   if (!stored) refuse(stored.error().message);
   const std::string source = fmt::format("history run {}", *id);
-  auto figures = report::stored_result_figures(source, stored->summary_json, stored->context_json,
-                                               stored->row.fingerprint, stored->request_lines);
+  auto figures =
+      report::stored_result_figures(source, stored->row.summary_json, stored->context_json,
+                                    stored->row.fingerprint, stored->request_lines);
   if (!figures) refuse(figures.error().message);
   if (figures->engine.empty()) figures->engine = stored->row.engine;
   if (figures->model.empty()) figures->model = stored->row.model;
@@ -314,11 +318,22 @@ report::CompareSection compare_section(const CompareSpec& spec, std::string titl
   s.next.label = std::move(new_label);
   for (const auto& r : base) s.base.sources.push_back(r.figures.source);
   for (const auto& r : next) s.next.sources.push_back(r.figures.source);
+  // The cost figures join the default ones where some run has them (--gpu-hourly-cost).
+  std::vector<metrics::ComparedFigure> figures = spec.figures;
+  if (spec.default_figures) {
+    for (const char* name : {"cost_per_million_output_tokens", "cost_per_thousand_requests",
+                             "output_tokens_per_gpu_second"}) {
+      if (std::any_of(all.begin(), all.end(),
+                      [name](const LoadedRun* r) { return r->figures.figures.contains(name); })) {
+        add_figure(figures, name);
+      }
+    }
+  }
   if (base.size() == 1 && next.size() == 1) {
     const report::ResultFigures& a = base[0].figures;
     const report::ResultFigures& b = next[0].figures;
-    s.comparison = metrics::compare_single_runs(a.figures, a.windows, b.figures, b.windows,
-                                                spec.figures, spec.options);
+    s.comparison = metrics::compare_single_runs(a.figures, a.windows, b.figures, b.windows, figures,
+                                                spec.options);
     for (metrics::FigureComparison& c : s.comparison.figures) {
       if (const auto it = a.intervals.find(c.figure.name); it != a.intervals.end() && c.base) {
         c.base_interval = it->second;
@@ -331,7 +346,7 @@ report::CompareSection compare_section(const CompareSpec& spec, std::string titl
     std::vector<metrics::RunFigures> a, b;
     for (const auto& r : base) a.push_back(r.figures.figures);
     for (const auto& r : next) b.push_back(r.figures.figures);
-    s.comparison = metrics::compare_repetitions(a, b, spec.figures, spec.options);
+    s.comparison = metrics::compare_repetitions(a, b, figures, spec.options);
   }
   s.regressions = metrics::gate_failures(s.comparison, spec.gate);
   s.slos = metrics::check_figure_gates(s.comparison, spec.slos);
@@ -353,6 +368,7 @@ CompareSpec resolve_compare(const CompareRequest& request) {
   }
   if (request.figures.empty()) {
     spec.figures = metrics::default_figures();
+    spec.default_figures = true;
   } else {
     for (const std::string& name : split(request.figures, ',')) {
       check_figure("--figures", name);

@@ -29,6 +29,7 @@ struct CompareRequest {
 struct CompareSpec {
   std::vector<std::string> inputs;
   std::vector<metrics::ComparedFigure> figures;
+  bool default_figures = false;  // no --figures: measured cost figures are added per section
   metrics::ComparisonOptions options;
   metrics::RegressionGate gate;
   std::vector<metrics::FigureGate> slos;

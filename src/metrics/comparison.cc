@@ -124,6 +124,7 @@ Better better_for(const std::string& name) {
   const bool higher = name.find("throughput") != std::string::npos ||
                       name.find("success_rate") != std::string::npos ||
                       name.find("goodput") != std::string::npos ||
+                      name.find("per_gpu_second") != std::string::npos ||
                       name.find("per_joule") != std::string::npos;
   return higher ? Better::kHigher : Better::kLower;
 }

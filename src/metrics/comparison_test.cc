@@ -79,6 +79,9 @@ TEST(Comparison, DirectionsOfTheDefaultFigures) {
   EXPECT_EQ(better_for("e2e_latency.p50"), Better::kLower);
   EXPECT_EQ(better_for("output_token_throughput"), Better::kHigher);
   EXPECT_EQ(better_for("success_rate"), Better::kHigher);
+  EXPECT_EQ(better_for("cost_per_million_output_tokens"), Better::kLower);
+  EXPECT_EQ(better_for("cost_per_thousand_requests"), Better::kLower);
+  EXPECT_EQ(better_for("output_tokens_per_gpu_second"), Better::kHigher);
   EXPECT_EQ(default_figures().size(), 15u);
 }
 

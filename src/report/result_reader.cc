@@ -54,7 +54,9 @@ void read_summary(const Json& summary, ResultFigures& out) {
                                                          bounds[1].get<double>(), level, "summary"};
     }
   }
-  for (const char* name : {"output_token_throughput", "request_throughput", "success_rate"}) {
+  for (const char* name : {"output_token_throughput", "request_throughput", "success_rate",
+                           "cost_per_million_output_tokens", "cost_per_thousand_requests",
+                           "output_tokens_per_gpu_second"}) {
     if (const auto v = summary.find(name); v != summary.end() && v->is_number()) {
       out.figures[name] = v->get<double>();
     }
