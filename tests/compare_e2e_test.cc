@@ -298,6 +298,14 @@ TEST_F(CompareE2e, MarkdownJsonAndOutputFile) {
   EXPECT_NE(no_dir.err.find("--output"), std::string::npos) << no_dir.err;
   const Outcome is_dir = llmbench({"compare", base, next, "--output", scratch().string()});
   EXPECT_EQ(is_dir.exit_code, 2);
+  // Nor over a result it compares: that result would be gone.
+  const std::string input = first("a2", 3)[1].string();
+  const std::string before = testing::slurp(input);
+  const Outcome over_input = llmbench({"compare", base, next, "--output", input});
+  EXPECT_EQ(over_input.exit_code, 2);
+  EXPECT_NE(over_input.err.find("is one of the results compared"), std::string::npos)
+      << over_input.err;
+  EXPECT_EQ(testing::slurp(input), before);
   const Outcome bad_format = llmbench({"compare", base, next, "--format", "html"});
   EXPECT_EQ(bad_format.exit_code, 2);
   EXPECT_NE(bad_format.err.find("--format"), std::string::npos);

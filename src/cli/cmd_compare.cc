@@ -1,6 +1,7 @@
 // `llmbench compare BASE NEW` and `llmbench compare SUITE` (docs/compare.md): argv → an
 // app::CompareRequest, the report → the chosen format, the gate → the exit code.
 
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -70,6 +71,21 @@ Action add_compare_command(CLI::App& app) {
     if (!args->output.empty()) {
       const auto target = report::check_output(args->output);
       if (!target) throw CommandError{kExitUsage, "--output: " + target.error().message};
+      // An output over one of the results it compares would destroy that result.
+      for (const std::string& side : args->request.inputs) {
+        std::string_view rest = side;
+        while (!rest.empty()) {
+          const std::size_t comma = rest.find(',');
+          const std::filesystem::path item(std::string(rest.substr(0, comma)));
+          rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+          std::error_code ec;
+          if (std::filesystem::is_regular_file(item, ec) &&
+              std::filesystem::equivalent(item, args->output, ec)) {
+            throw CommandError{kExitUsage, "--output " + args->output +
+                                               ": is one of the results compared; refused"};
+          }
+        }
+      }
     }
     args->request.db = args->db;
     const app::CompareSpec spec = app::resolve_compare(args->request);
