@@ -308,6 +308,7 @@ report::CompareSection compare_section(const CompareSpec& spec, std::string titl
                                        std::string new_label, const std::vector<LoadedRun>& next,
                                        std::vector<std::string>& warnings) {
   std::vector<const LoadedRun*> all;
+  all.reserve(base.size() + next.size());
   for (const auto& r : base) all.push_back(&r);
   for (const auto& r : next) all.push_back(&r);
   check_fingerprints(all, spec.force, warnings);
@@ -343,7 +344,10 @@ report::CompareSection compare_section(const CompareSpec& spec, std::string titl
       }
     }
   } else {
-    std::vector<metrics::RunFigures> a, b;
+    std::vector<metrics::RunFigures> a;
+    std::vector<metrics::RunFigures> b;
+    a.reserve(base.size());
+    b.reserve(next.size());
     for (const auto& r : base) a.push_back(r.figures.figures);
     for (const auto& r : next) b.push_back(r.figures.figures);
     s.comparison = metrics::compare_repetitions(a, b, figures, spec.options);
@@ -455,7 +459,8 @@ report::CompareReport run_compare(const CompareSpec& spec) {
     std::vector<std::string> groups;
     for (const std::string& engine : engines) {
       try {
-        by_engine[engine] = load_suite(*suite, engine, item + ":" + engine, warnings);
+        by_engine[engine] =
+            load_suite(*suite, engine, fmt::format("{}:{}", item, engine), warnings);
       } catch (const Failure& f) {
         warnings.push_back(f.message);
         continue;
@@ -500,7 +505,8 @@ report::CompareReport run_compare(const CompareSpec& spec) {
 
   const std::vector<LoadedRun> base = load_side(spec.inputs[0], spec.db, warnings);
   const std::vector<LoadedRun> next = load_side(spec.inputs[1], spec.db, warnings);
-  std::vector<std::string> base_groups, new_groups;
+  std::vector<std::string> base_groups;
+  std::vector<std::string> new_groups;
   for (const auto& r : base) {
     if (std::find(base_groups.begin(), base_groups.end(), r.group) == base_groups.end()) {
       base_groups.push_back(r.group);
@@ -520,7 +526,8 @@ report::CompareReport run_compare(const CompareSpec& spec) {
     return report;
   }
   for (const std::string& group : base_groups) {
-    std::vector<LoadedRun> a, b;
+    std::vector<LoadedRun> a;
+    std::vector<LoadedRun> b;
     for (const auto& r : base) {
       if (r.group == group) a.push_back(r);
     }

@@ -65,7 +65,11 @@ Expected<std::vector<FigureGate>> parse_figure_gates(std::string_view text) {
     const std::string item(text.substr(start, comma - start));
     start = comma + 1;
     const auto bad = [&item](const std::string& why) {
-      return make_error(ErrorCode::kInvalidArgument, "--slo '" + item + "': " + why);
+      std::string message = "--slo '";
+      message += item;
+      message += "': ";
+      message += why;
+      return make_error(ErrorCode::kInvalidArgument, std::move(message));
     };
     if (item.empty()) return bad("empty gate (write FIGURE<=VALUE, e.g. ttft.p99<=500ms)");
     FigureGate gate;
@@ -151,8 +155,10 @@ Comparison compare_repetitions(const std::vector<RunFigures>& base,
   out.smallest_possible_p = smallest_mann_whitney_p(base.size(), next.size());
   std::vector<double> p_values;
   std::vector<std::size_t> tested;  // indices into out.figures of the figures with a p
-  double log_sum_lower = 0, log_sum_higher = 0;
-  std::size_t lower_count = 0, higher_count = 0;
+  double log_sum_lower = 0;
+  double log_sum_higher = 0;
+  std::size_t lower_count = 0;
+  std::size_t higher_count = 0;
   for (const ComparedFigure& figure : figures) {
     FigureComparison c;
     c.figure = figure;

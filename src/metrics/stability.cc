@@ -45,7 +45,7 @@ Expected<StabilityTarget> parse_stability_target(std::string_view text) {
     return tl::unexpected(bad(text, "the metric must be ttft, itl, tpot or e2e_latency"));
   }
   const std::string_view percentile = figure.substr(dot + 1);
-  const auto found = std::ranges::find(kReportedPercentiles, percentile);
+  const auto* const found = std::ranges::find(kReportedPercentiles, percentile);
   if (found == kReportedPercentiles.end()) {
     return tl::unexpected(bad(text, "the percentile must be p50, p90, p95, p99 or p99.9"));
   }
