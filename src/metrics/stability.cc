@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 
+#include "core/text.h"
 #include "metrics/stats.h"
 
 namespace llmbench::metrics {
@@ -16,15 +16,6 @@ Error bad(std::string_view text, const std::string& why) {
   return Error{ErrorCode::kInvalidArgument,
                "'" + std::string(text) + "': " + why +
                    " (expected METRIC.PERCENTILE:WITHIN%[:MIN_REQUESTS], e.g. ttft.p99:5%)"};
-}
-
-std::optional<double> number(std::string_view text) {
-  double value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
-    return std::nullopt;
-  }
-  return value;
 }
 
 }  // namespace
@@ -57,13 +48,13 @@ Expected<StabilityTarget> parse_stability_target(std::string_view text) {
     return tl::unexpected(bad(text, "WITHIN must be a percentage such as 5%"));
   }
   within.remove_suffix(1);
-  const auto pct = number(within);
+  const auto pct = parse_number(within);
   if (!pct || *pct <= 0 || *pct >= 100) {
     return tl::unexpected(bad(text, "WITHIN must be above 0% and below 100%"));
   }
   target.within = *pct / 100;
   if (second != std::string_view::npos) {
-    const auto least = number(rest.substr(second + 1));
+    const auto least = parse_number(rest.substr(second + 1));
     if (!least || *least < 10 || *least > 1e9 || std::floor(*least) != *least) {
       return tl::unexpected(bad(text, "MIN_REQUESTS must be a whole number from 10 to 1e9"));
     }

@@ -400,27 +400,27 @@ Expected<RunTimes> Runner::run() {
   return times;
 }
 
-void Runner::stop(StopReason reason) {
+void Runner::halt(StopReason reason, bool abort_in_flight) {
   StopReason expected = StopReason::kCompleted;
   stop_reason_.compare_exchange_strong(expected, reason);
   stop_.store(true);
   std::lock_guard lock(workers_mutex_);
   for (auto& worker : workers_) {
-    asio::post(worker->io, [w = worker.get()] { w->cancel_all(); });
+    asio::post(worker->io, [w = worker.get(), abort_in_flight] {
+      if (abort_in_flight) {
+        w->cancel_all();
+      } else {
+        w->cancel_timers();
+      }
+    });
   }
 }
+
+void Runner::stop(StopReason reason) { halt(reason, true); }
 
 void Runner::cancel() { stop(StopReason::kInterrupted); }
 
-void Runner::end_early(StopReason reason) {
-  StopReason expected = StopReason::kCompleted;
-  stop_reason_.compare_exchange_strong(expected, reason);
-  stop_.store(true);
-  std::lock_guard lock(workers_mutex_);
-  for (auto& worker : workers_) {
-    asio::post(worker->io, [w = worker.get()] { w->cancel_timers(); });
-  }
-}
+void Runner::end_early(StopReason reason) { halt(reason, false); }
 
 void MemorySink::consume(RequestRecord&& record) {
   std::lock_guard lock(mutex_);

@@ -128,6 +128,9 @@ class Runner {
   };
   [[nodiscard]] Prepared prepare(std::uint64_t index) const;
   void stop(StopReason reason);
+  // The first reason wins; no request starts after it. `abort_in_flight`: those in flight are
+  // cancelled too (stop), else they finish and only pacing and back-off waits end (end_early).
+  void halt(StopReason reason, bool abort_in_flight);
   // A closed-loop user's place in its conversation: indices [next, end) are still its own.
   struct Conversation {
     std::uint64_t next = 0, end = 0;
