@@ -10,6 +10,7 @@
 
 #include "app/history.h"
 #include "app/plan.h"
+#include "app/report.h"
 #include "app/result_sink.h"
 #include "app/workload_setup.h"
 #include "engines/registry.h"
@@ -329,6 +330,20 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
       result.write_errors.push_back(written.error().message);
     } else {
       result.written.push_back(*spec.outputs.summary_csv);
+    }
+  }
+  // The report is drawn from the result file just written, so it is the report `llmbench
+  // report` makes of that file.
+  if ((spec.outputs.html || spec.outputs.markdown) && !result.written.empty() &&
+      result.written.front() == output_json) {
+    try {
+      const ReportOutputs outputs{spec.outputs.html, spec.outputs.markdown, std::nullopt, "", ""};
+      for (auto& path : write_report_outputs(result_report(output_json), outputs,
+                                             result.write_errors)) {
+        result.written.push_back(std::move(path));
+      }
+    } catch (const Failure& f) {
+      result.write_errors.push_back("--html: " + f.message);
     }
   }
   // Into the history while the spill file (the per-request lines) still exists; an interrupted

@@ -317,8 +317,14 @@ report::CompareSection compare_section(const CompareSpec& spec, std::string titl
   s.title = std::move(title);
   s.base.label = std::move(base_label);
   s.next.label = std::move(new_label);
-  for (const auto& r : base) s.base.sources.push_back(r.figures.source);
-  for (const auto& r : next) s.next.sources.push_back(r.figures.source);
+  for (const auto& r : base) {
+    s.base.sources.push_back(r.figures.source);
+    s.base.runs.push_back(r.figures.figures);
+  }
+  for (const auto& r : next) {
+    s.next.sources.push_back(r.figures.source);
+    s.next.runs.push_back(r.figures.figures);
+  }
   // The cost figures join the default ones where some run has them (--gpu-hourly-cost).
   std::vector<metrics::ComparedFigure> figures = spec.figures;
   if (spec.default_figures) {

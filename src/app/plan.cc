@@ -122,6 +122,8 @@ std::vector<std::pair<const char*, std::filesystem::path>> given_outputs(
   if (!outputs.json.empty()) given.emplace_back("--output", outputs.json);
   if (outputs.requests_csv) given.emplace_back("--csv", *outputs.requests_csv);
   if (outputs.summary_csv) given.emplace_back("--summary-csv", *outputs.summary_csv);
+  if (outputs.html) given.emplace_back("--html", *outputs.html);
+  if (outputs.markdown) given.emplace_back("--markdown", *outputs.markdown);
   return given;
 }
 

@@ -46,6 +46,8 @@ struct OutputPaths {
   std::filesystem::path json;
   std::optional<std::filesystem::path> requests_csv;
   std::optional<std::filesystem::path> summary_csv;
+  // The report (docs/reports.md), rendered from the JSON result once it is written.
+  std::optional<std::filesystem::path> html, markdown;
 };
 
 struct RunSpec {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "app/compare.h"
+#include "app/report.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "report/output_file.h"
@@ -19,6 +20,7 @@ struct CompareArgs {
   std::string format = "table";
   std::string output;
   std::string db;
+  std::string html;
 };
 
 }  // namespace
@@ -54,6 +56,9 @@ Action add_compare_command(CLI::App& app) {
                   "Absolute gate on NEW, e.g. ttft.p99<=500ms,output_token_throughput>=100");
   cmd->add_option("--format", args->format, "table|markdown|json")->capture_default_str();
   cmd->add_option("--output", args->output, "Write the comparison here (atomically)");
+  cmd->add_option("--html", args->html,
+                  "Also write the comparison as an HTML report (overlaid CDFs, verdicts, the "
+                  "runs), one file that opens offline");
   cmd->add_flag("--force", args->request.force,
                 "Compare even when the workload fingerprints differ (with a warning)");
   cmd->add_option("--db", args->db,
@@ -87,9 +92,31 @@ Action add_compare_command(CLI::App& app) {
         }
       }
     }
+    app::ReportOutputs html;
+    if (!args->html.empty()) {
+      html.html = args->html;
+      std::vector<std::filesystem::path> inputs;
+      for (const std::string& side : args->request.inputs) {
+        std::string_view rest = side;
+        while (!rest.empty()) {
+          const std::size_t comma = rest.find(',');
+          inputs.emplace_back(std::string(rest.substr(0, comma)));
+          rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        }
+      }
+      if (!args->output.empty()) inputs.emplace_back(args->output);
+      app::check_report_outputs(html, inputs);
+    }
     args->request.db = args->db;
     const app::CompareSpec spec = app::resolve_compare(args->request);
     const report::CompareReport report = app::run_compare(spec);
+    if (html.any()) {
+      std::vector<std::string> errors;
+      app::write_report_outputs(app::comparison_report(report, spec.db), html, errors);
+      for (const std::string& error : errors) std::cerr << "llmbench: " << error << "\n";
+      if (!errors.empty()) return app::kExitNotWritten;
+      std::cerr << "wrote " << args->html << "\n";
+    }
     if (args->output.empty()) {
       report::write_compare(std::cout, report, format);
       std::cout.flush();

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/history.h"
+#include "app/report.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "store/results_db.h"
@@ -26,6 +27,7 @@ struct HistoryArgs {
   std::string reference;  // show, tag, rm
   std::string metric;     // trend
   std::string tag;        // tag
+  std::string html;       // trend
 };
 
 // The figures `show` and `list` print, by their summary names (docs/results.md).
@@ -259,8 +261,23 @@ int trend(const HistoryArgs& a) {
   check_format(a.format);
   const store::RunFilter filter = filter_of(a);
   store::ResultsDb db = open_db(a);
+  app::ReportOutputs html;
+  if (!a.html.empty()) {
+    html.html = a.html;
+    app::check_report_outputs(html);
+  }
   const std::vector<app::TrendPoint> points =
       value_or_usage(app::history_trend(db, a.metric, filter));
+  if (html.any()) {
+    std::vector<std::vector<std::string>> tags;
+    tags.reserve(points.size());
+    for (const app::TrendPoint& p : points) tags.push_back(p.row.tags);
+    std::vector<std::string> errors;
+    app::write_report_outputs(app::trend_report(a.metric, points, tags), html, errors);
+    for (const std::string& error : errors) std::cerr << "llmbench: " << error << "\n";
+    if (!errors.empty()) return app::kExitNotWritten;
+    std::cerr << "wrote " << a.html << "\n";
+  }
   if (a.format == "json") {
     Json runs = Json::array();
     for (const app::TrendPoint& p : points) {
@@ -350,6 +367,8 @@ Action add_history_command(CLI::App& app) {
                    "output_token_throughput, request_throughput, success_rate…")
       ->required();
   add_filters(trend_cmd, args.get());
+  trend_cmd->add_option("--html", args->html,
+                        "Also write the trend as an HTML report (a chart over the runs)");
   add_format(trend_cmd, args.get());
   add_db_option(trend_cmd, args.get());
   CLI::App* tag_cmd = cmd->add_subcommand("tag", "Name a run (a tag names one run: it moves)");

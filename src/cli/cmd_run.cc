@@ -71,6 +71,7 @@ struct RunArgs {
   std::string output;
   std::string csv;
   std::string summary_csv;
+  std::string html, markdown;
   bool no_progress = false;
   bool quiet = false;
   std::string timeout;  // empty: the config's `timeout`, else none (docs/limits.md)
@@ -234,6 +235,9 @@ void add_run_options(CLI::App* cmd, RunArgs* args) {
                   "Result JSON (default results/<timestamp>-<engine>.json)");
   cmd->add_option("--csv", args->csv, "Also write per-request CSV here");
   cmd->add_option("--summary-csv", args->summary_csv, "Also write summary CSV (metric,stat,value)");
+  cmd->add_option("--html", args->html,
+                  "Also write the report: one HTML file with charts that opens offline");
+  cmd->add_option("--markdown", args->markdown, "Also write the report's summary as Markdown");
   add_history_options(cmd, &args->db, &args->no_store);
   cmd->add_flag("--no-progress", args->no_progress, "No live progress line");
   cmd->add_flag("--quiet,-q", args->quiet, "Print nothing but errors");
@@ -455,6 +459,8 @@ app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
   spec.outputs.json = a.output;
   if (!a.csv.empty()) spec.outputs.requests_csv = a.csv;
   if (!a.summary_csv.empty()) spec.outputs.summary_csv = a.summary_csv;
+  if (!a.html.empty()) spec.outputs.html = a.html;
+  if (!a.markdown.empty()) spec.outputs.markdown = a.markdown;
   spec.config_path = a.config;
   spec.history_db = history_db(a.db, a.no_store);
   spec.command_line = argv;

@@ -225,6 +225,7 @@ Action add_demo_command(CLI::App& app, const std::vector<std::string>& argv) {
     spec.outputs.json = dir / "result.json";
     spec.outputs.requests_csv = dir / "requests.csv";
     spec.outputs.summary_csv = dir / "summary.csv";
+    spec.outputs.html = dir / "report.html";
     spec.history_db = history;
     TerminalObserver notes(false, false);
     app::NetworkDiscovery discovery;

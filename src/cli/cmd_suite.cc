@@ -15,6 +15,7 @@
 
 #include "app/benchmark.h"
 #include "app/plan.h"
+#include "app/report.h"
 #include "app/resolve.h"
 #include "app/secrets.h"
 #include "cli/app.h"
@@ -191,7 +192,7 @@ Json stat(const Json& summary, const char* metric, const char* which) {
 
 Action add_suite_command(CLI::App& app) {
   struct Args {
-    std::string file, output_dir, engines, order = "interleaved", cooldown_between;
+    std::string file, output_dir, engines, order = "interleaved", cooldown_between, html;
     int repeat = 1;
     bool dry_run = false, verbose = false;
   };
@@ -231,6 +232,9 @@ Action add_suite_command(CLI::App& app) {
   cmd->add_option("--cooldown-between", args->cooldown_between,
                   "Pause between consecutive runs (e.g. 10s), so one run's tail does not load "
                   "the next");
+  cmd->add_option("--html", args->html,
+                  "Also write one HTML report of the suite: its runs and, with several engines, "
+                  "each against the first");
   cmd->add_flag("--dry-run", args->dry_run, "Validate the file and print the runs, run nothing");
   cmd->add_flag("--verbose", args->verbose, "Print each run's full summary");
   cmd->allow_extras();
@@ -320,6 +324,11 @@ Action add_suite_command(CLI::App& app) {
         a.output_dir.empty()
             ? std::filesystem::path("results") / ("suite-" + app::timestamp_for_files())
             : std::filesystem::path(a.output_dir);
+    app::ReportOutputs html;
+    if (!a.html.empty()) {
+      html.html = a.html;
+      app::check_report_outputs(html);
+    }
     if (!a.dry_run) {
       std::error_code ec;
       std::filesystem::create_directories(dir, ec);
@@ -538,6 +547,18 @@ Action add_suite_command(CLI::App& app) {
     std::cout << "wrote " << index_path.string() << " and " << results << " result files\n";
     if (!engines.empty()) {
       std::cout << "compare them: llmbench compare " << dir.string() << "\n";
+    }
+    if (html.any()) {
+      std::vector<std::string> errors;
+      try {
+        app::write_report_outputs(app::suite_report(index_path), html,
+                                  errors);
+      } catch (const app::Failure& f) {
+        errors.push_back("--html: " + f.message);
+      }
+      for (const std::string& error : errors) std::cerr << "llmbench: " << error << "\n";
+      if (!errors.empty()) return std::max<int>(exit_code, app::kExitNotWritten);
+      std::cout << "wrote " << a.html << "\n";
     }
     return exit_code;
   };

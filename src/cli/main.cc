@@ -44,6 +44,7 @@ int run_main(int argc, char** argv) {
       "  llmbench metrics show                                     # the last result\n"
       "  llmbench suite configs/scenarios/quick_test.yaml --url http://localhost:8000\n"
       "  llmbench compare base.json new.json --max-regression 5%      # the regression gate\n"
+      "  llmbench report results/run.json --html run.html            # charts, opens offline\n"
       "  llmbench history list                                     # every run stored\n"
       "\nExit codes: 0 ok, 1 check failed (compare: a gate failed), 2 bad usage, 3 engine "
       "unreachable, 4 every request "
@@ -61,6 +62,7 @@ int run_main(int argc, char** argv) {
   const Action suite = add_suite_command(app);
   const Action history = add_history_command(app);
   const Action compare = add_compare_command(app);
+  const Action report = add_report_command(app);
 
   try {
     app.parse(argc, argv);
@@ -79,6 +81,7 @@ int run_main(int argc, char** argv) {
     if (app.got_subcommand("suite")) return suite();
     if (app.got_subcommand("history")) return history();
     if (app.got_subcommand("compare")) return compare();
+    if (app.got_subcommand("report")) return report();
   } catch (const CommandError& e) {
     std::cerr << "llmbench: " << llmbench::redact(e.message) << "\n";
     return e.code;

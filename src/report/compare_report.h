@@ -18,6 +18,7 @@ inline constexpr int kCompareSchemaVersion = 1;
 struct CompareSide {
   std::string label;                 // "BASE", an engine name, a tag
   std::vector<std::string> sources;  // one per repetition: file, "history run 42"…
+  std::vector<metrics::RunFigures> runs;  // the figures of each, in the same order
 };
 
 // One BASE-against-NEW comparison: the whole of a two-argument compare, or one engine
