@@ -25,7 +25,8 @@ const kDefaultMaxRenderMs = 10000;
 // Pixels of a chart's canvases that must differ from its background for it to count as drawn:
 // more than an empty frame's stray anti-aliasing, less than the axes of the sparsest real chart.
 const kMinDrawnPixels = 200;
-// How long past --max-render-ms to keep waiting, so that a slow page reports its real time.
+// How long past --max-render-ms to keep waiting (at most as long again), so that a slow page
+// reports its real time.
 const kRenderGraceMs = 5000;
 const kViewport = {width: 1366, height: 900, deviceScaleFactor: 1};
 
@@ -106,7 +107,24 @@ function measure_charts() {
     const figure = chart.closest('figure');
     const caption = figure && figure.querySelector('figcaption');
     const result = {index, name: caption ? caption.textContent : '', width: chart.clientWidth,
-                    height: chart.clientHeight, canvases: 0, svgs: 0, drawn: 0, error: null};
+                    height: chart.clientHeight, canvases: 0, svgs: 0, drawn: 0, points: null,
+                    error: null};
+    // Axes alone draw enough pixels to pass; where the chart is an echarts one, also count the
+    // points its series can place (an item whose value is a finite number, or an array of them).
+    const instance = window.echarts && window.echarts.getInstanceByDom(chart);
+    if (instance) {
+      const finite = (v) => typeof v === 'number' && Number.isFinite(v);
+      result.points = 0;
+      for (const series of instance.getOption().series || []) {
+        for (const item of Array.isArray(series.data) ? series.data : []) {
+          const value = item !== null && typeof item === 'object' && !Array.isArray(item)
+                            ? item.value : item;
+          if (finite(value) || (Array.isArray(value) && value.length > 0 && value.every(finite))) {
+            result.points++;
+          }
+        }
+      }
+    }
     for (const canvas of chart.querySelectorAll('canvas')) {
       result.canvases++;
       if (canvas.width === 0 || canvas.height === 0) continue;
@@ -146,6 +164,8 @@ function chart_failures(charts, scheme) {
       failures.push(scheme + ': ' + name + ' holds no canvas or svg: never drawn');
     } else if (c.error) {
       failures.push(scheme + ': ' + name + ' could not be read: ' + c.error);
+    } else if (c.points === 0) {
+      failures.push(scheme + ': ' + name + ' has no data point to draw (only axes)');
     } else if (c.drawn <= kMinDrawnPixels) {
       failures.push(scheme + ': ' + name + ' drew ' + c.drawn + ' pixels (needs more than ' +
                     kMinDrawnPixels + ')');
@@ -176,6 +196,7 @@ async function check_report(browser, report_path, options) {
   const result = {report: report_path, render_ms: null, charts: 0, requests_blocked: [],
                   console_errors: [], page_errors: [], ok: false, failures: []};
   const requests = [];
+  const grace_ms = Math.min(kRenderGraceMs, options.max_render_ms);
   const page = await browser.newPage();
   try {
     await page.setViewport(kViewport);
@@ -202,7 +223,18 @@ async function check_report(browser, report_path, options) {
         result.console_errors.push(message.text() + where);
       }
     });
-    page.on('pageerror', (error) => result.page_errors.push(String(error && error.stack || error)));
+    // The first uncaught error ends the wait for data-rendered: the report has failed already.
+    let page_error_seen;
+    const page_error = new Promise((done) => { page_error_seen = done; });
+    page.on('pageerror', (error) => {
+      result.page_errors.push(String(error && error.stack || error));
+      page_error_seen();
+    });
+    // Model text inserted as markup would most likely show itself here (onerror=alert(…)).
+    page.on('dialog', (dialog) => {
+      result.failures.push('the page opened a ' + dialog.type() + ' dialog: ' + dialog.message());
+      dialog.dismiss().catch(() => {});
+    });
     page.on('requestfailed', (request) => {
       if (request.url().split('#')[0] === own_url) {
         result.failures.push('the report itself failed to load: ' +
@@ -214,14 +246,16 @@ async function check_report(browser, report_path, options) {
     const started = Date.now();
     let loaded = true;
     try {
-      await page.goto(own_url, {waitUntil: 'load', timeout: options.max_render_ms + kRenderGraceMs});
+      await page.goto(own_url, {waitUntil: 'load', timeout: options.max_render_ms + grace_ms});
     } catch (err) {
       loaded = false;
       result.failures.push('navigation failed: ' + err.message);
     }
     if (loaded) {
-      const remaining = Math.max(options.max_render_ms + kRenderGraceMs - (Date.now() - started), 1);
-      if (await wait_rendered(page, remaining)) {
+      const remaining = Math.max(options.max_render_ms + grace_ms - (Date.now() - started), 1);
+      const rendered = await Promise.race([wait_rendered(page, remaining),
+                                           page_error.then(() => false)]);
+      if (rendered) {
         const rendered_at = await page.evaluate(() => window.__check_report.rendered_at);
         result.render_ms = Math.round(rendered_at === null ? Date.now() - started : rendered_at);
         if (result.render_ms > options.max_render_ms) {
@@ -229,8 +263,9 @@ async function check_report(browser, report_path, options) {
                                options.max_render_ms);
         }
       } else {
-        result.failures.push('data-rendered="true" never set (waited ' +
-                             (options.max_render_ms + kRenderGraceMs) + ' ms)');
+        result.failures.push(result.page_errors.length
+            ? 'data-rendered="true" not set before the first page error'
+            : 'data-rendered="true" never set (waited ' + (options.max_render_ms + grace_ms) + ' ms)');
       }
     }
 

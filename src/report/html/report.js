@@ -290,7 +290,7 @@
       legend: curves.length > 1 ? {top: 0, type: 'scroll'} : undefined,
       grid: {left: 16, right: 24, top: curves.length > 1 ? 48 : 32, bottom: 16},
       xAxis: latency_axis(unit, {nameLocation: 'end'}),
-      yAxis: value_axis('% of requests \u2264 x', {min: 0, max: 100, scale: false}),
+      yAxis: value_axis('cumulative %', {min: 0, max: 100, scale: false}),
       tooltip: {
         trigger: 'axis', confine: true,
         formatter: (params) => list(params).map((p) =>
@@ -315,16 +315,14 @@
       if (on_log && low <= 0) continue;
       data.push([low, high, counts[i]]);
     }
+    // The axis picks round bounds around the bins (encode.x names both edges).
     const x_axis = on_log ? latency_axis(x_name) : value_axis(x_name);
-    if (data.length > 0) {
-      x_axis.min = data[0][0];
-      x_axis.max = data[data.length - 1][1];
-    }
     const unit = opts.unit || '';
     return {
       grid: {left: 16, right: 32, top: 32, bottom: 16},
       xAxis: x_axis,
-      yAxis: value_axis(opts.y_name || 'requests', {scale: false, min: 0}),
+      // The count axis stays at the left edge even when the bins straddle zero (deltas).
+      yAxis: value_axis(opts.y_name || 'count', {scale: false, min: 0, axisLine: {onZero: false}}),
       tooltip: {
         trigger: 'item', confine: true,
         formatter: (p) => escape_html(fmt_num(p.value[0]) + '\u2013' + fmt_value(p.value[1], unit) +
@@ -386,7 +384,8 @@
     const cards = list(run.cards).map((card) => {
       const has_value = Object.prototype.hasOwnProperty.call(card, 'value');
       const main = has_value ? fmt_value(card.value, card.unit) : text_or_dash(card.text);
-      return h('div', {class: 'card' + (has_value && !is_num(card.value) ? ' card-missing' : '')},
+      const cls = 'card' + (has_value ? is_num(card.value) ? '' : ' card-missing' : ' card-text');
+      return h('div', {class: cls},
                h('div', {class: 'card-label', text: text_or_dash(card.label)}),
                h('div', {class: 'card-value', text: main}),
                card.detail ? h('div', {class: 'card-detail', text: String(card.detail)}) : null);
@@ -451,9 +450,18 @@
     }
     const connect_id = 'llmbench-ts-' + (next_group_id++);
     const figures = [];
+    const empty_groups = [];
     for (const [group, series] of groups) {
+      if (!series.some((s) => list(s.values).some(is_num))) {
+        empty_groups.push(group);  // nothing measured: a note, not an empty frame
+        continue;
+      }
       const chart = chart_box(() => time_series_option(t, series), {group: connect_id});
       figures.push(figure(group, chart, 'figure-wide'));
+    }
+    if (empty_groups.length) {
+      figures.push(h('p', {class: 'muted', text: 'No values measured for: ' +
+                                                 empty_groups.join(', ')}));
     }
     const window_note = is_num(ts.window_s) ? 'windows of ' + fmt_value(ts.window_s, 's') +
                                               '; drag or scroll to zoom (all charts follow)' : null;
@@ -490,8 +498,8 @@
     return {
       legend: {top: 0, type: 'scroll'},
       grid: {left: 16, right: 24 + Math.max(right_axes - 1, 0) * 56, top: 48, bottom: 56},
-      xAxis: {type: 'value', name: 's', min: 'dataMin', max: 'dataMax',
-              nameTextStyle: {color: muted}},
+      xAxis: {type: 'value', min: 'dataMin', max: 'dataMax',
+               axisLabel: {formatter: (v) => fmt_num(v) + ' s'}},
       yAxis: y_axes,
       dataZoom: [{type: 'inside', xAxisIndex: 0}, {type: 'slider', xAxisIndex: 0, bottom: 8,
                                                    height: 20}],
@@ -594,7 +602,7 @@
         name: line.name, type: 'line', data, symbolSize: 7,
         label: {show: data.length <= 30, position: 'top', formatter: (p) => p.data.name,
                 fontSize: 10},
-        markPoint: mark_points.length ? {data: mark_points, symbolSize: 44,
+        markPoint: mark_points.length ? {data: mark_points, symbolSize: 40,
                                          label: {fontSize: 10}} : undefined,
         markLine: mark_lines.length ? {data: mark_lines, symbol: 'none', silent: true}
                                     : undefined,
@@ -656,13 +664,19 @@
     }
     const samples = list(w.samples).map((s, i) => h('div', {class: 'sample'},
         h('div', {class: 'sample-label', text: 'Sample ' + (i + 1) + ': prompt'}),
-        h('pre', {class: 'model-text', text: text_or_dash(s.prompt)}),
+        sample_text(s.prompt),
         h('div', {class: 'sample-label', text: 'output'}),
-        h('pre', {class: 'model-text', text: text_or_dash(s.output)})));
+        sample_text(s.output)));
     return section('Workload',
                    h('p', {class: 'muted', text: 'Token counting: ' + text_or_dash(w.token_counting)}),
                    figures.length ? h('div', {class: 'grid-3'}, figures) : null,
                    samples.length ? h('div', {class: 'samples'}, samples) : null);
+  }
+
+  // An empty string is text the model produced (nothing); null is text that was not kept.
+  function sample_text(text) {
+    if (text === '') return h('pre', {class: 'model-text muted', text: '(empty)'});
+    return h('pre', {class: 'model-text', text: text_or_dash(text)});
   }
 
   function target_vs_engine_option(pairs) {
@@ -762,7 +776,8 @@
                                                                       'neutral'),
                                                  text: text_or_dash(r.verdict)})},
       {title: 'Gate', cell: (r) => r.gate_failed ? h('span', {class: 'gate-mark',
-                                                              text: '\u2717 failed'}) : ''},
+                                                              text: '\u2717 failed'})
+                                           : h('span')},
     ], list(s.rows), {row_class: (r) => r.gate_failed ? 'row-gate-failed' : null});
     const geomeans = list(s.geomeans);
     const geomean_list = geomeans.length === 0 ? null : h('p', null,

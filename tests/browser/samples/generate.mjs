@@ -72,14 +72,15 @@ function distribution(metric, label, unit, count, median, sigma) {
 }
 
 function time_series(seconds, options) {
+  const rate = options.rate || 10;
   const t = Array.from({length: seconds}, (_, i) => i);
   const wave = (i, base, amplitude) => base + amplitude * Math.sin(i / 90) + normal() * amplitude * 0.3;
   const gap = (i) => options.gaps && i % 600 >= 300 && i % 600 < 305;  // scrape gaps: null
   const series = [
     {name: 'request_throughput', label: 'Requests/s', unit: 'req/s', group: 'throughput',
-     values: t.map((i) => gap(i) ? null : round(Math.max(0, wave(i, options.rate, 1)), 2))},
+     values: t.map((i) => gap(i) ? null : round(Math.max(0, wave(i, rate, 1)), 2))},
     {name: 'output_token_throughput', label: 'Output tok/s', unit: 'tok/s', group: 'throughput',
-     values: t.map((i) => round(Math.max(0, wave(i, options.rate * 140, 90)), 1))},
+     values: t.map((i) => round(Math.max(0, wave(i, rate * 140, 90)), 1))},
     {name: 'in_flight', label: 'In flight', unit: 'requests', group: 'in_flight',
      values: t.map((i) => Math.max(0, Math.round(wave(i, 8, 2))))},
     {name: 'ttft_p50', label: 'TTFT p50', unit: 'ms', group: 'latency',
@@ -326,7 +327,7 @@ write('trend.json', top('trend', 'trend: ttft.p99 over the last 40 runs', {
       started_at: new Date(Date.UTC(2026, 10, 1 + i, 10)).toISOString().replace('.000', ''),
       value: i % 13 === 5 ? null : round(120 + 8 * Math.sin(i / 4) + (i > 30 ? 25 : 0) + normal() * 3, 1),
       engine: engines[i % 3], model: 'meta-llama/Llama-3.1-8B-Instruct',
-      tags: i === 0 ? ['baseline'] : i === 31 ? ['engine 0.11.0', '<b>upgrade</b>'] : [],
+      tags: i === 0 ? ['baseline'] : i === 32 ? ['engine 0.11.0', '<b>upgrade</b>'] : [],
     })),
   },
 }));
