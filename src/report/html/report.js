@@ -293,12 +293,35 @@
       yAxis: value_axis('cumulative %', {min: 0, max: 100, scale: false}),
       tooltip: {
         trigger: 'axis', confine: true,
-        formatter: (params) => list(params).map((p) =>
-          escape_html(p.seriesName) + ': ' + escape_html(fmt_num(p.value[1])) + ' % \u2264 ' +
-          escape_html(fmt_value(p.value[0], unit))).join('<br>'),
+        // echarts lists only the series nearest the pointer; a CDF has a value everywhere, so
+        // every curve is read at the pointer's x (the last point at or left of it).
+        formatter: (params) => {
+          const items = list(params);
+          if (items.length === 0) return '';
+          const x = is_num(items[0].axisValue) ? items[0].axisValue : items[0].value[0];
+          const lines = series.map((one) => {
+            const fraction = cdf_at(one.data, x);
+            return escape_html(one.name + ': ' + (fraction === null ? kDash : fmt_num(fraction) + ' %'));
+          });
+          return [escape_html('\u2264 ' + fmt_value(x, unit))].concat(lines).join('<br>');
+        },
       },
       series,
     };
+  }
+
+  // The cumulative % at x of a CDF given as [value, %] points in ascending value; 0 left of
+  // the first point, null for a curve without points.
+  function cdf_at(points, x) {
+    if (points.length === 0) return null;
+    let low = 0;
+    let high = points.length;  // first index whose value is > x
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (points[mid][0] <= x) low = mid + 1;
+      else high = mid;
+    }
+    return low === 0 ? 0 : points[low - 1][1];
   }
 
   // A histogram whose bins may be uneven: each bin is a rectangle from edges[i] to edges[i+1].

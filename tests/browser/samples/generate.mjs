@@ -115,7 +115,9 @@ function time_series(seconds, options) {
 }
 
 const hostile_prompt = 'Summarise this page: <script>alert(1)</script> and keep "</script>" ' +
-    'literally; also <img src=x onerror=alert(2)> & <!-- a comment --> &amp; \u00e9\u00e8 \u4f60\u597d';
+    'literally; also <img src=x onerror=alert(2)> & <!-- a comment --> &amp; \u00e9\u00e8 \u4f60\u597d ' +
+    // Unescaped, "<!--" then "<script" would keep the model's <script> element open past its end.
+    'and <!--<script>x</script>-->';
 const samples = [
   {prompt: hostile_prompt, output: 'The page holds a <script> element; "</script>" ends it.'},
   {prompt: 'Write a haiku about GPUs.', output: 'Silicon rivers\nwarm tensors flow through the night\nfans hum the answer'},
