@@ -147,6 +147,21 @@
              h('figcaption', {text: caption}), chart_el);
   }
 
+  // What stands in for a chart that would have nothing to draw: a frame of bare axes would
+  // look like a measurement of nothing.
+  function no_data(caption) {
+    return h('div', {class: 'figure'}, h('div', {class: 'figcaption-like', text: caption}),
+             h('p', {class: 'no-data muted', text: 'no measured values'}));
+  }
+
+  function has_cdf_points(cdf) {
+    return list(cdf).some((p) => Array.isArray(p) && is_num(p[0]) && is_num(p[1]));
+  }
+
+  function has_counts(hist) {
+    return !!hist && list(hist.edges).length >= 2 && list(hist.counts).some(is_num);
+  }
+
   function set_rendered(done) {
     document.documentElement.dataset.rendered = done ? 'true' : 'false';
   }
@@ -283,7 +298,8 @@
           data.push([point[0], point[1] * 100]);
         }
       }
-      return {name: curve.name, type: 'line', data, showSymbol: false, symbolSize: 4,
+      // A curve of a few points shows them: a single point is no line at all.
+      return {name: curve.name, type: 'line', data, showSymbol: data.length < 30, symbolSize: 4,
               lineStyle: {width: 1.5}, emphasis: {disabled: true}};
     });
     return {
@@ -329,7 +345,8 @@
     const opts = options || {};
     const edges = list(hist && hist.edges);
     const counts = list(hist && hist.counts);
-    const on_log = opts.log_x && state.log_axes;
+    // A bin starting at 0 has no place on a log axis: such a histogram stays linear.
+    const on_log = opts.log_x && state.log_axes && is_num(edges[0]) && edges[0] > 0;
     const data = [];
     for (let i = 0; i < counts.length && i + 1 < edges.length; i++) {
       const low = edges[i];
@@ -439,9 +456,17 @@
       const caption = text_or_dash(d.label) + (unit ? ' (' + unit + ')' : '') +
                       (is_num(d.count) ? ' \u00b7 n = ' + fmt_num(d.count) : '');
       const name = text_or_dash(d.label);
-      const cdf = chart_box(() => cdf_option(unit, [{name, cdf: d.cdf}]), {uses_log: true});
-      const hist = chart_box(() => histogram_option(d.histogram, unit, {unit, log_x: true}),
-                             {uses_log: true});
+      const cdf_caption = name + ': cumulative distribution';
+      const cdf = has_cdf_points(d.cdf)
+          ? figure(cdf_caption, chart_box(() => cdf_option(unit, [{name, cdf: d.cdf}]),
+                                          {uses_log: true}))
+          : no_data(cdf_caption);
+      const hist_caption = name + ': histogram';
+      const hist = has_counts(d.histogram)
+          ? figure(hist_caption, chart_box(() => histogram_option(d.histogram, unit,
+                                                                  {unit, log_x: true}),
+                                           {uses_log: true}))
+          : no_data(hist_caption);
       const percentiles = table([
         {title: 'Percentile', cell: (p) => percentile_name(p.p)},
         {title: 'Value', numeric: true, cell: (p) => fmt_value(p.value, unit)},
@@ -450,8 +475,7 @@
       return h('div', {class: 'distribution'},
                h('h4', {text: caption}),
                h('div', {class: 'grid-3'},
-                 figure(name + ': cumulative distribution', cdf),
-                 figure(name + ': histogram', hist),
+                 cdf, hist,
                  h('div', {class: 'figure'}, h('div', {class: 'figcaption-like',
                                                        text: name + ': percentiles'}),
                    percentiles)));
@@ -573,7 +597,13 @@
       {title: 'Success (%)', numeric: true, cell: ms('success_rate')},
       {title: 'Stopped by', cell: (l) => l.stop_reason},
     ], levels, {row_class: (l) => l.index === knee || l.index === max_level ? 'highlight' : null});
-    const chart = chart_box(() => levels_option(levels, sweep), {uses_log: true, size: 'tall'});
+    const chart_caption = 'Throughput vs latency (p99), one point per level';
+    const plottable = levels.some((l) => is_num(l.request_throughput) &&
+                                         (is_num(l.ttft_p99) || is_num(l.e2e_p99)));
+    const chart = plottable ? figure(chart_caption, chart_box(() => levels_option(levels, sweep),
+                                                             {uses_log: true, size: 'tall'}),
+                                     'figure-wide')
+                            : no_data(chart_caption);
     const facts = [];
     if (sweep) {
       if (is_num(sweep.max_sustainable_rate)) {
@@ -584,7 +614,7 @@
     return section('Load levels',
                    facts.length ? h('p', {class: 'muted', text: facts.join(' \u00b7 ')}) : null,
                    levels_table,
-                   figure('Throughput vs latency (p99), one point per level', chart, 'figure-wide'));
+                   chart);
   }
 
   function levels_option(levels, sweep) {
@@ -659,7 +689,7 @@
       {title: 'Engine p99', numeric: true, cell: (r) => fmt_value(r.native_p99, r.unit)},
       {title: 'Δ p50 (client − engine)', numeric: true, cell: (r) => fmt_value(r.delta_p50, r.unit)},
     ], rows);
-    const figures = rows.filter((r) => r.delta_histogram && list(r.delta_histogram.counts).length)
+    const figures = rows.filter((r) => has_counts(r.delta_histogram))
                         .map((r) => figure(
         text_or_dash(r.label || r.metric) + ': client − engine' + (r.unit ? ' (' + r.unit + ')' : ''),
         chart_box(() => histogram_option(r.delta_histogram, r.unit || '', {unit: r.unit || ''}))));
@@ -671,11 +701,11 @@
     const w = run.workload;
     if (!w) return null;
     const figures = [];
-    if (w.prompt_lengths && list(w.prompt_lengths.counts).length) {
+    if (has_counts(w.prompt_lengths)) {
       figures.push(figure('Prompt lengths (tokens)', chart_box(() =>
           histogram_option(w.prompt_lengths, 'tokens', {unit: 'tokens'}))));
     }
-    if (w.output_lengths && list(w.output_lengths.counts).length) {
+    if (has_counts(w.output_lengths)) {
       figures.push(figure('Output lengths (tokens)', chart_box(() =>
           histogram_option(w.output_lengths, 'tokens', {unit: 'tokens'}))));
     }
@@ -808,14 +838,21 @@
         geomeans.map((g, i) => h('span', {class: 'geomean'}, i ? ' \u00b7 ' : '',
                                  text_or_dash(g.label) + ': ', h('strong',
                                                                  {text: fmt_change(g.change_pct)}))));
-    const overlays = list(s.overlay).map((o) => figure(
-        text_or_dash(o.label) + (o.unit ? ' (' + o.unit + ')' : '') + ': cumulative distributions',
-        chart_box(() => cdf_option(o.unit || '', list(o.curves).map((c) => ({
-          name: text_or_dash(c.label), cdf: c.cdf}))), {uses_log: true})));
-    const spreads = list(s.spread).map((sp) => figure(
-        text_or_dash(sp.label || sp.figure) + ': per repetition',
-        chart_box(() => spread_option(sp, text_or_dash(s.base), text_or_dash(s.new)),
-                  {size: 'small'})));
+    const overlays = list(s.overlay).map((o) => {
+      const caption = text_or_dash(o.label) + (o.unit ? ' (' + o.unit + ')' : '') +
+                      ': cumulative distributions';
+      const curves = list(o.curves);
+      if (!curves.some((c) => has_cdf_points(c.cdf))) return no_data(caption);
+      return figure(caption, chart_box(() => cdf_option(o.unit || '', curves.map((c) => ({
+        name: text_or_dash(c.label), cdf: c.cdf}))), {uses_log: true}));
+    });
+    const spreads = list(s.spread).map((sp) => {
+      const caption = text_or_dash(sp.label || sp.figure) + ': per repetition';
+      if (!list(sp.base).some(is_num) && !list(sp.new).some(is_num)) return no_data(caption);
+      return figure(caption, chart_box(() => spread_option(sp, text_or_dash(s.base),
+                                                           text_or_dash(s.new)),
+                                       {size: 'small'}));
+    });
     return h('div', {class: 'comparison-section'},
              h('h3', {text: title}),
              h('div', {class: 'meta'}, sources('base', s.base_sources),
