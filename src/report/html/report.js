@@ -177,22 +177,23 @@
   }
 
   function draw(entry) {
-    let option;
-    try {
-      option = entry.build();
-    } catch (err) {
-      // One broken chart should not take the page down; the console still carries the error.
-      console.error('llmbench report: a chart could not be built:', err);
-      entry.el.textContent = 'This chart could not be drawn: ' + String(err && err.message);
-      entry.el.classList.add('chart-error');
-      return;
-    }
     if (!entry.waiting) {
       entry.waiting = true;
       charts_waiting++;
       set_rendered(false);
     }
-    entry.instance.setOption(with_defaults(option), {notMerge: true});
+    try {
+      entry.instance.setOption(with_defaults(entry.build()), {notMerge: true});
+    } catch (err) {
+      // One broken chart should not take the page down; the console still carries the error
+      // (and the browser test fails on it), the chart's place says what happened.
+      console.error('llmbench report: a chart could not be drawn: ' + String(err && err.stack || err));
+      entry.instance.dispose();
+      entry.instance = null;
+      entry.el.textContent = 'This chart could not be drawn: ' + String(err && err.message);
+      entry.el.classList.add('chart-error');
+      chart_finished(entry);
+    }
   }
 
   function create_chart(entry) {
@@ -1006,8 +1007,12 @@
       const details = event.target;
       if (!(details instanceof HTMLDetailsElement) || !details.open) return;
       create_visible_charts();
+      // A chart drawn before this <details> was last closed may have missed a window resize.
       for (const entry of charts) {
-        if (entry.instance && details.contains(entry.el)) entry.instance.resize();
+        if (entry.instance && details.contains(entry.el) &&
+            entry.instance.getWidth() !== entry.el.clientWidth) {
+          entry.instance.resize();
+        }
       }
     }, true);
     window.addEventListener('resize', resize_all);
