@@ -11,7 +11,8 @@ import {fileURLToPath} from 'node:url';
 const repo_root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function usage(message) {
-  process.stderr.write((message ? message + '\n' : '') +
+  process.stderr.write(
+      (message ? message + '\n' : '') +
       'usage: assemble_page.mjs MODEL.json OUT.html [--report-js FILE] [--append-js FILE]\n');
   process.exit(2);
 }
@@ -21,10 +22,14 @@ let report_js_path = resolve(repo_root, 'src/report/html/report.js');
 let append_js_path = null;
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--report-js') report_js_path = args[++i] || usage('--report-js needs a file');
-  else if (args[i] === '--append-js') append_js_path = args[++i] || usage('--append-js needs a file');
-  else if (args[i].startsWith('--')) usage('unknown option ' + args[i]);
-  else positional.push(args[i]);
+  if (args[i] === '--report-js')
+    report_js_path = args[++i] || usage('--report-js needs a file');
+  else if (args[i] === '--append-js')
+    append_js_path = args[++i] || usage('--append-js needs a file');
+  else if (args[i].startsWith('--'))
+    usage('unknown option ' + args[i]);
+  else
+    positional.push(args[i]);
 }
 if (positional.length !== 2) usage();
 const [model_path, out_path] = positional;
@@ -45,7 +50,8 @@ function escape_text(text) {
 // the HTML tokenizer in its "script data escaped" state, where a later "<script" keeps the element
 // open past its own end tag: "<\u0021--" is again the same JSON string. (Both can only occur
 // inside JSON strings, where these escapes are valid.)
-const model_script = JSON.stringify(model).replaceAll('</', '<\\/').replaceAll('<!--', '<\\u0021--');
+const model_script =
+    JSON.stringify(model).replaceAll('</', '<\\/').replaceAll('<!--', '<\\u0021--');
 // The scripts are ours, but the same rule keeps a "</script>" in a string literal harmless.
 const inline_js = (js) => js.replaceAll('</script', '<\\/script');
 

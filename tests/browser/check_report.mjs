@@ -28,10 +28,15 @@ const kMinDrawnPixels = 200;
 // How long past --max-render-ms to keep waiting (at most as long again), so that a slow page
 // reports its real time.
 const kRenderGraceMs = 5000;
-const kViewport = {width: 1366, height: 900, deviceScaleFactor: 1};
+const kViewport = {
+  width: 1366,
+  height: 900,
+  deviceScaleFactor: 1
+};
 
 function usage(message) {
-  process.stderr.write((message ? 'check_report: ' + message + '\n' : '') +
+  process.stderr.write(
+      (message ? 'check_report: ' + message + '\n' : '') +
       'usage: node tests/browser/check_report.mjs [--screenshots DIR] [--max-render-ms N] ' +
       'REPORT.html...\n');
   process.exit(2);
@@ -66,8 +71,9 @@ function load_puppeteer() {
   try {
     return require('puppeteer-core');
   } catch (err) {
-    process.stderr.write('check_report: puppeteer-core not found under third_party/npm ' +
-                         '(run: npm ci --prefix third_party/npm): ' + err.message + '\n');
+    process.stderr.write(
+        'check_report: puppeteer-core not found under third_party/npm ' +
+        '(run: npm ci --prefix third_party/npm): ' + err.message + '\n');
     process.exit(2);
   }
 }
@@ -77,8 +83,8 @@ function load_puppeteer() {
 function install_render_clock() {
   window.__check_report = {rendered_at: null};
   new MutationObserver(() => {
-    if (window.__check_report.rendered_at === null &&
-        document.documentElement && document.documentElement.dataset.rendered === 'true') {
+    if (window.__check_report.rendered_at === null && document.documentElement &&
+        document.documentElement.dataset.rendered === 'true') {
       window.__check_report.rendered_at = performance.now();
     }
   }).observe(document, {attributes: true, attributeFilter: ['data-rendered'], subtree: true});
@@ -106,9 +112,17 @@ function measure_charts() {
   document.querySelectorAll('.chart').forEach((chart, index) => {
     const figure = chart.closest('figure');
     const caption = figure && figure.querySelector('figcaption');
-    const result = {index, name: caption ? caption.textContent : '', width: chart.clientWidth,
-                    height: chart.clientHeight, canvases: 0, svgs: 0, drawn: 0, points: null,
-                    error: null};
+    const result = {
+      index,
+      name: caption ? caption.textContent : '',
+      width: chart.clientWidth,
+      height: chart.clientHeight,
+      canvases: 0,
+      svgs: 0,
+      drawn: 0,
+      points: null,
+      error: null
+    };
     // Axes alone draw enough pixels to pass; where the chart is an echarts one, also count the
     // points its series can place (an item whose value is a finite number, or an array of them).
     const instance = window.echarts && window.echarts.getInstanceByDom(chart);
@@ -117,8 +131,8 @@ function measure_charts() {
       result.points = 0;
       for (const series of instance.getOption().series || []) {
         for (const item of Array.isArray(series.data) ? series.data : []) {
-          const value = item !== null && typeof item === 'object' && !Array.isArray(item)
-                            ? item.value : item;
+          const value =
+              item !== null && typeof item === 'object' && !Array.isArray(item) ? item.value : item;
           if (finite(value) || (Array.isArray(value) && value.length > 0 && value.every(finite))) {
             result.points++;
           }
@@ -132,10 +146,9 @@ function measure_charts() {
         const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
         const opaque_corner = pixels[3] === 255;
         for (let i = 0; i < pixels.length; i += 4) {
-          const differs = opaque_corner
-              ? pixels[i] !== pixels[0] || pixels[i + 1] !== pixels[1] ||
-                    pixels[i + 2] !== pixels[2] || pixels[i + 3] !== pixels[3]
-              : pixels[i + 3] !== 0;
+          const differs = opaque_corner ? pixels[i] !== pixels[0] || pixels[i + 1] !== pixels[1] ||
+                  pixels[i + 2] !== pixels[2] || pixels[i + 3] !== pixels[3] :
+                                          pixels[i + 3] !== 0;
           if (differs) result.drawn++;
         }
       } catch (err) {
@@ -145,8 +158,8 @@ function measure_charts() {
     for (const svg of chart.querySelectorAll('svg')) {
       result.svgs++;
       // An svg chart counts one "pixel" per 10 shapes: an axis-only frame stays under the bar.
-      result.drawn += svg.querySelectorAll('path, rect, circle, line, polyline, polygon, text')
-                          .length * 10;
+      result.drawn +=
+          svg.querySelectorAll('path, rect, circle, line, polyline, polygon, text').length * 10;
     }
     results.push(result);
   });
@@ -167,8 +180,9 @@ function chart_failures(charts, scheme) {
     } else if (c.points === 0) {
       failures.push(scheme + ': ' + name + ' has no data point to draw (only axes)');
     } else if (c.drawn <= kMinDrawnPixels) {
-      failures.push(scheme + ': ' + name + ' drew ' + c.drawn + ' pixels (needs more than ' +
-                    kMinDrawnPixels + ')');
+      failures.push(
+          scheme + ': ' + name + ' drew ' + c.drawn + ' pixels (needs more than ' +
+          kMinDrawnPixels + ')');
     }
   }
   return failures;
@@ -176,8 +190,9 @@ function chart_failures(charts, scheme) {
 
 async function wait_rendered(page, timeout_ms) {
   try {
-    await page.waitForFunction(() => document.documentElement.dataset.rendered === 'true',
-                               {timeout: timeout_ms, polling: 'raf'});
+    await page.waitForFunction(
+        () => document.documentElement.dataset.rendered === 'true',
+        {timeout: timeout_ms, polling: 'raf'});
     return true;
   } catch {
     return false;
@@ -186,15 +201,24 @@ async function wait_rendered(page, timeout_ms) {
 
 // Two frames: whatever a handler scheduled for the next frame has run.
 async function settle(page) {
-  await page.evaluate(() => new Promise((done) =>
-      requestAnimationFrame(() => requestAnimationFrame(() => done()))));
+  await page.evaluate(
+      () =>
+          new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done()))));
 }
 
 async function check_report(browser, report_path, options) {
   const absolute = resolve(report_path);
   const own_url = pathToFileURL(absolute).href;
-  const result = {report: report_path, render_ms: null, charts: 0, requests_blocked: [],
-                  console_errors: [], page_errors: [], ok: false, failures: []};
+  const result = {
+    report: report_path,
+    render_ms: null,
+    charts: 0,
+    requests_blocked: [],
+    console_errors: [],
+    page_errors: [],
+    ok: false,
+    failures: []
+  };
   const requests = [];
   const grace_ms = Math.min(kRenderGraceMs, options.max_render_ms);
   const page = await browser.newPage();
@@ -219,13 +243,16 @@ async function check_report(browser, report_path, options) {
     cdp.on('Network.webSocketCreated', (event) => result.requests_blocked.push(event.url));
     page.on('console', (message) => {
       if (message.type() === 'error') {
-        const where = message.location() && message.location().url ? ' (' + message.location().url + ')' : '';
+        const where =
+            message.location() && message.location().url ? ' (' + message.location().url + ')' : '';
         result.console_errors.push(message.text() + where);
       }
     });
     // The first uncaught error ends the wait for data-rendered: the report has failed already.
     let page_error_seen;
-    const page_error = new Promise((done) => { page_error_seen = done; });
+    const page_error = new Promise((done) => {
+      page_error_seen = done;
+    });
     page.on('pageerror', (error) => {
       result.page_errors.push(String(error && error.stack || error));
       page_error_seen();
@@ -237,8 +264,9 @@ async function check_report(browser, report_path, options) {
     });
     page.on('requestfailed', (request) => {
       if (request.url().split('#')[0] === own_url) {
-        result.failures.push('the report itself failed to load: ' +
-                             (request.failure() && request.failure().errorText));
+        result.failures.push(
+            'the report itself failed to load: ' +
+            (request.failure() && request.failure().errorText));
       }
     });
     await page.evaluateOnNewDocument(install_render_clock);
@@ -253,19 +281,21 @@ async function check_report(browser, report_path, options) {
     }
     if (loaded) {
       const remaining = Math.max(options.max_render_ms + grace_ms - (Date.now() - started), 1);
-      const rendered = await Promise.race([wait_rendered(page, remaining),
-                                           page_error.then(() => false)]);
+      const rendered =
+          await Promise.race([wait_rendered(page, remaining), page_error.then(() => false)]);
       if (rendered) {
         const rendered_at = await page.evaluate(() => window.__check_report.rendered_at);
         result.render_ms = Math.round(rendered_at === null ? Date.now() - started : rendered_at);
         if (result.render_ms > options.max_render_ms) {
-          result.failures.push('rendered in ' + result.render_ms + ' ms, over --max-render-ms ' +
-                               options.max_render_ms);
+          result.failures.push(
+              'rendered in ' + result.render_ms + ' ms, over --max-render-ms ' +
+              options.max_render_ms);
         }
       } else {
-        result.failures.push(result.page_errors.length
-            ? 'data-rendered="true" not set before the first page error'
-            : 'data-rendered="true" never set (waited ' + (options.max_render_ms + grace_ms) + ' ms)');
+        result.failures.push(
+            result.page_errors.length ? 'data-rendered="true" not set before the first page error' :
+                                        'data-rendered="true" never set (waited ' +
+                    (options.max_render_ms + grace_ms) + ' ms)');
       }
     }
 
@@ -287,13 +317,14 @@ async function check_report(browser, report_path, options) {
       await page.emulateMediaFeatures([{name: 'prefers-color-scheme', value: 'dark'}]);
       await settle(page);
       if (!await wait_rendered(page, options.max_render_ms)) {
-        result.failures.push('after switching to the dark scheme, data-rendered="true" never came back');
+        result.failures.push(
+            'after switching to the dark scheme, data-rendered="true" never came back');
       }
       await settle(page);
       result.failures.push(...chart_failures(await page.evaluate(measure_charts), 'dark'));
       if (options.screenshots) {
-        await page.screenshot({path: resolve(options.screenshots, name + '-dark.png'),
-                               fullPage: true});
+        await page.screenshot(
+            {path: resolve(options.screenshots, name + '-dark.png'), fullPage: true});
       }
     }
   } catch (err) {
