@@ -451,8 +451,8 @@ metrics::ReportModel load_report(const std::string& input, const fs::path& db,
           request.max_regression.push_back(
               fmt::format("{}%", options["max_regression"].get<double>() * 100));
         }
-        for (const auto& [name, limit] :
-             options.value("max_regression_per_figure", Json::object()).items()) {
+        const Json per_figure = options.value("max_regression_per_figure", Json::object());
+        for (const auto& [name, limit] : per_figure.items()) {
           if (limit.is_number()) {
             request.max_regression.push_back(
                 fmt::format("{}={}%", name, limit.get<double>() * 100));

@@ -142,7 +142,8 @@ void read_summary(const Json& summary, metrics::RunOverview& overview,
     const std::string reason = text_at(client, "reason");
     overview.client_bound = reason.empty() ? "the client was at its limit" : reason;
   }
-  for (const auto& [name, figures] : summary.value("native_vs_client", Json::object()).items()) {
+  const Json native_vs_client = summary.value("native_vs_client", Json::object());
+  for (const auto& [name, figures] : native_vs_client.items()) {
     if (!figures.is_object()) continue;
     const Json native = figures.value("native", Json::object());
     const Json client_stats = figures.value("client", Json::object());
