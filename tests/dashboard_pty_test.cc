@@ -62,6 +62,7 @@ Screen run_on_terminal(std::vector<std::string> args, int narrow, int resize_aft
   if (pid < 0) throw std::runtime_error("forkpty failed");
   if (pid == 0) {
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execv(argv[0], argv.data());
