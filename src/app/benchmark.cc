@@ -215,6 +215,18 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   std::string stop_reason = "completed";
   std::uint64_t connections_opened = 0;
   std::uint64_t connect_failure_streak = 0;
+  // What the live view measures progress against: the run's requests or its length, when
+  // known before it starts (a sweep's rate levels are not).
+  if (spec.mode != LoadMode::kSweep) {
+    const double levels = spec.mode == LoadMode::kConcurrencySteps
+                              ? static_cast<double>(spec.concurrency.size())
+                              : 1.0;
+    std::optional<std::uint64_t> total;
+    if (spec.requests) total = requests_known_in_advance(spec);
+    std::optional<double> length;
+    if (spec.duration) length = to_seconds(*spec.duration) * levels;
+    sink.set_plan(total, length);
+  }
   observer.started(sink);
 
   auto run_level = [&](const LevelPlan& plan) -> report::LevelReport {
@@ -264,6 +276,19 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   std::vector<LevelPlan> plans = initial_levels(spec);
   for (std::size_t i = 0; i < plans.size() && stop_reason == "completed" && !cancel.cancelled();
        ++i) {
+    std::optional<metrics::LiveLevel> live_level;
+    if (several_levels) {
+      live_level.emplace();
+      live_level->index = static_cast<std::uint32_t>(i);
+      // A sweep's rate levels are known once its first two were measured.
+      if (spec.mode != LoadMode::kSweep || plans.size() > 2) {
+        live_level->count = static_cast<std::uint32_t>(plans.size());
+      }
+      live_level->kind = std::string(to_string(plans[i].kind));
+      live_level->concurrency = plans[i].open_loop() ? std::nullopt : plans[i].concurrency;
+      live_level->rate = plans[i].rate;
+    }
+    sink.set_level(std::move(live_level), plans[i].open_loop());
     report.levels.push_back(run_level(plans[i]));
     if (spec.mode == LoadMode::kSweep && i == 1) {
       for (const LevelPlan& rate :

@@ -1,18 +1,24 @@
 #pragma once
 // What a use case tells the one who runs it while it works. The CLI prints notes on stderr
-// and draws a progress line; a test or a server may ignore them or collect them.
+// and draws the live dashboard; a test or a server may ignore them or collect them.
 
 #include <cstdint>
 #include <string_view>
 
+#include "metrics/live.h"
+
 namespace llmbench::app {
 
-// Counts of the run in progress; readable from any thread.
+// The run in progress; readable from any thread.
 class RunProgress {
  public:
   virtual ~RunProgress() = default;
   [[nodiscard]] virtual std::uint64_t done() const = 0;
   [[nodiscard]] virtual std::uint64_t failed() const = 0;
+  // Everything the dashboard shows, as of now: the counts, the level running, and the
+  // figures of the last completed window (computed off the measuring threads). Cheap enough
+  // to call a few times a second; never blocks on a measuring thread.
+  [[nodiscard]] virtual metrics::LiveSnapshot snapshot() const = 0;
 };
 
 class RunObserver {

@@ -61,6 +61,9 @@ inline constexpr NumberBound kSloPercentile{"--slo", 0, 100, "(percentile)"};
 inline constexpr NumberBound kWindow{"--window", 10e-3, 86'400, "s"};
 // Time-series windows a run may create: --duration / --window at most this.
 inline constexpr NumberBound kWindows{"--window", 1, 1'000'000, "windows per run"};
+// Not a terminal: a plain progress line this often (a terminal's dashboard redraws at most
+// 4 times a second, whatever this says).
+inline constexpr NumberBound kProgressInterval{"--progress-interval", 0.25, 3600, "s"};
 inline constexpr NumberBound kPromptTokens{"--prompt-tokens", 1, kMaxTokens, "tokens"};
 inline constexpr NumberBound kMaxTokensOption{"--max-tokens", 1, kMaxTokens, "tokens"};
 inline constexpr NumberBound kPrefixTokens{"--prefix-tokens", 0, kMaxTokens, "tokens"};

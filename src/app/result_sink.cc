@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <string>
@@ -46,13 +47,82 @@ void ResultSink::open() {
   thread_ = std::thread([this] { drain(); });
 }
 
+namespace {
+
+// User + system CPU time of the whole process so far, in seconds.
+double process_cpu_seconds() {
+  rusage usage{};
+  if (::getrusage(RUSAGE_SELF, &usage) != 0) return -1;
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+}  // namespace
+
 void ResultSink::begin(TimePoint origin) {
   std::lock_guard lock(mutex_);
   if (!run_) {
     origin_ = origin;
     run_.emplace(origin, options_);
+    std::lock_guard live(live_mutex_);
+    live_.emplace(origin, options_.window);
   }
   level_.emplace(origin, level_options_);
+}
+
+void ResultSink::started() { started_.fetch_add(1, std::memory_order_relaxed); }
+
+void ResultSink::set_plan(std::optional<std::uint64_t> total_requests,
+                          std::optional<double> planned_duration) {
+  std::lock_guard lock(live_mutex_);
+  published_.total_requests = total_requests;
+  published_.planned_duration = planned_duration;
+}
+
+void ResultSink::set_level(std::optional<metrics::LiveLevel> level, bool open_loop) {
+  std::lock_guard lock(live_mutex_);
+  published_.level = std::move(level);
+  published_.open_loop = open_loop;
+  // The previous level's lag (or its absence) does not describe this one.
+  published_.schedule_lag_p99.reset();
+}
+
+metrics::LiveSnapshot ResultSink::snapshot() const {
+  metrics::LiveSnapshot s;
+  {
+    std::lock_guard lock(live_mutex_);
+    s = published_;
+    if (live_) s.elapsed = std::max(0.0, to_seconds(std::chrono::steady_clock::now() - origin_));
+  }
+  // done before started: a request counted done is always counted started already, so the
+  // difference never goes below 0.
+  s.done = done_.load(std::memory_order_relaxed);
+  s.failed = failed_.load(std::memory_order_relaxed);
+  const std::uint64_t started = started_.load(std::memory_order_relaxed);
+  s.in_flight = started > s.done ? started - s.done : 0;
+  return s;
+}
+
+void ResultSink::publish(std::chrono::steady_clock::time_point now) {
+  if (!live_) return;
+  metrics::LiveSnapshot s;
+  s.total_requests = published_.total_requests;
+  s.planned_duration = published_.planned_duration;
+  s.level = published_.level;
+  s.open_loop = published_.open_loop;
+  live_->fill(s, now);
+  const double cpu = process_cpu_seconds();
+  const double wall = to_seconds(now - cpu_at_);
+  if (cpu_seconds_ >= 0 && cpu >= 0 && wall > 0) {
+    s.client_cpu_percent = std::max(0.0, (cpu - cpu_seconds_) / wall * 100);
+  } else {
+    s.client_cpu_percent = published_.client_cpu_percent;
+  }
+  cpu_seconds_ = cpu;
+  cpu_at_ = now;
+  published_ = std::move(s);
 }
 
 void ResultSink::consume(RequestRecord&& record) {
@@ -133,6 +203,13 @@ void ResultSink::drain() {
       batch.push_back(std::move(*popped));
       delete popped;
     }
+    // The window figures change with time as well as with records: refreshed even when
+    // nothing arrived.
+    if (const auto now = std::chrono::steady_clock::now(); now >= next_publish_) {
+      std::lock_guard live(live_mutex_);
+      publish(now);
+      next_publish_ = now + kPublishEvery;
+    }
     if (batch.empty()) {
       std::unique_lock lock(mutex_);
       if (stopping_ && queue_.empty()) return;
@@ -146,6 +223,11 @@ void ResultSink::drain() {
     for (const RequestRecord& r : batch) {
       const metrics::RequestMetrics m = metrics::derive(r, options_.forced_length);
       if (watching) watch_->add(r, m);
+      {
+        // Per record, so a reader of snapshot() never waits for a whole batch.
+        std::lock_guard live(live_mutex_);
+        if (live_) live_->add(r, m);
+      }
       // No lock: begin() replaces the level aggregator only after end_level() saw every
       // record of the previous level processed, so never during a batch.
       run_->add(r, m);

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <boost/lockfree/queue.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -19,6 +20,7 @@
 
 #include "app/observer.h"
 #include "core/record.h"
+#include "metrics/live.h"
 #include "metrics/stability.h"
 #include "metrics/summary.h"
 #include "report/output_file.h"
@@ -50,7 +52,15 @@ class ResultSink final : public RecordSink, public RunProgress {
 
   // Runner side (any worker thread).
   void begin(TimePoint origin) override;
+  void started() override;
   void consume(RequestRecord&& record) override;
+
+  // For the live view (snapshot()), from the thread running the use case: how long or how
+  // many requests the whole run is planned for (nullopt: not known in advance), and the level
+  // about to start (before its begin()).
+  void set_plan(std::optional<std::uint64_t> total_requests,
+                std::optional<double> planned_duration);
+  void set_level(std::optional<metrics::LiveLevel> level, bool open_loop);
 
   // --until-stable, for the level about to run: the drain thread folds the level's records
   // into a StabilityWatch and reads it about every `every`; the first stable reading is
@@ -82,6 +92,12 @@ class ResultSink final : public RecordSink, public RunProgress {
   [[nodiscard]] std::uint64_t failed() const override {
     return failed_.load(std::memory_order_relaxed);
   }
+  // Any thread: the counts now, with the window figures the drain thread last published
+  // (at most kPublishEvery old).
+  [[nodiscard]] metrics::LiveSnapshot snapshot() const override;
+
+  // How often the drain thread refreshes the live figures (and samples the process's CPU).
+  static constexpr std::chrono::milliseconds kPublishEvery{250};
 
  private:
   void wait_idle();
@@ -119,8 +135,21 @@ class ResultSink final : public RecordSink, public RunProgress {
   Duration watch_every_{};
   std::chrono::steady_clock::time_point next_check_{};
 
-  std::atomic<std::uint64_t> done_{0};    // records handed in
-  std::atomic<std::uint64_t> failed_{0};  // of those, not ok()
+  // The live view. The drain thread adds every record to live_ and, every kPublishEvery,
+  // fills published_ from it; set_plan()/set_level() write the plan fields; snapshot() copies
+  // published_. All under live_mutex_, which no worker thread ever takes.
+  void publish(std::chrono::steady_clock::time_point now);  // drain thread, live_mutex_ held
+  mutable std::mutex live_mutex_;
+  std::optional<metrics::LiveWindows> live_;
+  metrics::LiveSnapshot published_;
+  std::chrono::steady_clock::time_point next_publish_{};
+  // The process's CPU seconds and the steady clock at the last publish (CPU % between them).
+  double cpu_seconds_ = -1;
+  std::chrono::steady_clock::time_point cpu_at_{};
+
+  std::atomic<std::uint64_t> started_{0};  // requests about to be sent (started())
+  std::atomic<std::uint64_t> done_{0};     // records handed in
+  std::atomic<std::uint64_t> failed_{0};   // of those, not ok()
 };
 
 }  // namespace llmbench::app

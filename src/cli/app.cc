@@ -1,9 +1,11 @@
 #include "cli/app.h"
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -13,13 +15,18 @@
 #include <ctime>
 #include <iostream>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "app/benchmark.h"
 #include "app/plan.h"
+#include "core/duration_text.h"
 #include "core/redact.h"
 #include "engines/registry.h"
+#include "metrics/ollama_figures.h"
 #include "net/url.h"
+#include "report/live_dashboard.h"
 #include "report/report.h"
 #include "store/results_db.h"
 
@@ -60,23 +67,49 @@ std::string iso8601_now() {
   return buffer;
 }
 
-// The live line: a thread that redraws until stopped (or destroyed, so an exception cannot
-// leave it running).
+namespace {
+
+// The terminal's width in columns (stderr's), re-read at every redraw so that a resize is
+// followed; 80 when it cannot be read.
+std::size_t terminal_width() {
+  winsize size{};
+  if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return 80;
+}
+
+// At most 4 redraws a second.
+constexpr auto kRedrawEvery = std::chrono::milliseconds(250);
+
+}  // namespace
+
+// The live progress: a thread that redraws until stopped (or destroyed, so an exception cannot
+// leave it running). Everything it writes, and the notes printed while it runs, go through
+// `mutex`, so a note never lands inside a half-drawn dashboard.
 struct TerminalObserver::Line {
   std::mutex mutex;
   std::condition_variable cv;
   bool stop = false;
   std::thread thread;
+  // On a terminal: the columns of each line drawn last.
+  std::vector<std::size_t> drawn;
 
-  explicit Line(const app::RunProgress& progress) {
-    thread = std::thread([this, &progress] {
+  Line(const app::RunProgress& progress, const ProgressOptions& options, bool tty) {
+    thread = std::thread([this, &progress, options, tty] {
       std::unique_lock lock(mutex);
-      while (!cv.wait_for(lock, std::chrono::milliseconds(500), [this] { return stop; })) {
-        std::cerr << fmt::format("\r{} requests done, {} failed   ", progress.done(),
-                                 progress.failed())
-                  << std::flush;
+      const auto every = tty ? kRedrawEvery : options.plain_interval;
+      while (!cv.wait_for(lock, every, [this] { return stop; })) {
+        metrics::LiveSnapshot s = progress.snapshot();
+        s.run = options.run;
+        if (tty) {
+          // One column short of the width: a line filling the last column leaves some
+          // terminals waiting to wrap, and the next "cursor up" would count a row too few.
+          const std::size_t width = terminal_width();
+          draw(report::dashboard_lines(s, width > 1 ? width - 1 : 1), width);
+        } else {
+          std::cerr << report::progress_line(s) << "\n" << std::flush;
+        }
       }
-      std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
+      if (tty) erase();
     });
   }
   ~Line() {
@@ -87,25 +120,102 @@ struct TerminalObserver::Line {
     cv.notify_all();
     thread.join();
   }
+  Line(const Line&) = delete;
+  Line& operator=(const Line&) = delete;
+
+  // Rows the last drawing takes now: a terminal that reflows on a resize wraps a line drawn
+  // wider than the new width onto several rows.
+  [[nodiscard]] std::size_t drawn_rows(std::size_t width) const {
+    std::size_t rows = 0;
+    for (const std::size_t columns : drawn)
+      rows += std::max<std::size_t>(1, (columns + width - 1) / width);
+    return rows;
+  }
+
+  // Back to the first row of the last drawing (mutex held).
+  [[nodiscard]] std::string home(std::size_t width) const {
+    const std::size_t rows = drawn_rows(width);
+    return rows == 0 ? std::string("\r") : fmt::format("\r\x1b[{}A", rows);
+  }
+
+  // `lines` already fit `width` (mutex held).
+  void draw(const std::vector<std::string>& lines, std::size_t width) {
+    std::string out = home(width);
+    drawn.clear();
+    for (const std::string& line : lines) {
+      out += "\x1b[2K";
+      out += line;
+      out += '\n';
+      drawn.push_back(report::display_columns(line));
+    }
+    out += "\x1b[J";  // a shorter dashboard leaves nothing of the longer one below it
+    std::cerr << out << std::flush;
+  }
+
+  void erase() {
+    if (drawn.empty()) return;
+    std::cerr << home(terminal_width()) << "\x1b[J" << std::flush;
+    drawn.clear();
+  }
+
+  // A note while the dashboard is up: the dashboard goes, the note stays, the next redraw
+  // draws it again below.
+  void print_above(std::string_view text) {
+    std::lock_guard lock(mutex);
+    erase();
+    std::cerr << text << "\n" << std::flush;
+  }
 };
 
-TerminalObserver::TerminalObserver(bool quiet, bool progress)
-    : quiet_(quiet), progress_(progress && !quiet && isatty(STDERR_FILENO)) {}
+void add_progress_interval_option(CLI::App* cmd, std::string* text) {
+  cmd->add_option(
+      "--progress-interval", *text,
+      fmt::format("When stderr is not a terminal, a progress line this often "
+                  "(default {}; {}s to {}s); a terminal gets a live dashboard",
+                  format_duration(kDefaultProgressInterval), app::bounds::kProgressInterval.min,
+                  app::bounds::kProgressInterval.max));
+}
+
+Duration progress_interval(const std::string& text) {
+  if (text.empty()) return kDefaultProgressInterval;
+  auto d = parse_duration(text);
+  if (!d) throw CommandError{kExitUsage, "--progress-interval: " + d.error().message};
+  app::check_bound(app::bounds::kProgressInterval, to_seconds(*d));
+  return *d;
+}
+
+namespace {
+ProgressOptions no_progress() {
+  ProgressOptions none;
+  none.enabled = false;
+  return none;
+}
+}  // namespace
+
+TerminalObserver::TerminalObserver(bool quiet) : TerminalObserver(quiet, no_progress()) {}
+
+TerminalObserver::TerminalObserver(bool quiet, ProgressOptions progress)
+    : quiet_(quiet), progress_(std::move(progress)), tty_(isatty(STDERR_FILENO) != 0) {}
 
 TerminalObserver::~TerminalObserver() = default;
 
 void TerminalObserver::note(std::string_view line) {
-  if (!quiet_) std::cerr << redact(line) << "\n";
+  if (quiet_) return;
+  if (line_) {
+    line_->print_above(redact(line));
+  } else {
+    std::cerr << redact(line) << "\n";
+  }
 }
 
 void TerminalObserver::started(const app::RunProgress& progress) {
-  if (progress_) line_ = std::make_unique<Line>(progress);
+  if (progress_.enabled) line_ = std::make_unique<Line>(progress, progress_, tty_);
 }
 
 void TerminalObserver::finished() { line_.reset(); }
 
-PrintedRun run_and_print(const app::ResolvedRun& run, bool quiet, bool progress,
-                         app::CancellationToken& cancel) {
+PrintedRun run_and_print(const app::ResolvedRun& run, bool quiet, const ProgressOptions& progress,
+                         app::CancellationToken& cancel, bool verbose) {
   TerminalObserver observer(quiet, progress);
   const app::BenchmarkResult result = app::run_benchmark(run, cancel, observer);
   // With an output on stdout, stdout is that file's alone. A closed stdout (EPIPE; SIGPIPE is
@@ -113,6 +223,10 @@ PrintedRun run_and_print(const app::ResolvedRun& run, bool quiet, bool progress,
   std::ostream& out = app::writes_to_stdout(run.spec.outputs) ? std::cerr : std::cout;
   if (!quiet) {
     report::print_summary(out, result.report);
+    if (verbose) {
+      out << "\nper successful request, mean (as ollama run --verbose shows it):\n"
+          << report::ollama_verbose_block(metrics::ollama_figures(result.report.summary));
+    }
     for (const auto& path : result.written) out << "wrote " << path.string() << "\n";
   }
   if (result.history_id && !quiet) {
@@ -129,10 +243,11 @@ PrintedRun run_and_print(const app::ResolvedRun& run, bool quiet, bool progress,
   return {result.exit_code, result.written, result.write_errors};
 }
 
-int run_and_print(const app::ResolvedRun& run, bool quiet, bool progress) {
+int run_and_print(const app::ResolvedRun& run, bool quiet, const ProgressOptions& progress,
+                  bool verbose) {
   app::CancellationToken cancel;
   const SignalBridge signals([&cancel] { cancel.cancel(); });
-  return run_and_print(run, quiet, progress, cancel).exit_code;
+  return run_and_print(run, quiet, progress, cancel, verbose).exit_code;
 }
 
 void add_history_options(CLI::App* cmd, std::string* db, bool* no_store) {

@@ -3,6 +3,7 @@
 // process-wide object — the signal → cancellation bridge — and the terminal observer that
 // prints the core's notes and the live progress line.
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -14,7 +15,9 @@
 #include "app/observer.h"
 #include "app/outcome.h"
 #include "app/resolve.h"
+#include "core/clock.h"
 #include "core/engine_info.h"
+#include "metrics/live.h"
 
 namespace CLI {
 class App;
@@ -45,11 +48,31 @@ class SignalBridge {
   std::unique_ptr<Impl> impl_;
 };
 
-// Prints the core's notes on stderr (unless quiet) and, on a terminal, redraws "N requests
-// done, F failed" twice a second while a run goes.
+// --progress-interval's default: a plain progress line this often when stderr is not a
+// terminal (a run shorter than this prints none).
+inline constexpr Duration kDefaultProgressInterval = std::chrono::seconds(10);
+
+// How a run shows its progress on stderr.
+struct ProgressOptions {
+  bool enabled = true;  // false with --no-progress or --quiet
+  // Not a terminal: one plain line this often.
+  Duration plain_interval = kDefaultProgressInterval;
+  // A suite's run: which one, for the dashboard's first line.
+  std::optional<metrics::LiveRunPosition> run;
+};
+
+// --progress-interval D on `cmd` (run, demo, suite), and its text → a duration, checked
+// against app::bounds::kProgressInterval. Throws CommandError(2).
+void add_progress_interval_option(CLI::App* cmd, std::string* text);
+Duration progress_interval(const std::string& text);
+
+// Prints the core's notes on stderr (unless quiet) and, while a run goes, its progress: on a
+// terminal a dashboard redrawn in place at most 4 times a second (report/live_dashboard.h),
+// erased when the run ends; otherwise one plain line every plain_interval.
 class TerminalObserver final : public app::RunObserver {
  public:
-  TerminalObserver(bool quiet, bool progress);
+  explicit TerminalObserver(bool quiet);  // notes only
+  TerminalObserver(bool quiet, ProgressOptions progress);
   ~TerminalObserver() override;
   TerminalObserver(const TerminalObserver&) = delete;
   TerminalObserver& operator=(const TerminalObserver&) = delete;
@@ -59,7 +82,8 @@ class TerminalObserver final : public app::RunObserver {
 
  private:
   bool quiet_;
-  bool progress_;
+  ProgressOptions progress_;
+  bool tty_;
   struct Line;
   std::unique_ptr<Line> line_;
 };
@@ -67,7 +91,9 @@ class TerminalObserver final : public app::RunObserver {
 // Runs one resolved benchmark with Ctrl-C/SIGTERM/SIGHUP cancelling it, prints the summary
 // and the files written (on stderr when an output is stdout), and each output that could not
 // be written as "llmbench: cannot write …" on stderr; returns the exit code.
-int run_and_print(const app::ResolvedRun& run, bool quiet, bool progress);
+// `verbose`: the run's figures the way `ollama run --verbose` prints them follow the summary.
+int run_and_print(const app::ResolvedRun& run, bool quiet, const ProgressOptions& progress,
+                  bool verbose = false);
 
 // The same with the caller's token (a suite cancels all its runs with one SignalBridge).
 struct PrintedRun {
@@ -75,8 +101,8 @@ struct PrintedRun {
   std::vector<std::filesystem::path> written;
   std::vector<std::string> errors;  // outputs not written
 };
-PrintedRun run_and_print(const app::ResolvedRun& run, bool quiet, bool progress,
-                         app::CancellationToken& cancel);
+PrintedRun run_and_print(const app::ResolvedRun& run, bool quiet, const ProgressOptions& progress,
+                         app::CancellationToken& cancel, bool verbose = false);
 
 // The engine behind a URL (for the inspection commands): `requested` as given, or what
 // detection found for "auto". Throws CommandError(2) for a bad URL or name, (3) when

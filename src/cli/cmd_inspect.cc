@@ -17,6 +17,7 @@
 #include "core/redact.h"
 #include "engines/openai.h"
 #include "engines/registry.h"
+#include "metrics/ollama_figures.h"
 #include "metrics/summary.h"
 #include "report/report.h"
 #include "runner/discovery.h"
@@ -168,6 +169,9 @@ Action add_request_command(CLI::App& app) {
       table += fmt::format("{:<26}{:>16}  {}\n", "prompt_tokens",
                            tokenizer_count ? std::to_string(*tokenizer_count) : "-",
                            tokenizer_count ? "engine tokenizer (/tokenize)" : tokenizer_note);
+      // The same figures the way `ollama run --verbose` prints them, for those used to it.
+      table += "\nas ollama run --verbose shows it:\n";
+      table += report::ollama_verbose_block(metrics::ollama_figures(record, m));
       std::cout << redact(table);
     }
     return record.ok() ? kExitOk : kExitCheckFailed;

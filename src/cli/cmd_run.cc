@@ -239,7 +239,8 @@ void add_run_options(CLI::App* cmd, RunArgs* args) {
                   "Also write the report: one HTML file with charts that opens offline");
   cmd->add_option("--markdown", args->markdown, "Also write the report's summary as Markdown");
   add_history_options(cmd, &args->db, &args->no_store);
-  cmd->add_flag("--no-progress", args->no_progress, "No live progress line");
+  cmd->add_flag("--no-progress", args->no_progress,
+                "No live dashboard (terminal) or progress lines (otherwise)");
   cmd->add_flag("--quiet,-q", args->quiet, "Print nothing but errors");
   cmd->add_option("--timeout", args->timeout,
                   "Total time limit per request, connect included (none by default)");
@@ -487,13 +488,23 @@ Action add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
   auto args = std::make_shared<RunArgs>();
   CLI::App* cmd = app.add_subcommand("run", "Run one benchmark against an engine");
   add_run_options(cmd, args.get());
-  return [args, cmd, argv]() -> int {
+  // Only `run`'s own: a suite has its own --verbose and --progress-interval.
+  auto interval = std::make_shared<std::string>();
+  auto verbose = std::make_shared<bool>(false);
+  add_progress_interval_option(cmd, interval.get());
+  cmd->add_flag("--verbose", *verbose,
+                "After the summary, the run's figures as `ollama run --verbose` prints them "
+                "(means per successful request)");
+  return [args, cmd, argv, interval, verbose]() -> int {
     if (!cmd->parsed()) return kExitUsage;
+    ProgressOptions progress;
+    progress.plain_interval = progress_interval(*interval);  // checked before any traffic
+    progress.enabled = !args->no_progress && !args->quiet;
     const app::RunSpec spec = to_run_spec(*args, *cmd, argv);
-    TerminalObserver notes(args->quiet, false);
+    TerminalObserver notes(args->quiet);
     app::NetworkDiscovery discovery;
     const app::ResolvedRun run = app::resolve(spec, discovery, notes);
-    return run_and_print(run, args->quiet, !args->no_progress);
+    return run_and_print(run, args->quiet, progress, *verbose);
   };
 }
 

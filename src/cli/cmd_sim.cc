@@ -180,8 +180,16 @@ Action add_demo_command(CLI::App& app, const std::vector<std::string>& argv) {
   auto db = std::make_shared<std::string>();
   auto no_store = std::make_shared<bool>(false);
   add_history_options(cmd, db.get(), no_store.get());
-  return [output_dir, db, no_store, argv]() -> int {
+  auto interval = std::make_shared<std::string>();
+  auto no_progress = std::make_shared<bool>(false);
+  add_progress_interval_option(cmd, interval.get());
+  cmd->add_flag("--no-progress", *no_progress,
+                "No live dashboard (terminal) or progress lines (otherwise)");
+  return [output_dir, db, no_store, interval, no_progress, argv]() -> int {
     const std::optional<std::filesystem::path> history = history_db(*db, *no_store);
+    ProgressOptions progress;
+    progress.plain_interval = progress_interval(*interval);
+    progress.enabled = !*no_progress;
     sim::SimOptions options;
     options.dialect = sim::Dialect::kVllm;
     options.ttft = std::chrono::milliseconds(50);
@@ -227,9 +235,9 @@ Action add_demo_command(CLI::App& app, const std::vector<std::string>& argv) {
     spec.outputs.summary_csv = dir / "summary.csv";
     spec.outputs.html = dir / "report.html";
     spec.history_db = history;
-    TerminalObserver notes(false, false);
+    TerminalObserver notes(false);
     app::NetworkDiscovery discovery;
-    return run_and_print(app::resolve(spec, discovery, notes), false, true);
+    return run_and_print(app::resolve(spec, discovery, notes), false, progress);
   };
 }
 

@@ -145,14 +145,15 @@ struct RunEnd {
 
 // Resolves and runs one planned run; every way it can end is an exit code and a message, so
 // the suite goes on with the next run.
-RunEnd run_once(const PlannedRun& planned, bool verbose, app::CancellationToken& cancel) {
+RunEnd run_once(const PlannedRun& planned, bool verbose, const ProgressOptions& progress,
+                app::CancellationToken& cancel) {
   RunEnd end;
   try {
-    TerminalObserver notes(!verbose, false);
+    TerminalObserver notes(!verbose);
     app::NetworkDiscovery discovery;
     const app::ResolvedRun run = app::resolve(planned.spec, discovery, notes);
     if (cancel.cancelled()) return {kExitInterrupted, "interrupted before the run started", {}};
-    const PrintedRun printed = run_and_print(run, !verbose, false, cancel);
+    const PrintedRun printed = run_and_print(run, !verbose, progress, cancel, verbose);
     end.code = printed.exit_code;
     for (const auto& path : printed.written) {
       if (path == planned.result) end.result = path;
@@ -193,6 +194,7 @@ Json stat(const Json& summary, const char* metric, const char* which) {
 Action add_suite_command(CLI::App& app) {
   struct Args {
     std::string file, output_dir, engines, order = "interleaved", cooldown_between, html;
+    std::string progress_interval;
     int repeat = 1;
     bool dry_run = false, verbose = false;
   };
@@ -236,7 +238,10 @@ Action add_suite_command(CLI::App& app) {
                   "Also write one HTML report of the suite: its runs and, with several engines, "
                   "each against the first");
   cmd->add_flag("--dry-run", args->dry_run, "Validate the file and print the runs, run nothing");
-  cmd->add_flag("--verbose", args->verbose, "Print each run's full summary");
+  cmd->add_flag("--verbose", args->verbose,
+                "Print each run's full summary (and its figures as `ollama run --verbose` "
+                "prints them)");
+  add_progress_interval_option(cmd, &args->progress_interval);
   cmd->allow_extras();
   return [cmd, args]() -> int {
     const Args& a = *args;
@@ -247,6 +252,7 @@ Action add_suite_command(CLI::App& app) {
     if (a.order != "interleaved" && a.order != "sequential") {
       throw CommandError{kExitUsage, "--order: '" + a.order + "' is not interleaved or sequential"};
     }
+    const Duration plain_interval = progress_interval(a.progress_interval);
     Duration pause{};
     if (!a.cooldown_between.empty()) {
       auto d = parse_duration(a.cooldown_between);
@@ -427,6 +433,21 @@ Action add_suite_command(CLI::App& app) {
                              "E2E p50", "req/s", "out tok/s");
     // Per variant, each engine's fingerprint as its first result stated it.
     std::map<std::size_t, std::vector<std::pair<std::string, Json>>> fingerprints;
+    // Each run's dashboard says which run of the suite it is; --no-progress or --quiet among
+    // the runs' options turn it off as they do for `run`.
+    const auto progress_of = [&](std::size_t i) {
+      const PlannedRun& run = planned[i];
+      ProgressOptions progress;
+      progress.enabled = !has_option(run.options, "--no-progress") &&
+                         !has_option(run.options, "--quiet") && !has_option(run.options, "-q");
+      progress.plain_interval = plain_interval;
+      metrics::LiveRunPosition& where = progress.run.emplace();
+      where.index = i;
+      where.count = planned.size();
+      if (run.engine) where.engine = engines[*run.engine].name;
+      if (a.repeat > 1) where.repetition = run.repetition;
+      return progress;
+    };
     for (std::size_t i = 0; i < planned.size(); ++i) {
       const PlannedRun& run = planned[i];
       const config::SuiteRun& r = suite->runs[run.variant];
@@ -449,7 +470,7 @@ Action add_suite_command(CLI::App& app) {
       if (i > 0 && pause > Duration::zero()) cool_down(pause, cancel);
       const RunEnd end = cancel.cancelled()
                              ? RunEnd{kExitInterrupted, "not run: the suite was interrupted", {}}
-                             : run_once(run, a.verbose, cancel);
+                             : run_once(run, a.verbose, progress_of(i), cancel);
       entry["exit_code"] = end.code;
       entry["error"] = end.error ? Json(*end.error) : Json(nullptr);
       entry["result"] = end.result ? Json(end.result->string()) : Json(nullptr);

@@ -131,6 +131,10 @@ class RecordSink {
   // Called once by the runner before the first record, with the instant the run's
   // timestamps count from (the schedule's zero in an open-loop run).
   virtual void begin(TimePoint /*origin*/) {}
+  // Called on the worker thread about to send a request (once per request, retries
+  // included in the one call), so that started − consumed is the number in flight. Must not
+  // block: it runs on the measuring path.
+  virtual void started() {}
   virtual void consume(RequestRecord&& record) = 0;
 };
 

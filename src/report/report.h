@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/record.h"
 #include "core/run_spec.h"
+#include "metrics/ollama_figures.h"
 #include "metrics/summary.h"
 #include "metrics/sweep.h"
 #include "report/output_file.h"
@@ -92,6 +93,13 @@ void print_summary(std::ostream& out, const RunReport& report);
 
 // One request in full: every client and native figure with its source (`request`).
 std::string request_table(const RequestRecord& record, const metrics::RequestMetrics& metrics);
+// The figures as `ollama run --verbose` prints them ("total duration:       1.234s"), each
+// followed by where it came from ("engine", or "client-measured" when derived from the
+// client's timings); "—" for a figure nobody measured.
+std::string ollama_verbose_block(const metrics::OllamaFigures& figures);
+// Go's time.Duration style as Ollama prints it: "1.234s", "12.3ms", "850µs".
+std::string go_duration(double seconds);
+
 std::string request_json(const RequestRecord& record, const metrics::RequestMetrics& metrics,
                          TimePoint origin);
 

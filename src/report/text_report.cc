@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -352,6 +353,50 @@ std::string request_table(const RequestRecord& r, const metrics::RequestMetrics&
   if (r.cold_start) row("cold_start", "yes", "derived");
   row("finish_reason", r.finish_reason.empty() ? "-" : r.finish_reason, "native");
   return redact(out);
+}
+
+std::string go_duration(double seconds) {
+  // Three significant digits at most, trailing zeros dropped, in the largest unit under
+  // which the value is at least 1 (Go prints more digits; these are enough to read).
+  const auto trimmed = [](double v, std::string_view unit) {
+    std::string text = fmt::format("{:.3g}", v);
+    if (text.find('e') != std::string::npos) text = fmt::format("{:.0f}", v);
+    return text + std::string(unit);
+  };
+  const double abs = seconds < 0 ? -seconds : seconds;
+  if (abs >= 1) return fmt::format("{:.4g}s", seconds);
+  if (abs >= 1e-3) return trimmed(seconds * 1e3, "ms");
+  if (abs >= 1e-6) return trimmed(seconds * 1e6, "µs");
+  return trimmed(seconds * 1e9, "ns");
+}
+
+std::string ollama_verbose_block(const metrics::OllamaFigures& f) {
+  std::string out;
+  auto row = [&out](std::string_view label, const std::optional<metrics::SourcedValue>& v,
+                    const auto& format) {
+    const std::string value = v ? format(v->value) : std::string("—");
+    const std::string_view source =
+        !v ? "" : (v->source == metrics::FigureSource::kEngine ? "engine" : "client-measured");
+    std::string line = fmt::format("{:<22}{:<18}{}", std::string(label) + ":", value, source);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  };
+  const auto duration = [](double s) { return go_duration(s); };
+  // A run's mean count need not be whole; one request's always is.
+  const auto count = [](double n) {
+    return n == std::round(n) ? fmt::format("{:.0f} token(s)", n)
+                              : fmt::format("{:.1f} token(s)", n);
+  };
+  const auto rate = [](double r) { return fmt::format("{:.2f} tokens/s", r); };
+  row("total duration", f.total_duration, duration);
+  row("load duration", f.load_duration, duration);
+  row("prompt eval count", f.prompt_eval_count, count);
+  row("prompt eval duration", f.prompt_eval_duration, duration);
+  row("prompt eval rate", f.prompt_eval_rate, rate);
+  row("eval count", f.eval_count, count);
+  row("eval duration", f.eval_duration, duration);
+  row("eval rate", f.eval_rate, rate);
+  return out;
 }
 
 Expected<void> write_file_atomically(const std::filesystem::path& path,

@@ -304,6 +304,7 @@ Expected<RunTimes> Runner::run() {
     for (auto index = first; index; index = claim_next(conversation)) {
       // Closed loop: the request is due the moment its user is free.
       Prepared prepared = prepare(*index);
+      sink_.started();
       RequestRecord record =
           co_await execution.run(*connection, *index, clock_.now(), std::move(prepared));
       finish(std::move(record));
@@ -324,6 +325,7 @@ Expected<RunTimes> Runner::run() {
     }
     worker.connections.insert(connection.get());
     Execution execution(*this, worker);
+    sink_.started();
     RequestRecord record = co_await execution.run(*connection, index, due, std::move(prepared));
     worker.connections.erase(connection.get());
     worker.idle.push_back(std::move(connection));
