@@ -52,6 +52,7 @@ bench: build
 	./build/release/bench/tokenizer_speed
 	./build/release/bench/dataset_load
 	./build/release/bench/time_series_soak
+	./build/release/bench/report_size
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -17,8 +17,10 @@
 #include "app/benchmark.h"
 #include "app/history.h"
 #include "app/plan.h"
+#include "app/report.h"
 #include "app/resolve.h"
 #include "net/control_client.h"
+#include "report/model_report.h"
 #include "sim/sim_server.h"
 #include "store/results_db.h"
 
@@ -788,6 +790,27 @@ TEST(Golden, TerminalSummaryAndResultShapeOfAClosedLoopRun) {
   std::string shape;
   shape_of(read_json(spec.outputs.json), "", shape);
   expect_golden("closed_loop_result_shape.txt", shape);
+}
+
+// The report of the same kind of run (docs/reports.md): its Markdown, written by
+// `run --markdown`, and its CSV; `run --html` writes the page beside them.
+TEST(Golden, MarkdownAndCsvReportOfAClosedLoopRun) {
+  const InProcessSim sim(fast_sim(sim::Dialect::kVllm));
+  const TempDir dir;
+  RunSpec spec = small_spec(sim.url(), dir.path());
+  spec.slos = *metrics::parse_slos("ttft:p99<=10s");
+  spec.outputs.markdown = dir.path() / "report.md";
+  spec.outputs.html = dir.path() / "report.html";
+  NetworkDiscovery discovery;
+  CancellationToken cancel;
+  const BenchmarkResult result = run_benchmark(resolve(spec, discovery, quiet), cancel, quiet);
+  ASSERT_EQ(result.exit_code, kExitOk);
+  EXPECT_TRUE(std::filesystem::exists(*spec.outputs.html));
+  std::ifstream in(*spec.outputs.markdown, std::ios::binary);
+  const std::string markdown((std::istreambuf_iterator<char>(in)), {});
+  expect_golden("closed_loop_report.md", numbers_as_placeholders(markdown));
+  const metrics::ReportModel model = result_report(spec.outputs.json);
+  expect_golden("closed_loop_report.csv", numbers_as_placeholders(report::render_csv(model)));
 }
 
 TEST(Golden, TerminalSummaryOfANonStreamedRun) {

@@ -363,8 +363,8 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
       result.written.front() == output_json) {
     try {
       const ReportOutputs outputs{spec.outputs.html, spec.outputs.markdown, std::nullopt, "", ""};
-      for (auto& path : write_report_outputs(result_report(output_json), outputs,
-                                             result.write_errors)) {
+      for (auto& path :
+           write_report_outputs(result_report(output_json), outputs, result.write_errors)) {
         result.written.push_back(std::move(path));
       }
     } catch (const Failure& f) {

@@ -106,8 +106,7 @@ void lift_notes(metrics::ReportModel& model) {
 
 // The run of a comparison's source: its file, or its stored run ("history run 42").
 std::optional<metrics::RunView> source_view(const std::string& source, const std::string& label,
-                                            const fs::path& db,
-                                            const metrics::ReportBudget& budget,
+                                            const fs::path& db, const metrics::ReportBudget& budget,
                                             std::vector<std::string>& notes) {
   constexpr std::string_view kStored = "history run ";
   std::string error;
@@ -142,8 +141,7 @@ void add_overlay(metrics::ComparisonSectionView& section,
           if (d.metric != metric || d.cdf.empty()) continue;
           overlay.label = d.label;
           overlay.unit = d.unit;
-          const std::string label =
-              runs.size() == 1 ? side : fmt::format("{} r{}", side, i + 1);
+          const std::string label = runs.size() == 1 ? side : fmt::format("{} r{}", side, i + 1);
           overlay.curves.push_back({label, d.cdf});
         }
       }
@@ -165,9 +163,10 @@ void check_report_outputs(const ReportOutputs& outputs, const std::vector<fs::pa
     for (const fs::path& input : inputs) {
       std::error_code ec;
       if (fs::exists(input, ec) && report::file_identity(input) == target->identity) {
-        refuse(fmt::format("{} {}: that is an input of this report; a report never overwrites "
-                           "what it reads",
-                           option, path->string()));
+        refuse(
+            fmt::format("{} {}: that is an input of this report; a report never overwrites "
+                        "what it reads",
+                        option, path->string()));
       }
     }
     for (const auto& [other, earlier] : checked) {
@@ -259,8 +258,8 @@ metrics::ReportModel suite_report(const fs::path& suite, const fs::path& db,
     }
     lift_notes(model);
   }
-  model.title = fmt::format("suite {} · {} runs", file.parent_path().filename().string(),
-                            model.runs.size());
+  model.title =
+      fmt::format("suite {} · {} runs", file.parent_path().filename().string(), model.runs.size());
   return model;
 }
 
@@ -284,9 +283,10 @@ metrics::ReportModel comparison_report(const report::CompareReport& comparison, 
     const std::size_t new_runs = s.next.sources.size();
     section.method =
         base_runs >= 2 && new_runs >= 2
-            ? fmt::format("Mann–Whitney U over {} and {} repetitions, Holm-adjusted across the "
-                          "figures",
-                          base_runs, new_runs)
+            ? fmt::format(
+                  "Mann–Whitney U over {} and {} repetitions, Holm-adjusted across the "
+                  "figures",
+                  base_runs, new_runs)
         : base_runs == 1 && new_runs == 1
             ? "single runs: a moving-block bootstrap over 1 s windows, Holm-adjusted (repetitions "
               "would be stronger)"
@@ -353,9 +353,8 @@ metrics::ReportModel comparison_report(const report::CompareReport& comparison, 
           indices.push_back(it->second);
           continue;
         }
-        const std::string label = side.sources.size() == 1
-                                      ? side.label
-                                      : fmt::format("{} r{}", side.label, i + 1);
+        const std::string label =
+            side.sources.size() == 1 ? side.label : fmt::format("{} r{}", side.label, i + 1);
         if (auto run = source_view(source, label, db, budget, model.notes)) {
           run_of_source[source] = model.runs.size();
           indices.push_back(model.runs.size());
@@ -365,6 +364,8 @@ metrics::ReportModel comparison_report(const report::CompareReport& comparison, 
     };
     collect(s.base, base_index);
     collect(s.next, new_index);
+    base_views.reserve(base_index.size());
+    new_views.reserve(new_index.size());
     for (const std::size_t i : base_index) base_views.push_back(&model.runs[i]);
     for (const std::size_t i : new_index) new_views.push_back(&model.runs[i]);
     add_overlay(section, base_views, new_views);
@@ -411,8 +412,9 @@ metrics::ReportModel load_report(const std::string& input, const fs::path& db,
   const fs::path path = input;
   if (fs::is_directory(path, ec)) {
     if (!fs::is_regular_file(path / "suite.json", ec)) {
-      refuse(input + ": a folder without suite.json (give a result file, a suite output, a "
-                     "comparison or a history run)");
+      refuse(input +
+             ": a folder without suite.json (give a result file, a suite output, a "
+             "comparison or a history run)");
     }
     return suite_report(path, db, budget);
   }
@@ -490,9 +492,10 @@ metrics::ReportModel load_report(const std::string& input, const fs::path& db,
   }
   // Not a file: a run of the history.
   if (!fs::exists(db, ec)) {
-    refuse(fmt::format("'{}': no such file, and no history database at {} to look it up in "
-                       "(--db PATH)",
-                       input, db.string()));
+    refuse(
+        fmt::format("'{}': no such file, and no history database at {} to look it up in "
+                    "(--db PATH)",
+                    input, db.string()));
   }
   auto opened = store::ResultsDb::open(db);
   if (!opened) refuse(opened.error().message);
@@ -506,8 +509,8 @@ metrics::ReportModel load_report(const std::string& input, const fs::path& db,
   if (!view) refuse(error);
   metrics::ReportModel model;
   model.runs.push_back(std::move(*view));
-  model.kind = model.runs.front().levels.empty() ? metrics::ReportKind::kRun
-                                                 : metrics::ReportKind::kSweep;
+  model.kind =
+      model.runs.front().levels.empty() ? metrics::ReportKind::kRun : metrics::ReportKind::kSweep;
   model.title = fmt::format("history run {} · {}", *id, run_title(model.runs.front()));
   lift_notes(model);
   return model;

@@ -19,7 +19,7 @@ namespace llmbench::app {
 struct ReportOutputs {
   std::optional<std::filesystem::path> html, markdown, csv;
   std::string generator;     // "" = "llmbench VERSION"
-  std::string generated_at;            // ISO 8601 UTC; "" = now
+  std::string generated_at;  // ISO 8601 UTC; "" = now
   [[nodiscard]] bool any() const { return html || markdown || csv; }
 };
 

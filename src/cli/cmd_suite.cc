@@ -572,8 +572,7 @@ Action add_suite_command(CLI::App& app) {
     if (html.any()) {
       std::vector<std::string> errors;
       try {
-        app::write_report_outputs(app::suite_report(index_path), html,
-                                  errors);
+        app::write_report_outputs(app::suite_report(index_path), html, errors);
       } catch (const app::Failure& f) {
         errors.push_back("--html: " + f.message);
       }

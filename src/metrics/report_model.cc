@@ -139,9 +139,8 @@ std::vector<std::pair<double, double>> make_cdf(std::span<const double> sorted,
   cdf.reserve(points);
   std::size_t previous = n;  // none yet
   for (std::size_t i = 0; i < points; ++i) {
-    const auto rank = static_cast<std::size_t>(
-        std::llround(static_cast<double>(i) * static_cast<double>(n - 1) /
-                     static_cast<double>(points - 1)));
+    const auto rank = static_cast<std::size_t>(std::llround(
+        static_cast<double>(i) * static_cast<double>(n - 1) / static_cast<double>(points - 1)));
     if (rank == previous) continue;
     previous = rank;
     cdf.emplace_back(sorted[rank], fraction(rank));
@@ -326,13 +325,14 @@ void add_cards(RunView& view, const RunOverview& o) {
   text("Model", o.model);
   text("Load", o.load);
   value("Duration", o.duration, "s");
-  text("Requests", fmt::format("{} ({} succeeded, {} failed, {} cancelled)", count_text(o.requests),
-                               count_text(o.succeeded), count_text(o.failed),
-                               count_text(o.cancelled)));
+  text("Requests",
+       fmt::format("{} ({} succeeded, {} failed, {} cancelled)", count_text(o.requests),
+                   count_text(o.succeeded), count_text(o.failed), count_text(o.cancelled)));
   value("Request throughput", o.request_throughput, "req/s");
   value("Output token throughput", o.output_token_throughput, "tok/s");
   value("Success rate", scaled(o.success_rate, 100), "%");
-  value("Goodput", o.goodput, "req/s", o.slo.empty() ? "no SLO given" : "requests meeting every SLO");
+  value("Goodput", o.goodput, "req/s",
+        o.slo.empty() ? "no SLO given" : "requests meeting every SLO");
   if (o.cost_per_million_output_tokens || o.cost_per_thousand_requests) {
     value("Cost per 1M output tokens", o.cost_per_million_output_tokens, "");
     value("Cost per 1k requests", o.cost_per_thousand_requests, "");
@@ -398,10 +398,10 @@ RunView RunViewBuilder::finish(const RunOverview& overview, bool open_loop, bool
       }
     }
     if (sample.sampled()) {
-      view.notes.push_back(fmt::format(
-          "{}: the CDF and histogram draw a uniform sample of {} of the {} values; the "
-          "percentiles are the summary's, from every value",
-          latency.label, count_text(sorted.size()), count_text(sample.seen())));
+      view.notes.push_back(
+          fmt::format("{}: the CDF and histogram draw a uniform sample of {} of the {} values; the "
+                      "percentiles are the summary's, from every value",
+                      latency.label, count_text(sorted.size()), count_text(sample.seen())));
     }
     view.distributions.push_back(std::move(distribution));
   }
@@ -415,13 +415,12 @@ RunView RunViewBuilder::finish(const RunOverview& overview, bool open_loop, bool
     series.window_s = window_s_ * static_cast<double>(series.merged);
     for (std::size_t i = 0; i < n; i += series.merged) series.t.push_back(windows_[i].t);
     const auto add = [&](std::string name, std::string label, std::string unit, std::string group,
-                         std::vector<std::optional<double>> values, bool is_count,
+                         const std::vector<std::optional<double>>& values, bool is_count,
                          bool is_percentile) {
       bool any = false;
       for (const auto& value : values) any = any || value.has_value();
       if (!any) return;
-      series.series.push_back({std::move(name), std::move(label), std::move(unit),
-                               std::move(group),
+      series.series.push_back({std::move(name), std::move(label), std::move(unit), std::move(group),
                                merge_values(values, series.merged, is_count, is_percentile)});
     };
     const auto column = [&](auto field, double scale) {
@@ -451,8 +450,7 @@ RunView RunViewBuilder::finish(const RunOverview& overview, bool open_loop, bool
       for (const auto& [index, count] : by_window) {
         if (index < n) values[index] = count;
       }
-      add("errors_" + category, "Failed: " + category, "requests", "errors", std::move(values),
-          true, false);
+      add("errors_" + category, "Failed: " + category, "requests", "errors", values, true, false);
     }
     if (open_loop && !lags_.empty()) {
       std::vector<std::optional<double>> values(n);
@@ -461,8 +459,7 @@ RunView RunViewBuilder::finish(const RunOverview& overview, bool open_loop, bool
         std::sort(lags.begin(), lags.end());
         values[index] = percentile_sorted(lags, 0.99) * kMs;
       }
-      add("schedule_lag_p99", "Schedule lag p99", "ms", "schedule", std::move(values), false,
-          true);
+      add("schedule_lag_p99", "Schedule lag p99", "ms", "schedule", values, false, true);
     }
     // Whatever else the windows carry, in order of first appearance, grouped by the part of
     // the name before its first dot ("gpu.power" → gpu).
@@ -479,7 +476,7 @@ RunView RunViewBuilder::finish(const RunOverview& overview, bool open_loop, bool
       const auto dot = name.find('.');
       const bool percentile = name.find(".p") != std::string::npos;
       add(name, name, "", dot == std::string::npos ? "other" : name.substr(0, dot),
-          std::move(other_values[name]), false, percentile);
+          other_values[name], false, percentile);
     }
     if (series.merged > 1) {
       view.notes.push_back(fmt::format(

@@ -22,11 +22,11 @@ inline constexpr int kReportModelSchema = 1;
 // How much per-request data a report keeps. The defaults bound a report's data to about
 // 2 MB whatever the run's size (docs/reports.md, "Size").
 struct ReportBudget {
-  std::size_t cdf_points = 512;          // per distribution
-  std::size_t histogram_bins = 60;       // per histogram
-  std::size_t max_windows = 5'000;       // time-series points per series; more are merged
+  std::size_t cdf_points = 512;           // per distribution
+  std::size_t histogram_bins = 60;        // per histogram
+  std::size_t max_windows = 5'000;        // time-series points per series; more are merged
   std::size_t sample_values = 1'000'000;  // values kept per distribution (a uniform sample beyond)
-  std::size_t scatter_points = 500;      // target-vs-engine prompt lengths
+  std::size_t scatter_points = 500;       // target-vs-engine prompt lengths
 };
 
 struct BinCounts {
@@ -39,8 +39,7 @@ BinCounts make_histogram(std::span<const double> values, std::size_t bins);
 
 // At most `points` (value, fraction ≤ value) pairs of the empirical CDF of `sorted` (ascending):
 // evenly spaced ranks, always the first and the last value, fractions in (0, 1].
-std::vector<std::pair<double, double>> make_cdf(std::span<const double> sorted,
-                                                std::size_t points);
+std::vector<std::pair<double, double>> make_cdf(std::span<const double> sorted, std::size_t points);
 
 // Keeps every value up to `capacity`, then a uniform sample of that size (Algorithm R), seeded,
 // so a report of the same file is the same report. `seen()` counts every value offered.
@@ -103,7 +102,7 @@ struct Series {
 };
 
 struct TimeSeriesView {
-  double window_s = 1;  // after merging: the original window × merge factor
+  double window_s = 1;     // after merging: the original window × merge factor
   std::size_t merged = 1;  // original windows per point (1 when within the budget)
   std::vector<double> t;   // window start, s from the run start
   std::vector<Series> series;
@@ -169,7 +168,8 @@ struct ComparisonRow {
   std::string figure, label, unit;
   std::optional<double> base, base_low, base_high, next, next_low, next_high;
   std::optional<double> change_pct, p, p_adjusted;
-  std::string verdict;  // regressed | improved | within noise | no significant difference | not measured
+  std::string
+      verdict;  // regressed | improved | within noise | no significant difference | not measured
   bool gate_failed = false;
 };
 
@@ -296,7 +296,7 @@ struct RunOverview {
       output_tokens_per_gpu_second;
   std::uint64_t requests = 0, succeeded = 0, failed = 0, cancelled = 0;
   bool interrupted = false;
-  std::vector<SloVerdict> slo;  // values already in `unit`
+  std::vector<SloVerdict> slo;              // values already in `unit`
   std::optional<std::string> client_bound;  // the reason, when the client was the limit
   std::vector<std::string> warnings;
   std::vector<LevelRow> levels;

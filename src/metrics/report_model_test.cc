@@ -105,8 +105,16 @@ TEST(ReportRunView, DistributionsInMillisecondsCoverMeasuredSuccessesOnly) {
   failed.end = 1.5;
   builder.add_request(failed);
   builder.add_window({0.0, 1, 0, 10, 1, 0.04, 0.04, 0.01, 0.02, {}});
-  builder.add_window({1.0, 0, 1, std::nullopt, 0.5, std::nullopt, std::nullopt, std::nullopt,
-                      std::nullopt, {{"gpu.power_w", 310}}});
+  builder.add_window({1.0,
+                      0,
+                      1,
+                      std::nullopt,
+                      0.5,
+                      std::nullopt,
+                      std::nullopt,
+                      std::nullopt,
+                      std::nullopt,
+                      {{"gpu.power_w", 310}}});
   const RunView view = builder.finish(overview(), false, true);
 
   ASSERT_EQ(view.distributions.size(), 4u);  // ttft, itl, tpot, e2e: no _sched in closed loop
@@ -165,8 +173,12 @@ TEST(ReportRunView, WindowsBeyondTheBudgetAreMergedAndSaySo) {
   EXPECT_EQ(view.time_series->t.size(), 10u);
   for (const Series& s : view.time_series->series) {
     EXPECT_EQ(s.values.size(), 10u) << s.name;
-    if (s.name == "ttft_p99") EXPECT_DOUBLE_EQ(*s.values[3], 9000.0);  // the max survives
-    if (s.name == "request_throughput") EXPECT_DOUBLE_EQ(*s.values[0], 1.0);
+    if (s.name == "ttft_p99") {
+      EXPECT_DOUBLE_EQ(*s.values[3], 9000.0);  // the max survives
+    }
+    if (s.name == "request_throughput") {
+      EXPECT_DOUBLE_EQ(*s.values[0], 1.0);
+    }
   }
   ASSERT_FALSE(view.notes.empty());
   EXPECT_NE(view.notes.back().find("merged 10 to a point"), std::string::npos);
@@ -195,7 +207,8 @@ TEST(ReportRunView, SampledDistributionsSaySoAndLengthsAreDrawn) {
                             view.workload->output_lengths.counts.end(), std::uint64_t{0}),
             100u);  // the sample's
   bool said = false;
-  for (const std::string& note : view.notes) said = said || note.find("uniform sample") != std::string::npos;
+  for (const std::string& note : view.notes)
+    said = said || note.find("uniform sample") != std::string::npos;
   EXPECT_TRUE(said);
 }
 

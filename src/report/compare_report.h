@@ -16,8 +16,8 @@ namespace llmbench::report {
 inline constexpr int kCompareSchemaVersion = 1;
 
 struct CompareSide {
-  std::string label;                 // "BASE", an engine name, a tag
-  std::vector<std::string> sources;  // one per repetition: file, "history run 42"…
+  std::string label;                      // "BASE", an engine name, a tag
+  std::vector<std::string> sources;       // one per repetition: file, "history run 42"…
   std::vector<metrics::RunFigures> runs;  // the figures of each, in the same order
 };
 

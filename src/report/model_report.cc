@@ -35,7 +35,6 @@ Json pairs_json(const std::vector<std::pair<double, double>>& pairs) {
   return out;
 }
 
-
 Json parsed_or_text(const std::string& json_text) {
   if (json_text.empty()) return nullptr;
   Json parsed = Json::parse(json_text, nullptr, false);
@@ -114,9 +113,9 @@ Json run_json(const RunView& run) {
     l["kind"] = level.kind;
     l["offered_rate"] = optional_json(level.offered_rate);
     l["concurrency"] = level.concurrency ? Json(*level.concurrency) : Json(nullptr);
-    for (const char* figure : {"request_throughput", "output_token_throughput", "ttft_p50",
-                               "ttft_p99", "itl_p50", "itl_p99", "e2e_p50", "e2e_p99",
-                               "success_rate"}) {
+    for (const char* figure :
+         {"request_throughput", "output_token_throughput", "ttft_p50", "ttft_p99", "itl_p50",
+          "itl_p99", "e2e_p50", "e2e_p99", "success_rate"}) {
       const auto it = level.figures.find(figure);
       l[figure] = it == level.figures.end() ? Json(nullptr) : Json(it->second);
     }
@@ -291,13 +290,13 @@ std::string number_text(double value, const std::string& unit) {
 
 std::string value_text(const std::optional<double>& value, const std::string& unit) {
   if (!value || !std::isfinite(*value)) return "—";
-  const std::string number = number_text(*value, unit);
+  std::string number = number_text(*value, unit);
   if (unit.empty()) return number;
   return unit == "%" ? number + " %" : number + " " + unit;
 }
 
 // A table cell never breaks the table: pipes escaped, lines joined.
-std::string cell(std::string text) {
+std::string cell(const std::string& text) {
   std::string out;
   for (const char c : text) {
     if (c == '|') {
@@ -313,9 +312,8 @@ std::string cell(std::string text) {
 
 void markdown_run(std::string& out, const RunView& run, bool heading) {
   if (heading) out += fmt::format("\n### {}\n\n", cell(run.label));
-  for (const std::string& alert : run.alerts) out += fmt::format("> **{}**\n", cell(alert));
-  if (!run.alerts.empty()) out += "\n";
-  out += "| | |\n|---|---|\n";
+  for (const std::string& alert : run.alerts) out += fmt::format("\n> **{}**\n", cell(alert));
+  out += "\n| | |\n|---|---|\n";
   for (const metrics::Card& card : run.cards) {
     const std::string value = card.text ? *card.text : value_text(card.value, card.unit);
     out += fmt::format("| {} | {}{} |\n", cell(card.label), cell(value),
@@ -344,8 +342,9 @@ void markdown_run(std::string& out, const RunView& run, bool heading) {
     }
   }
   if (!run.levels.empty()) {
-    out += "\n| level | req/s | tok/s | TTFT p50 | TTFT p99 | ITL p99 | success |\n"
-           "|---|--:|--:|--:|--:|--:|--:|\n";
+    out +=
+        "\n| level | req/s | tok/s | TTFT p50 | TTFT p99 | ITL p99 | success |\n"
+        "|---|--:|--:|--:|--:|--:|--:|\n";
     for (const metrics::LevelRow& level : run.levels) {
       const auto figure = [&level](const char* name) -> std::optional<double> {
         const auto it = level.figures.find(name);
@@ -357,20 +356,20 @@ void markdown_run(std::string& out, const RunView& run, bool heading) {
       if (run.sweep && run.sweep->max_sustainable_level == level.index) {
         marks += " (max sustainable)";
       }
-      out += fmt::format("| {}{} | {} | {} | {} | {} | {} | {} |\n", cell(level.label), marks,
-                         value_text(figure("request_throughput"), ""),
-                         value_text(figure("output_token_throughput"), ""),
-                         value_text(figure("ttft_p50"), "ms"), value_text(figure("ttft_p99"), "ms"),
-                         value_text(figure("itl_p99"), "ms"),
-                         value_text(figure("success_rate"), "%"));
+      out +=
+          fmt::format("| {}{} | {} | {} | {} | {} | {} | {} |\n", cell(level.label), marks,
+                      value_text(figure("request_throughput"), ""),
+                      value_text(figure("output_token_throughput"), ""),
+                      value_text(figure("ttft_p50"), "ms"), value_text(figure("ttft_p99"), "ms"),
+                      value_text(figure("itl_p99"), "ms"), value_text(figure("success_rate"), "%"));
     }
   }
 }
 
 void markdown_comparison(std::string& out, const metrics::ComparisonView& comparison) {
   for (const metrics::ComparisonSectionView& s : comparison.sections) {
-    out += fmt::format("\n### {}\n\n", s.title.empty() ? cell(s.base + " → " + s.next)
-                                                        : cell(s.title));
+    out += fmt::format("\n### {}\n\n",
+                       s.title.empty() ? cell(s.base + " → " + s.next) : cell(s.title));
     if (!s.method.empty()) out += fmt::format("{}\n\n", cell(s.method));
     out += fmt::format("| figure | {} | {} | change | p (Holm) | verdict |\n", cell(s.base),
                        cell(s.next));
@@ -382,9 +381,9 @@ void markdown_comparison(std::string& out, const metrics::ComparisonView& compar
       std::string verdict = r.verdict;
       if (r.verdict == "regressed") verdict = "**regressed**";
       if (r.gate_failed) verdict += " ❌ gate";
-      out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", cell(r.label),
-                         value_text(r.base, r.unit), value_text(r.next, r.unit), change, p,
-                         verdict);
+      out +=
+          fmt::format("| {} | {} | {} | {} | {} | {} |\n", cell(r.label),
+                      value_text(r.base, r.unit), value_text(r.next, r.unit), change, p, verdict);
     }
     for (const auto& [label, change] : s.geomeans) {
       out += fmt::format("\nGeometric mean ({}): {:+.1f} %", cell(label), change);
@@ -468,9 +467,10 @@ std::string render_markdown(const ReportModel& model) {
   if (model.comparison) markdown_comparison(out, *model.comparison);
   if (model.trend) {
     const metrics::TrendView& t = *model.trend;
-    out += fmt::format("\n### {} over runs\n\n| run | started | engine | {} | tags |\n"
-                       "|--:|---|---|--:|---|\n",
-                       cell(t.label), cell(t.label));
+    out += fmt::format(
+        "\n### {} over runs\n\n| run | started | engine | {} | tags |\n"
+        "|--:|---|---|--:|---|\n",
+        cell(t.label), cell(t.label));
     for (const metrics::TrendPoint& p : t.points) {
       std::string tags;
       for (const std::string& tag : p.tags) tags += (tags.empty() ? "" : ", ") + tag;
@@ -488,8 +488,8 @@ std::string render_csv(const ReportModel& model) {
   std::string out = "section,run,figure,stat,value,unit\n";
   for (const RunView& run : model.runs) {
     for (const metrics::Card& card : run.cards) {
-      csv_row(out, "card", run.label, card.label, "", card.text ? *card.text : csv_number(card.value),
-              card.unit);
+      csv_row(out, "card", run.label, card.label, "",
+              card.text ? *card.text : csv_number(card.value), card.unit);
     }
     for (const metrics::LatencyView& d : run.distributions) {
       csv_row(out, "latency", run.label, d.metric, "count", std::to_string(d.count), "");
@@ -526,8 +526,8 @@ std::string render_csv(const ReportModel& model) {
   }
   if (model.trend) {
     for (const metrics::TrendPoint& p : model.trend->points) {
-      csv_row(out, "trend", std::to_string(p.id), model.trend->metric, "value",
-              csv_number(p.value), model.trend->unit);
+      csv_row(out, "trend", std::to_string(p.id), model.trend->metric, "value", csv_number(p.value),
+              model.trend->unit);
     }
   }
   return out;

@@ -161,7 +161,8 @@ void read_context(const Json& context, metrics::RunOverview& overview, bool& ope
     overview.engine_version = text_at(*engine, "version");
   }
   overview.load = load_text(config);
-  open_loop = text_at(config, "load_mode") == "open_loop" || text_at(config, "load_mode") == "sweep";
+  open_loop =
+      text_at(config, "load_mode") == "open_loop" || text_at(config, "load_mode") == "sweep";
   overview.stop_reason = text_at(context, "stop_reason");
   overview.stop_detail = text_at(context, "stop_detail");
   overview.interrupted = context.value("interrupted", false);
@@ -174,8 +175,8 @@ void read_context(const Json& context, metrics::RunOverview& overview, bool& ope
     if (!command_line.empty()) command_line += ' ';
     const std::string text = word.get<std::string>();
     // Quoted where a shell would need it, so the line can be pasted back.
-    const bool plain = !text.empty() && text.find_first_of(" \t'\"$`\\<>|&;()*?[]{}!#~") ==
-                                            std::string::npos;
+    const bool plain =
+        !text.empty() && text.find_first_of(" \t'\"$`\\<>|&;()*?[]{}!#~") == std::string::npos;
     command_line += plain ? text : "'" + text + "'";
   }
   overview.details.command_line = command_line;
@@ -230,8 +231,7 @@ void read_window(od::object window, metrics::RunViewBuilder& builder) {
   builder.add_window(facts);
 }
 
-void read_request(od::object request, metrics::RunViewBuilder& builder,
-                  std::vector<double>& itl) {
+void read_request(od::object request, metrics::RunViewBuilder& builder, std::vector<double>& itl) {
   metrics::RequestFacts facts;
   itl.clear();
   for (auto field : request) {
@@ -270,7 +270,8 @@ void read_request(od::object request, metrics::RunViewBuilder& builder,
     } else if (key == "native") {
       for (auto figure : value.get_object()) {
         const std::string name(figure.unescaped_key().value());
-        std::optional<double> native, client;
+        std::optional<double> native;
+        std::optional<double> client;
         for (auto part : figure.value().get_object()) {
           const std::string_view which = part.unescaped_key().value();
           if (which == "native") native = number_of(part.value());
@@ -376,9 +377,7 @@ Expected<metrics::RunView> parse_padded(const simdjson::padded_string& json,
                       source + ": not an llmbench result (it has no \"summary\")");
   }
   const std::string engine_label = text_at(config, "engine_label");
-  overview.label = !label.empty()          ? label
-                   : !engine_label.empty() ? engine_label
-                                           : overview.engine;
+  overview.label = !label.empty() ? label : !engine_label.empty() ? engine_label : overview.engine;
   return builder.finish(overview, open_loop, per_request_itl);
 }
 
@@ -398,9 +397,9 @@ Expected<metrics::RunView> read_run_view(const std::filesystem::path& path,
   const std::uintmax_t size = std::filesystem::file_size(path, ec);
   if (ec) return make_error(ErrorCode::kIo, path.string() + ": " + ec.message());
   if (size > kMaxResultBytes) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("{}: {} bytes, more than a result may have (4 GiB)",
-                                  path.string(), size));
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("{}: {} bytes, more than a result may have (4 GiB)", path.string(), size));
   }
   auto loaded = simdjson::padded_string::load(path.string());
   if (loaded.error() != simdjson::SUCCESS) {

@@ -50,11 +50,14 @@ common=(--max-tokens 24 --prompt-tokens 64 --no-progress --quiet)
   -o sweep.json --html sweep.html
 cat > suite.yaml <<'YAML'
 name: report-e2e
+defaults:
+  requests: 24
+  concurrency: 4
+  prompt_tokens: 48
+  max_tokens: 16
 scenarios:
-  - name: chat
-    requests: 24
-    concurrency: 4
-    max_tokens: 16
+  - type: streaming
+    modes: [streaming]
 YAML
 "$bin" suite suite.yaml --url "$vllm" --url "$tgi" --url "$ollama" --repeat 2 \
   --output-dir suite --html suite.html --no-progress --quiet > suite.log
