@@ -806,6 +806,14 @@ TEST(Golden, MarkdownAndCsvReportOfAClosedLoopRun) {
   const BenchmarkResult result = run_benchmark(resolve(spec, discovery, quiet), cancel, quiet);
   ASSERT_EQ(result.exit_code, kExitOk);
   EXPECT_TRUE(std::filesystem::exists(*spec.outputs.html));
+  // A few prompts beside the engine's outputs: the simulator's text, cut to the bound.
+  const nlohmann::json samples = read_json(spec.outputs.json)["workload"]["samples"];
+  ASSERT_EQ(samples.size(), 3u);
+  for (const auto& sample : samples) {
+    EXPECT_FALSE(sample["prompt"].get<std::string>().empty());
+    EXPECT_FALSE(sample["output"].get<std::string>().empty());
+    EXPECT_LE(sample["output"].get<std::string>().size(), report::RunReport::kSampleBytes);
+  }
   std::ifstream in(*spec.outputs.markdown, std::ios::binary);
   const std::string markdown((std::istreambuf_iterator<char>(in)), {});
   expect_golden("closed_loop_report.md", numbers_as_placeholders(markdown));

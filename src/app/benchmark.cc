@@ -13,6 +13,7 @@
 #include "app/report.h"
 #include "app/result_sink.h"
 #include "app/workload_setup.h"
+#include "core/text.h"
 #include "engines/registry.h"
 #include "metrics/summary.h"
 #include "metrics/sweep.h"
@@ -304,6 +305,17 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   report.interrupted = cancel.cancelled() || stop_reason == "interrupted";
   report.stop_reason = report.interrupted ? "interrupted" : stop_reason;
   report.summary = sink.finish_run();
+  // A few prompts beside what the engine answered, for the report; the same id is the same
+  // prompt (the workload is seeded), so the prompt is made again rather than kept.
+  for (const auto& [id, output] : sink.output_samples()) {
+    const RequestSpec request = workload.make(id);
+    const std::string& prompt =
+        request.messages.empty() ? request.prompt : request.messages.back().content;
+    std::uint64_t ignored = 0;
+    report.samples.push_back(
+        {id, valid_utf8(utf8_prefix(prompt, report::RunReport::kSampleBytes), ignored),
+         valid_utf8(utf8_prefix(output, report::RunReport::kSampleBytes), ignored)});
+  }
   metrics::add_cost(report.summary, spec.gpu_hourly_cost, spec.gpus);
   for (report::LevelReport& level : report.levels) {
     metrics::add_cost(level.summary, spec.gpu_hourly_cost, spec.gpus);

@@ -232,6 +232,9 @@ void ResultSink::drain() {
       // record of the previous level processed, so never during a batch.
       run_->add(r, m);
       level_->add(r, m);
+      if (r.ok() && r.phase == Phase::kMeasure && output_samples_.size() < kSampledOutputs) {
+        output_samples_.emplace_back(r.id, r.output_sample);
+      }
       if (detail_ != report::RequestDetail::kNone) {
         lines += report::record_json_line(r, m, origin_, detail_);
         lines += '\n';

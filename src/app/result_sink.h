@@ -79,6 +79,11 @@ class ResultSink final : public RecordSink, public RunProgress {
   // The spill file (one JSON line per request), valid once open() returned. Its owner
   // removes it (or keeps it when a result could not be written).
   [[nodiscard]] const std::filesystem::path& spill_path() const { return spill_path_; }
+  // After finish_run(): up to kSampledOutputs (request id, first bytes of its output).
+  static constexpr std::size_t kSampledOutputs = 3;
+  [[nodiscard]] const std::vector<std::pair<std::uint64_t, std::string>>& output_samples() const {
+    return output_samples_;
+  }
   // Lines written to the spill file (0 with RequestDetail::kNone).
   [[nodiscard]] std::uint64_t spilled() const { return spilled_; }
   // After finish_run(): why the spill file or the CSV could not be written, if so.
@@ -115,6 +120,9 @@ class ResultSink final : public RecordSink, public RunProgress {
   std::unique_ptr<std::ostream> spill_;
   std::unique_ptr<report::OutputFile> csv_;
   std::uint64_t spilled_ = 0;  // drain thread until finish_run()
+  // The first successful measured requests' ids and output samples (drain thread until
+  // finish_run()), for the report's workload samples.
+  std::vector<std::pair<std::uint64_t, std::string>> output_samples_;
   std::optional<std::string> spill_error_, csv_error_;
   TimePoint origin_{};
 

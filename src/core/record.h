@@ -66,6 +66,8 @@ constexpr std::string_view to_string(Phase phase) {
   return "measure";
 }
 
+inline constexpr std::size_t kOutputSampleBytes = 256;
+
 struct RequestRecord {
   std::uint64_t id = 0;
   std::uint32_t level = 0;  // load level of a sweep or stepped run (0 for a single run)
@@ -98,6 +100,9 @@ struct RequestRecord {
   // Seconds the engine asked the client to wait (Retry-After on a 429/503), when it said.
   std::optional<double> retry_after;
   std::uint64_t output_chars = 0;  // bytes of generated text received
+  // The first kOutputSampleBytes bytes of that text, as received (not yet checked as UTF-8):
+  // a report shows a few outputs beside their prompts. Bounded, so a record stays small.
+  std::string output_sample;
   // Bytes of text from the network that were not well-formed UTF-8 (Unicode §3.9) and were
   // replaced by U+FFFD where llmbench read or kept them: token frames it parsed, error bodies
   // and messages, the finish reason. A measured count: 0 when every byte was valid.

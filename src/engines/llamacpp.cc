@@ -32,7 +32,9 @@ class LlamaCppReader final : public ReaderBase {
         if (!read_timings(*timings)) return;
       }
     }
-    const std::size_t bytes = json_string(*root, "content").value_or("").size();
+    const std::string_view content = json_string(*root, "content").value_or("");
+    keep_sample(content);
+    const std::size_t bytes = content.size();
     if (bytes > 0) {
       const auto tokens =
           whole_body ? std::max<std::int64_t>(record_.usage.output_tokens.value_or(1), 1) : 1;

@@ -37,12 +37,14 @@ class OllamaReader final : public ReaderBase {
     auto root = parse_json(frame.payload);
     if (!root) return;
     if (record_engine_error(*root)) return;  // {"error": …} inside a 200 response
-    std::size_t bytes = json_string(*root, "response").value_or("").size() +
-                        json_string(*root, "thinking").value_or("").size();
+    const std::string_view response = json_string(*root, "response").value_or("");
+    keep_sample(response);
+    std::size_t bytes = response.size() + json_string(*root, "thinking").value_or("").size();
     if (auto message = json_object(*root, "message")) {
       simdjson::dom::element m = *message;
-      bytes += json_string(m, "content").value_or("").size() +
-               json_string(m, "thinking").value_or("").size();
+      const std::string_view content = json_string(m, "content").value_or("");
+      keep_sample(content);
+      bytes += content.size() + json_string(m, "thinking").value_or("").size();
       simdjson::dom::array calls;
       if (!m["tool_calls"].get(calls) && calls.size() > 0) bytes += 1;
     }

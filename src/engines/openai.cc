@@ -20,7 +20,11 @@ namespace od = simdjson::ondemand;
 // What one OpenAI JSON object (stream chunk or whole response) said.
 struct ChunkContent {
   std::size_t text_bytes = 0;  // generated text in this chunk (content, reasoning, text)
-  bool tool_call = false;      // tool-call deltas count as generated output
+  // The chunk's content or text (not reasoning), up to `sample_room` bytes: for the record's
+  // bounded output sample.
+  std::size_t sample_room = 0;
+  std::string sample;
+  bool tool_call = false;  // tool-call deltas count as generated output
   std::string finish_reason;
   std::optional<std::int64_t> prompt_tokens;
   std::optional<std::int64_t> completion_tokens;
@@ -87,14 +91,17 @@ void take_ms(std::string_view object_name, std::string_view key, std::optional<d
   }
 }
 
-// Adds the length of a string-or-null value.
-simdjson::error_code add_text(od::value value, std::size_t& bytes) {
+// Adds the length of a string-or-null value; `sampled` text also goes to the chunk's sample.
+simdjson::error_code add_text(od::value value, ChunkContent& out, bool sampled) {
   od::json_type type;
   if (auto err = value.type().get(type)) return err;
   if (type != od::json_type::string) return simdjson::SUCCESS;  // null content
   std::string_view text;
   if (auto err = value.get_string().get(text)) return err;
-  bytes += text.size();
+  out.text_bytes += text.size();
+  if (sampled && out.sample.size() < out.sample_room) {
+    out.sample.append(text.substr(0, out.sample_room - out.sample.size()));
+  }
   return simdjson::SUCCESS;
 }
 
@@ -103,7 +110,7 @@ simdjson::error_code parse_message_like(od::object object, ChunkContent& out) {
     std::string_view key;
     if (auto err = field.unescaped_key().get(key)) return err;
     if (key_is(key, "content") || key_is(key, "reasoning_content") || key_is(key, "reasoning")) {
-      if (auto err = add_text(field.value(), out.text_bytes)) return err;
+      if (auto err = add_text(field.value(), out, key_is(key, "content"))) return err;
     } else if (key_is(key, "tool_calls")) {
       od::json_type type;
       if (auto err = field.value().type().get(type)) return err;
@@ -126,7 +133,7 @@ simdjson::error_code parse_choice(od::object choice, ChunkContent& out) {
     od::value value;
     if (auto err = field.value().get(value)) return err;
     if (key_is(key, "text")) {
-      if (auto err = add_text(value, out.text_bytes)) return err;
+      if (auto err = add_text(value, out, true)) return err;
     } else if (key_is(key, "delta") || key_is(key, "message")) {
       od::json_type type;
       if (auto err = value.type().get(type)) return err;
@@ -308,6 +315,8 @@ class OpenAiReader final : public ResponseReader {
       return;
     }
     ChunkContent chunk;
+    chunk.sample_room =
+        kOutputSampleBytes - std::min(kOutputSampleBytes, record_.output_sample.size());
     if (!parse(payload, chunk)) return;
     apply(chunk, frame.arrival, chunk_tokens(chunk));
   }
@@ -398,6 +407,7 @@ class OpenAiReader final : public ResponseReader {
     if (chunk.text_bytes > 0 || chunk.tool_call) {
       record_.events.push_back(TokenEvent{arrival, tokens});
       record_.output_chars += chunk.text_bytes;
+      record_.output_sample += chunk.sample;
     }
     if (!chunk.finish_reason.empty()) {
       record_.finish_reason = redact(

@@ -369,3 +369,34 @@ TEST(StripV1, BothUrlFormsWork) {
 
 }  // namespace
 }  // namespace llmbench::engines
+
+namespace llmbench::engines {
+namespace {
+
+// The record keeps the first kOutputSampleBytes of generated content, in order, at every split,
+// and nothing beyond them (a report shows it beside the prompt).
+TEST(OpenAiResponse, OutputSampleIsTheGeneratedTextUpToItsBound) {
+  const auto chunk = [](const std::string& text) {
+    return "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + text + "\"}}]}\n\n";
+  };
+  const std::string end =
+      "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+      "data: [DONE]\n\n";
+  const std::string short_body = chunk("Hel") + chunk("lo") + end;
+  for (std::size_t cut = 0; cut <= short_body.size(); ++cut) {
+    EXPECT_EQ(read_response(short_body, cut).output_sample, "Hello") << cut;
+  }
+  std::string long_body;
+  std::string expected;
+  for (int i = 0; i < 100; ++i) {
+    long_body += chunk("abcdefghij");
+    expected += "abcdefghij";
+  }
+  long_body += end;
+  const RequestRecord r = read_response(long_body, long_body.size() / 2);
+  EXPECT_EQ(r.output_sample, expected.substr(0, kOutputSampleBytes));
+  EXPECT_EQ(r.output_chars, 1000u);
+}
+
+}  // namespace
+}  // namespace llmbench::engines

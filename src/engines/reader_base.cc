@@ -206,6 +206,12 @@ bool ReaderBase::record_engine_error(simdjson::dom::element root,
   return true;
 }
 
+void ReaderBase::keep_sample(std::string_view text) {
+  const std::size_t room =
+      kOutputSampleBytes - std::min(kOutputSampleBytes, record_.output_sample.size());
+  if (room > 0) record_.output_sample.append(text.substr(0, room));
+}
+
 void ReaderBase::add_output(TimePoint arrival, std::size_t text_bytes, std::uint32_t tokens) {
   record_.events.push_back(TokenEvent{arrival, tokens});
   record_.output_chars += text_bytes;

@@ -86,6 +86,9 @@ class ReaderBase : public ResponseReader {
                            std::optional<std::string_view> kind = std::nullopt);
   // One arrival of generated output (bytes of text, tokens it holds).
   void add_output(TimePoint arrival, std::size_t text_bytes, std::uint32_t tokens = 1);
+  // Generated text of this response, in order, for its bounded sample (RequestRecord::
+  // output_sample); nothing is copied once the sample is full.
+  void keep_sample(std::string_view text);
   // The engine signalled the end of the response (finish reason, [DONE], done:true…).
   void mark_done() { done_ = true; }
 

@@ -25,7 +25,12 @@ class SglangReader final : public ReaderBase {
     auto root = parse_json(frame.payload);
     if (!root) return;
     if (record_engine_error(*root)) return;  // {"error": …} inside a 200 response
-    const std::size_t text_length = json_string(*root, "text").value_or("").size();
+    const std::string_view text = json_string(*root, "text").value_or("");
+    const std::size_t text_length = text.size();
+    // Cumulative text: the sample is its beginning, taken while it is shorter than the cap.
+    if (record_.output_sample.size() < kOutputSampleBytes) {
+      record_.output_sample.assign(text.substr(0, kOutputSampleBytes));
+    }
     std::int64_t tokens_so_far = tokens_seen_;
     if (auto meta = json_object(*root, "meta_info")) {
       const simdjson::dom::element m = *meta;

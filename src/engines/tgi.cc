@@ -78,7 +78,9 @@ class TgiReader final : public ReaderBase {
       }
     }
     if (whole_body) {  // {"generated_text": …, "details": …}
-      const std::size_t bytes = json_string(*root, "generated_text").value_or("").size();
+      const std::string_view generated = json_string(*root, "generated_text").value_or("");
+      keep_sample(generated);
+      const std::size_t bytes = generated.size();
       if (json_string(*root, "generated_text")) mark_done();
       if (bytes > 0) {
         const auto tokens = std::max<std::int64_t>(record_.usage.output_tokens.value_or(1), 1);
@@ -88,7 +90,9 @@ class TgiReader final : public ReaderBase {
     }
     simdjson::dom::element token;
     if (!(*root)["token"].get(token) && token.is_object()) {
-      const std::size_t bytes = json_string(token, "text").value_or("").size();
+      const std::string_view text = json_string(token, "text").value_or("");
+      keep_sample(text);
+      const std::size_t bytes = text.size();
       if (bytes > 0) add_output(frame.arrival, bytes);
     }
     if (json_string(*root, "generated_text")) mark_done();  // non-null only on the last event

@@ -513,6 +513,7 @@ RunView RunViewBuilder::finish(const RunOverview& overview, bool open_loop, bool
     workload.prompt_lengths = make_histogram(prompt_lengths_.sorted(), budget_.histogram_bins);
     workload.output_lengths = make_histogram(output_lengths_.sorted(), budget_.histogram_bins);
     workload.token_counting = overview.token_counting;
+    workload.samples = overview.samples;
     workload.target_vs_engine = target_vs_engine_;
     std::sort(workload.target_vs_engine.begin(), workload.target_vs_engine.end());
     view.workload = std::move(workload);

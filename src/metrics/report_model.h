@@ -302,6 +302,7 @@ struct RunOverview {
   std::vector<LevelRow> levels;
   std::optional<SweepMarks> sweep;
   RunDetails details;
+  std::vector<TextSample> samples;  // a few prompts and outputs, already cut
 };
 
 class RunViewBuilder {

@@ -339,6 +339,11 @@ Json root_json(const RunReport& report) {
   workload["dataset_skipped"] = w.dataset_skipped;
   workload["dataset_used"] = w.dataset_used;
   workload["warnings"] = w.warnings;
+  Json samples = Json::array();
+  for (const RunReport::TextSample& s : report.samples) {
+    samples.push_back({{"id", s.id}, {"prompt", s.prompt}, {"output", s.output}});
+  }
+  workload["samples"] = std::move(samples);
   if (w.fingerprint) {
     workload["fingerprint"] = {{"workload", w.fingerprint->workload},
                                {"prompts", w.fingerprint->prompts},

@@ -20,7 +20,8 @@ std::string result_json(const std::string& prompt_note = "") {
    "engine":{"engine":"vllm","version":"0.11.0"},"interrupted":false,
    "stop_reason":"completed","stop_detail":null,"warnings":[")" +
          prompt_note + R"("]},
- "workload":{"token_method":"engine_tokenize","token_source":"vllm /tokenize"},
+ "workload":{"token_method":"engine_tokenize","token_source":"vllm /tokenize",
+   "samples":[{"id":0,"prompt":"Tell me <b>about</b> it","output":"It is"}]},
  "summary":{"requests":3,"succeeded":2,"failed":1,"cancelled":0,"duration":1.5,
    "ttft":{"count":2,"p50":0.04,"p90":0.05,"p99":0.05,"p99.9":0.05,
            "ci":{"level":0.95,"p50":[0.03,null],"p90":[null,null],"p99":[null,null],"p99.9":[null,null]}},
@@ -89,6 +90,9 @@ TEST(ResultView, ReadsEveryPartOfAResultInDisplayUnits) {
   EXPECT_EQ(run.workload->token_counting, "engine_tokenize (vllm /tokenize)");
   EXPECT_EQ(run.workload->target_vs_engine.size(), 2u);
   EXPECT_EQ(run.details.command_line, "llmbench run --url http://h:8000");
+  ASSERT_EQ(run.workload->samples.size(), 1u);
+  EXPECT_EQ(run.workload->samples[0].prompt, "Tell me <b>about</b> it");
+  EXPECT_EQ(run.workload->samples[0].output, "It is");
 }
 
 TEST(ResultView, RefusesWhatIsNotAResultNamingTheSource) {

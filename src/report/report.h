@@ -44,6 +44,14 @@ struct RunReport {
   std::string stop_reason = "completed";
   std::string stop_detail;  // why it stopped, in words, or ""
   std::vector<std::string> warnings;
+  // A few requests' prompts and outputs, each cut to kSampleBytes at a character and valid
+  // UTF-8, for the report's workload section (written as workload.samples).
+  struct TextSample {
+    std::uint64_t id = 0;
+    std::string prompt, output;
+  };
+  static constexpr std::size_t kSampleBytes = 240;
+  std::vector<TextSample> samples;
   metrics::RunSummary summary;      // every measured request of every level
   std::vector<LevelReport> levels;  // empty for a single-level run
   std::optional<metrics::SweepAnalysis> sweep;

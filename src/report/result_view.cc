@@ -319,7 +319,12 @@ Expected<metrics::RunView> parse_padded(const simdjson::padded_string& json,
         config = context.value("config", Json::object());
         per_request_itl = text_at(config, "request_detail") == "full";
       } else if (key == "workload") {
-        overview.token_counting = token_counting_text(parse_part(value));
+        const Json workload = parse_part(value);
+        overview.token_counting = token_counting_text(workload);
+        for (const Json& sample : workload.value("samples", Json::array())) {
+          if (!sample.is_object()) continue;
+          overview.samples.push_back({text_at(sample, "prompt"), text_at(sample, "output")});
+        }
       } else if (key == "summary") {
         read_summary(parse_part(value), overview, builder);
         saw_summary = true;
