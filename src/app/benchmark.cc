@@ -156,6 +156,8 @@ WorkloadFingerprint fingerprint_of(const ResolvedRun& run, const workload::Workl
 
 std::string timestamp_for_files() { return utc_now("%Y%m%dT%H%M%SZ"); }
 
+std::string utc_now_iso8601() { return utc_now("%Y-%m-%dT%H:%M:%SZ"); }
+
 std::filesystem::path default_output_path(std::string_view engine) {
   return fmt::format("results/{}-{}.json", timestamp_for_files(), engine);
 }
@@ -202,7 +204,7 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   report.context.tool_version = LLMBENCH_VERSION;
   report.context.git_sha = LLMBENCH_GIT_SHA;
   report.context.host = hostname();
-  report.context.started_at = utc_now("%Y-%m-%dT%H:%M:%SZ");
+  report.context.started_at = utc_now_iso8601();
   report.context.command_line = spec.command_line;
   report.context.clock_resolution = measure_clock_resolution();
   report.context.cpu_count = static_cast<int>(std::thread::hardware_concurrency());

@@ -43,5 +43,7 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
 std::filesystem::path default_output_path(std::string_view engine);
 // UTC now as 20261130T051500Z, for file names.
 std::string timestamp_for_files();
+// Now as ISO 8601 UTC ("2026-12-01T12:00:00Z"), as a result's start_time is written.
+std::string utc_now_iso8601();
 
 }  // namespace llmbench::app

@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "app/benchmark.h"
 #include "app/compare.h"
 #include "app/outcome.h"
 #include "report/model_report.h"
@@ -20,15 +20,6 @@ using Json = nlohmann::json;
 namespace {
 
 [[noreturn]] void refuse(const std::string& message) { throw Failure{kExitUsage, message}; }
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
 
 std::string join(const std::vector<std::string>& parts, std::string_view by) {
   std::string out;
@@ -187,7 +178,7 @@ std::vector<fs::path> write_report_outputs(const metrics::ReportModel& model,
   metrics::ReportModel stamped = model;
   stamped.generated_by =
       outputs.generator.empty() ? std::string("llmbench ") + LLMBENCH_VERSION : outputs.generator;
-  stamped.generated_at = outputs.generated_at.empty() ? utc_now() : outputs.generated_at;
+  stamped.generated_at = outputs.generated_at.empty() ? utc_now_iso8601() : outputs.generated_at;
   std::vector<fs::path> written;
   const auto write = [&](const char* option, const std::optional<fs::path>& path,
                          const std::string& content) {

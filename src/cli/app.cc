@@ -58,14 +58,7 @@ SignalBridge::~SignalBridge() {
 
 bool SignalBridge::fired() const { return impl_->fired.load(); }
 
-std::string iso8601_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
+std::string iso8601_now() { return app::utc_now_iso8601(); }
 
 namespace {
 
