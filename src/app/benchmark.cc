@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "app/history.h"
+#include "app/monitoring.h"
 #include "app/plan.h"
 #include "app/report.h"
 #include "app/result_sink.h"
@@ -230,6 +231,24 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
     if (spec.duration) length = to_seconds(*spec.duration) * levels;
     sink.set_plan(total, length);
   }
+  // The monitors start before the first level (and its idle baseline before them); their
+  // clock is moved onto the run's once the run's origin is known.
+  std::optional<monitor::ResourceMonitor> monitors;
+  const TimePoint monitors_origin = SteadyClock::now();
+  if (spec.monitors.enabled) {
+    monitors.emplace(monitor_options(spec, std::string(engines::to_string(spec.engine))),
+                     monitors_origin);
+    observer.note(describe_monitors(monitors->status()));
+    if (spec.monitors.idle_baseline > Duration::zero()) {
+      std::atomic<bool> stop_baseline{false};
+      const auto registration = cancel.on_cancel([&stop_baseline] { stop_baseline = true; });
+      observer.note(fmt::format("measuring the GPUs' idle power for {:g} s (--idle-baseline)",
+                                to_seconds(spec.monitors.idle_baseline)));
+      monitors->measure_idle_baseline(spec.monitors.idle_baseline, stop_baseline);
+    }
+    monitors->start();
+  }
+  std::vector<std::optional<ResultSink::Span>> level_spans;
   observer.started(sink);
 
   auto run_level = [&](const LevelPlan& plan) -> report::LevelReport {
@@ -264,6 +283,7 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
       observer.note(level.stop_detail);
     }
     level.summary = sink.end_level();
+    level_spans.push_back(sink.level_span());
     level.summary.client = metrics::assess_client(times->worker_cpu, times->process_cpu,
                                                   level.summary.schedule_lag, plan.open_loop());
     next_id += times->requests_started;
@@ -324,6 +344,22 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   }
   report.requests_jsonl = sink.spill_path();
   merge_client_health(report);
+  if (monitors) {
+    MonitorData data = monitors->stop();
+    shift_times(data, to_seconds(monitors_origin - report.origin));
+    const auto span_of = [&](const std::optional<ResultSink::Span>& span) {
+      std::optional<MonitorSpan> out;
+      if (span) {
+        out = MonitorSpan{to_seconds(span->first_send - report.origin),
+                          to_seconds(span->last_end - report.origin)};
+      }
+      return out;
+    };
+    std::vector<std::optional<MonitorSpan>> spans;
+    for (const auto& span : level_spans) spans.push_back(span_of(span));
+    // A single-level run's summary is its level's; its levels are cleared below.
+    attach_monitors(report, std::move(data), span_of(sink.run_span()), spans);
+  }
   if (spec.mode == LoadMode::kSweep) {
     std::vector<metrics::LevelOutcome> levels;
     for (const report::LevelReport& level : report.levels) {

@@ -180,6 +180,10 @@ void check_bounds(const RunSpec& s) {
     check_bound(kSloPercentile, slo.quantile * 100);
   }
   check_bound(kWindow, in_seconds(s.window));
+  check_bound(kMonitorInterval, in_seconds(s.monitors.interval));
+  check_bound(kScrapeInterval, in_seconds(s.monitors.scrape_interval));
+  check_bound(kIdleBaseline, in_seconds(s.monitors.idle_baseline));
+  if (s.monitors.engine_pid) check_bound(kEnginePid, static_cast<double>(*s.monitors.engine_pid));
   if (s.duration && in_seconds(*s.duration) / in_seconds(s.window) > kWindows.max) {
     usage(fmt::format(
         "--window {}: a {} run would have {:.0f} time-series windows; the most is {} (give "

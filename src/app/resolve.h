@@ -79,6 +79,12 @@ inline constexpr NumberBound kFirstTokenTimeout{"--first-token-timeout", 0, kMax
 inline constexpr NumberBound kIdleTimeout{"--idle-timeout", 0, kMaxRunSeconds, "s"};
 inline constexpr NumberBound kGpuHourlyCost{"--gpu-hourly-cost", 0, 1e6, "per GPU-hour"};
 inline constexpr NumberBound kGpus{"--gpus", 1, 1'000'000, "GPUs"};
+// The monitors (docs/monitors.md): NVML's own utilization window is 0.1-1 s, so faster than
+// 10 ms measures nothing; a scrape costs the engine a render of every family.
+inline constexpr NumberBound kMonitorInterval{"--monitor-interval", 0.01, 3600, "s"};
+inline constexpr NumberBound kScrapeInterval{"--scrape-interval", 0.1, 3600, "s"};
+inline constexpr NumberBound kIdleBaseline{"--idle-baseline", 0, 600, "s"};
+inline constexpr NumberBound kEnginePid{"--engine-pid", 1, 4'194'304, ""};  // Linux pid_max
 }  // namespace bounds
 
 // The requests a run with --until-stable and neither --requests nor --duration may take at

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/outcome.h"
@@ -152,6 +153,7 @@ void ResultSink::stop_watching() {
 
 metrics::RunSummary ResultSink::end_level() {
   wait_idle();
+  level_span_out_ = std::exchange(level_span_, std::nullopt);
   return level_ ? level_->finish() : metrics::RunSummary{};
 }
 
@@ -232,6 +234,16 @@ void ResultSink::drain() {
       // record of the previous level processed, so never during a batch.
       run_->add(r, m);
       level_->add(r, m);
+      if (r.phase == Phase::kMeasure && r.t_send != TimePoint{}) {
+        for (std::optional<Span>* span : {&level_span_, &run_span_}) {
+          if (!*span) {
+            *span = Span{r.t_send, r.t_end};
+          } else {
+            (*span)->first_send = std::min((*span)->first_send, r.t_send);
+            (*span)->last_end = std::max((*span)->last_end, r.t_end);
+          }
+        }
+      }
       if (r.ok() && r.phase == Phase::kMeasure && output_samples_.size() < kSampledOutputs) {
         output_samples_.emplace_back(r.id, r.output_sample);
       }

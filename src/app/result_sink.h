@@ -91,6 +91,14 @@ class ResultSink final : public RecordSink, public RunProgress {
   [[nodiscard]] const std::optional<std::string>& csv_error() const { return csv_error_; }
 
   [[nodiscard]] TimePoint origin() const { return origin_; }
+  // From the first send to the last end of the measured requests (warm-up and cool-down
+  // apart): of the level last ended (after end_level()), of the run (after finish_run());
+  // nullopt when none was measured. The span the monitors' figures are summarised over.
+  struct Span {
+    TimePoint first_send, last_end;
+  };
+  [[nodiscard]] const std::optional<Span>& level_span() const { return level_span_out_; }
+  [[nodiscard]] const std::optional<Span>& run_span() const { return run_span_; }
   [[nodiscard]] std::uint64_t done() const override {
     return done_.load(std::memory_order_relaxed);
   }
@@ -124,6 +132,8 @@ class ResultSink final : public RecordSink, public RunProgress {
   // finish_run()), for the report's workload samples.
   std::vector<std::pair<std::uint64_t, std::string>> output_samples_;
   std::optional<std::string> spill_error_, csv_error_;
+  // Drain thread until end_level() / finish_run() (which wait for it to be idle).
+  std::optional<Span> level_span_, run_span_, level_span_out_;
   TimePoint origin_{};
 
   std::mutex mutex_;  // guards stopping_, the aggregators' replacement, idle_ waits

@@ -83,6 +83,15 @@ struct RunArgs {
   std::string config;
   std::string db;  // empty: store::default_db_path()
   bool no_store = false;
+  // The monitors (docs/monitors.md).
+  bool no_monitor = false;
+  bool no_gpu_monitor = false;
+  bool no_scrape = false;
+  std::string monitor_interval = "100ms";
+  std::string scrape_interval = "1s";
+  std::string metrics_url;
+  std::string engine_pid;
+  std::string idle_baseline;
 };
 
 Duration duration_option(std::string_view option, const std::string& text) {
@@ -179,6 +188,26 @@ void add_run_options(CLI::App* cmd, RunArgs* args) {
                   "(default 1, or gpus in an engine config)");
   cmd->add_option("--window", args->window, "Width of the time-series windows")
       ->capture_default_str();
+  cmd->add_option("--monitor-interval", args->monitor_interval,
+                  "Sample the GPUs (NVML), the host and the engine's process this often "
+                  "(10ms-1h; NVML's own utilization lags 0.3-0.6 s)")
+      ->capture_default_str();
+  cmd->add_option("--scrape-interval", args->scrape_interval,
+                  "Scrape the engine's /metrics this often (100ms-1h; Ollama: /api/ps)")
+      ->capture_default_str();
+  cmd->add_option("--metrics-url", args->metrics_url,
+                  "The engine's Prometheus metrics, when not at its URL's /metrics (TGI's own "
+                  "port: http://host:9000/metrics)");
+  cmd->add_option("--engine-pid", args->engine_pid,
+                  "The engine's process on this machine (default: the one listening on the "
+                  "URL's port, when the URL is local); its process tree is monitored");
+  cmd->add_option("--idle-baseline", args->idle_baseline,
+                  "Before the run, measure the GPUs' power at rest this long (5s); energy above "
+                  "it is reported beside the total (at most 10m)");
+  cmd->add_flag("--no-monitor", args->no_monitor,
+                "No monitors at all: no GPU, host, process or engine-metrics readings");
+  cmd->add_flag("--no-gpu-monitor", args->no_gpu_monitor, "Do not read the GPUs (NVML)");
+  cmd->add_flag("--no-scrape", args->no_scrape, "Do not scrape the engine's /metrics");
   cmd->add_option("--request-detail", args->request_detail,
                   "Per-request data in the result: full, compact (no per-token lists) or none "
                   "(summary and time series only) — for runs of millions of requests")
@@ -386,6 +415,26 @@ app::RunSpec to_run_spec(const RunArgs& given, const CLI::App& cmd,
   if (!detail) throw CommandError{kExitUsage, "--request-detail: " + detail.error().message};
   spec.request_detail = *detail;
   spec.window = duration_option("--window", a.window);
+  spec.monitors.enabled = !a.no_monitor;
+  spec.monitors.gpu = !a.no_gpu_monitor;
+  spec.monitors.scrape = !a.no_scrape;
+  spec.monitors.interval = duration_option("--monitor-interval", a.monitor_interval);
+  spec.monitors.scrape_interval = duration_option("--scrape-interval", a.scrape_interval);
+  spec.monitors.idle_baseline = duration_option("--idle-baseline", a.idle_baseline);
+  if (!a.engine_pid.empty()) {
+    spec.monitors.engine_pid = app::parse_whole(app::bounds::kEnginePid, a.engine_pid);
+  }
+  // A library of another name or place (tests load a fake one).
+  if (const char* library = std::getenv("LLMBENCH_NVML_LIBRARY"); library && *library) {
+    spec.monitors.nvml_library = library;
+  }
+  if (!a.metrics_url.empty()) {
+    auto metrics_url = net::parse_url(a.metrics_url);
+    if (!metrics_url) {
+      throw CommandError{kExitUsage, "--metrics-url: " + metrics_url.error().message};
+    }
+    spec.monitors.metrics_url = std::move(*metrics_url);
+  }
   if (!a.until_stable.empty()) {
     auto target = metrics::parse_stability_target(a.until_stable);
     if (!target) throw CommandError{kExitUsage, "--until-stable: " + target.error().message};

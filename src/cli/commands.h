@@ -24,6 +24,7 @@ Action add_suite_command(CLI::App& app);
 Action add_history_command(CLI::App& app);
 Action add_compare_command(CLI::App& app);
 Action add_report_command(CLI::App& app);
+Action add_monitor_command(CLI::App& app);
 
 // `llmbench run` options (without "llmbench run") → a RunSpec, as `run` would build it; for
 // the suite's runs. Throws CommandError naming a bad option.

@@ -63,6 +63,7 @@ int run_main(int argc, char** argv) {
   const Action history = add_history_command(app);
   const Action compare = add_compare_command(app);
   const Action report = add_report_command(app);
+  const Action monitor = add_monitor_command(app);
 
   try {
     app.parse(argc, argv);
@@ -82,6 +83,7 @@ int run_main(int argc, char** argv) {
     if (app.got_subcommand("history")) return history();
     if (app.got_subcommand("compare")) return compare();
     if (app.got_subcommand("report")) return report();
+    if (app.got_subcommand("monitor")) return monitor();
   } catch (const CommandError& e) {
     std::cerr << "llmbench: " << llmbench::redact(e.message) << "\n";
     return e.code;

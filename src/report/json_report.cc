@@ -1,3 +1,4 @@
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -261,10 +262,146 @@ Json summary_json(const metrics::RunSummary& s) {
   return summary;
 }
 
-Json time_series_json(const metrics::RunSummary& s) {
+// The monitors' figures over a span (docs/results.md "summary.resources"): absent figures are
+// null, never 0.
+void add_monitor_summary(Json& summary, const std::optional<MonitorSummary>& monitors) {
+  Json resources = Json::object();
+  Json server = Json::object();
+  Json energy = nullptr;
+  if (monitors) {
+    for (const ResourceFigure& f : monitors->figures) {
+      Json figure = {{"unit", f.unit}, {"source", f.source}};
+      if (f.increase) {
+        figure["increase"] = *f.increase;
+      } else {
+        figure["mean"] = optional_json(f.mean);
+        figure["max"] = optional_json(f.max);
+      }
+      resources[f.name] = std::move(figure);
+    }
+    if (const auto& e = monitors->energy) {
+      energy = {{"joules", e->joules},
+                {"seconds", e->seconds},
+                {"average_power_w", optional_json(e->average_power_w)},
+                {"joules_per_output_token", optional_json(e->joules_per_output_token)},
+                {"joules_per_request", optional_json(e->joules_per_request)},
+                {"output_tokens_per_joule", optional_json(e->output_tokens_per_joule)},
+                {"idle_power_w", optional_json(e->idle_power_w)},
+                {"joules_above_idle", optional_json(e->joules_above_idle)},
+                {"joules_above_idle_per_output_token",
+                 optional_json(e->joules_above_idle_per_output_token)},
+                {"counter_resets", e->counter_resets},
+                {"source", e->source}};
+    }
+    const auto bucket = [](const std::optional<std::pair<double, double>>& b) -> Json {
+      if (!b) return nullptr;
+      return Json::array({b->first, std::isinf(b->second) ? Json("+Inf") : Json(b->second)});
+    };
+    for (const ServerLatency& l : monitors->server_latency) {
+      server[l.name] = {{"family", l.family},
+                        {"count", l.count},
+                        {"mean", optional_json(l.mean)},
+                        {"p50", optional_json(l.p50)},
+                        {"p90", optional_json(l.p90)},
+                        {"p99", optional_json(l.p99)},
+                        {"p50_bucket", bucket(l.p50_bucket)},
+                        {"p90_bucket", bucket(l.p90_bucket)},
+                        {"p99_bucket", bucket(l.p99_bucket)},
+                        {"warning", text_or_null(l.warning)}};
+    }
+  }
+  summary["resources"] = std::move(resources);
+  summary["energy"] = std::move(energy);
+  summary["server_latency"] = std::move(server);
+}
+
+Json monitors_json(const MonitorData& m) {
+  Json j;
+  j["interval_s"] = m.interval_s;
+  j["scrape_interval_s"] = m.scrape_interval_s;
+  Json status = Json::object();
+  for (const MonitorStatus& s : m.status) {
+    status[s.monitor] = {{"available", s.available}, {"detail", s.detail}};
+  }
+  j["status"] = std::move(status);
+  Json gpus = Json::array();
+  for (const GpuIdentity& g : m.gpus) {
+    gpus.push_back({{"index", g.index},
+                    {"name", g.name},
+                    {"uuid", g.uuid},
+                    {"memory_total_bytes", optional_json(g.memory_total_bytes)},
+                    {"power_limit_w", optional_json(g.power_limit_w)}});
+  }
+  j["gpus"] = std::move(gpus);
+  j["engine_process"] = {{"pid", optional_json(m.engine_pid)},
+                         {"name", text_or_null(m.engine_process)}};
+  j["engine_metrics"] = {{"url", text_or_null(m.metrics_url)},
+                         {"dialect", text_or_null(m.metrics_dialect)},
+                         {"scrapes", m.scrapes},
+                         {"failures", m.scrape_failures},
+                         {"last_error", text_or_null(m.last_scrape_error)}};
+  j["idle_baseline"] = {{"power_w", optional_json(m.idle_power_w)},
+                        {"seconds", m.idle_baseline_s}};
+  j["energy_counter_resets"] = m.energy_resets;
+  j["warnings"] = m.warnings;
+  Json series = Json::array();
+  for (const MonitorSeries& s : m.series) {
+    Json t = Json::array();
+    Json v = Json::array();
+    for (const MonitorPoint& p : s.points) {
+      t.push_back(p.t);
+      v.push_back(p.value);
+    }
+    series.push_back({{"name", s.name},
+                      {"unit", s.unit},
+                      {"source", s.source},
+                      {"kind", s.counter ? "counter" : "gauge"},
+                      {"stride", s.stride},
+                      {"t", std::move(t)},
+                      {"v", std::move(v)}});
+  }
+  j["series"] = std::move(series);
+  Json histograms = Json::array();
+  for (const MonitorHistogram& h : m.histograms) {
+    Json snapshots = Json::array();
+    for (const HistogramSnapshot& s : h.snapshots) {
+      Json buckets = Json::array();
+      for (const auto& [le, count] : s.buckets) {
+        buckets.push_back(Json::array({std::isinf(le) ? Json("+Inf") : Json(le), count}));
+      }
+      snapshots.push_back(
+          {{"t", s.t}, {"count", s.count}, {"sum", s.sum}, {"buckets", std::move(buckets)}});
+    }
+    histograms.push_back({{"name", h.name},
+                          {"family", h.family},
+                          {"resets", h.resets},
+                          {"snapshots", std::move(snapshots)}});
+  }
+  j["server_histograms"] = std::move(histograms);
+  Json families = Json::array();
+  for (const RawMetricFamily& f : m.families) {
+    Json samples = Json::array();
+    for (const RawMetricFamily::Sample& s : f.samples) {
+      Json labels = Json::object();
+      for (const auto& [name, value] : s.labels) labels[name] = value;
+      samples.push_back({{"name", s.name},
+                         {"labels", std::move(labels)},
+                         {"value", std::isfinite(s.value) ? Json(s.value) : Json(nullptr)}});
+    }
+    families.push_back(
+        {{"name", f.name}, {"type", f.type}, {"help", f.help}, {"samples", std::move(samples)}});
+  }
+  j["families"] = std::move(families);
+  return j;
+}
+
+Json time_series_json(const metrics::RunSummary& s,
+                      const std::vector<std::vector<std::pair<std::string, double>>>* monitors =
+                          nullptr) {
   Json windows = Json::array();
+  std::size_t index = 0;
   for (const metrics::TimeWindow& w : s.time_series) {
-    windows.push_back({{"t", w.start},
+    Json window = {{"t", w.start},
                        {"requests_started", w.requests_started},
                        {"requests_completed", w.requests_completed},
                        {"requests_failed", w.requests_failed},
@@ -272,12 +409,36 @@ Json time_series_json(const metrics::RunSummary& s) {
                        {"output_token_rate", static_cast<double>(w.output_tokens) / s.window},
                        {"in_flight", w.busy / s.window},
                        {"ttft", percentiles_json(w.ttft)},
-                       {"itl", percentiles_json(w.itl)}});
+                       {"itl", percentiles_json(w.itl)}};
+    // The monitors' figures of this window, one object per group: {"gpu_power_w": {"gpu0": …}}.
+    if (monitors && index < monitors->size()) {
+      for (const auto& [name, value] : (*monitors)[index]) {
+        const auto dot = name.find('.');
+        if (dot == std::string::npos) {
+          window[name] = value;
+        } else {
+          window[name.substr(0, dot)][name.substr(dot + 1)] = value;
+        }
+      }
+    }
+    ++index;
+    windows.push_back(std::move(window));
   }
   return {{"window", s.window}, {"windows", std::move(windows)}};
 }
 
 }  // namespace
+
+std::string monitor_json(const MonitorData& data, const std::optional<MonitorSummary>& summary) {
+  Json root;
+  root["schema_version"] = kSchemaVersion;
+  root["monitors"] = monitors_json(data);
+  Json figures = Json::object();
+  add_monitor_summary(figures, summary);
+  root["summary"] = std::move(figures);
+  redact_json(root);
+  return dump(root, 2) + "\n";
+}
 
 std::string engine_info_json(const EngineInfo& info) {
   Json j;
@@ -356,7 +517,9 @@ Json root_json(const RunReport& report) {
   root["workload"] = std::move(workload);
 
   root["summary"] = summary_json(report.summary);
-  root["time_series"] = time_series_json(report.summary);
+  add_monitor_summary(root["summary"], report.monitor_summary);
+  root["time_series"] = time_series_json(report.summary, &report.monitor_windows);
+  root["monitors"] = report.monitors ? monitors_json(*report.monitors) : Json(nullptr);
   if (!report.levels.empty()) {
     Json levels = Json::array();
     for (const LevelReport& level : report.levels) {
@@ -368,6 +531,7 @@ Json root_json(const RunReport& report) {
       l["stop_reason"] = level.stop_reason;
       l["stop_detail"] = text_or_null(level.stop_detail);
       l["summary"] = summary_json(level.summary);
+      add_monitor_summary(l["summary"], level.monitors);
       l["time_series"] = time_series_json(level.summary);
       levels.push_back(std::move(l));
     }

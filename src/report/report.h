@@ -10,6 +10,7 @@
 
 #include "core/engine_info.h"
 #include "core/error.h"
+#include "core/monitor_data.h"
 #include "core/record.h"
 #include "core/run_spec.h"
 #include "metrics/ollama_figures.h"
@@ -31,6 +32,7 @@ struct LevelReport {
   std::string stop_reason = "completed";
   std::string stop_detail;  // why it stopped, in words ("stopped when stable after…"), or ""
   metrics::RunSummary summary;
+  std::optional<MonitorSummary> monitors;  // over the level's measured requests
 };
 
 struct RunReport {
@@ -53,6 +55,12 @@ struct RunReport {
   static constexpr std::size_t kSampleBytes = 240;
   std::vector<TextSample> samples;
   metrics::RunSummary summary;      // every measured request of every level
+  // What the monitors read (docs/monitors.md): nullopt with --no-monitor. `monitor_summary`
+  // is over the measured requests' span; `monitor_windows` holds, per time-series window of
+  // `summary`, the monitors' figures named "group.member".
+  std::optional<MonitorData> monitors;
+  std::optional<MonitorSummary> monitor_summary;
+  std::vector<std::vector<std::pair<std::string, double>>> monitor_windows;
   std::vector<LevelReport> levels;  // empty for a single-level run
   std::optional<metrics::SweepAnalysis> sweep;
   // The requests: in memory (records + per_request, same order), or already written one JSON
@@ -110,6 +118,20 @@ std::string go_duration(double seconds);
 
 std::string request_json(const RequestRecord& record, const metrics::RequestMetrics& metrics,
                          TimePoint origin);
+
+// `llmbench monitor --output`: the readings and their summary as a result's `monitors` block
+// and `summary.resources` / `energy` / `server_latency` are written (docs/monitors.md).
+std::string monitor_json(const MonitorData& data, const std::optional<MonitorSummary>& summary);
+
+// One reading of the live monitor table.
+struct MonitorRow {
+  std::string name, unit;
+  double value = 0;
+};
+// The live table of `llmbench monitor`: one line per group ("gpu_power_w  gpu0 412 W  gpu1 …"),
+// values in readable units (GiB, MB/s), each line cut to `width` columns.
+std::string monitor_table(const std::vector<MonitorRow>& rows, double t, std::size_t width);
+
 
 // Engine information as JSON (`engines info --format json`).
 std::string engine_info_json(const EngineInfo& info);

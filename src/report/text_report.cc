@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/redact.h"
+#include "core/text.h"
 #include "report/report.h"
 
 namespace llmbench::report {
@@ -407,6 +408,51 @@ Expected<void> write_file_atomically(const std::filesystem::path& path,
 Expected<void> write_file_atomically(const std::filesystem::path& path,
                                      const std::string& content) {
   return write_output(path, content);
+}
+
+namespace {
+
+std::string readable(double value, const std::string& unit) {
+  if (unit == "bytes") {
+    if (value >= 1024.0 * 1024 * 1024) return fmt::format("{:.2f} GiB", value / (1024.0 * 1024 * 1024));
+    return fmt::format("{:.1f} MiB", value / (1024.0 * 1024));
+  }
+  if (unit == "bytes/s") {
+    if (value >= 1e6) return fmt::format("{:.1f} MB/s", value / 1e6);
+    return fmt::format("{:.1f} kB/s", value / 1e3);
+  }
+  if (unit == "%" || unit == "% of a core") return fmt::format("{:.0f} %", value);
+  if (unit == "fraction") return fmt::format("{:.0f} %", value * 100);
+  return fmt::format("{:.4g} {}", value, unit);
+}
+
+}  // namespace
+
+std::string monitor_table(const std::vector<MonitorRow>& rows, double t, std::size_t width) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> groups;
+  for (const MonitorRow& row : rows) {
+    const auto dot = row.name.find('.');
+    const std::string group = row.name.substr(0, dot);
+    const std::string member = dot == std::string::npos ? "" : row.name.substr(dot + 1);
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const auto& g) { return g.first == group; });
+    if (it == groups.end()) {
+      groups.emplace_back(group, std::vector<std::string>{});
+      it = groups.end() - 1;
+    }
+    it->second.push_back(member.empty() ? readable(row.value, row.unit)
+                                        : member + " " + readable(row.value, row.unit));
+  }
+  std::string out = fmt::format("t = {:.1f} s\n", t);
+  std::size_t name_width = 0;
+  for (const auto& g : groups) name_width = std::max(name_width, g.first.size());
+  for (const auto& [group, values] : groups) {
+    std::string line = fmt::format("  {:<{}}  {}", group, name_width, fmt::join(values, "  "));
+    if (width > 0 && line.size() > width) line = std::string(utf8_prefix(line, width));
+    out += line + "\n";
+  }
+  if (groups.empty()) out += "  (no reading yet)\n";
+  return out;
 }
 
 }  // namespace llmbench::report
