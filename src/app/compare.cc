@@ -69,7 +69,11 @@ bool known_figure(const std::string& name) {
   }
   return name == "output_token_throughput" || name == "request_throughput" ||
          name == "success_rate" || name == "cost_per_million_output_tokens" ||
-         name == "cost_per_thousand_requests" || name == "output_tokens_per_gpu_second";
+         name == "cost_per_thousand_requests" || name == "output_tokens_per_gpu_second" ||
+         name == "joules_per_output_token" || name == "output_tokens_per_joule" ||
+         name == "average_power_w" || name == "joules_per_request" ||
+         name == "gpu_memory_max_bytes" || name == "gpu_engine_memory_max_bytes" ||
+         name == "engine_rss_max_bytes";
 }
 
 void check_figure(const std::string& option, const std::string& name) {
@@ -78,7 +82,9 @@ void check_figure(const std::string& option, const std::string& name) {
         "{}: unknown figure '{}' (known: ttft, itl, tpot, e2e_latency with .p50 .p90 .p95 .p99 "
         ".mean; output_token_throughput, request_throughput, success_rate; "
         "cost_per_million_output_tokens, cost_per_thousand_requests, "
-        "output_tokens_per_gpu_second)",
+        "output_tokens_per_gpu_second; joules_per_output_token, output_tokens_per_joule, "
+        "average_power_w, joules_per_request, gpu_memory_max_bytes, "
+        "gpu_engine_memory_max_bytes, engine_rss_max_bytes)",
         option, name));
   }
 }
@@ -325,11 +331,15 @@ report::CompareSection compare_section(const CompareSpec& spec, std::string titl
     s.next.sources.push_back(r.figures.source);
     s.next.runs.push_back(r.figures.figures);
   }
-  // The cost figures join the default ones where some run has them (--gpu-hourly-cost).
+  // The cost, energy and memory figures join the default ones where some run has them
+  // (--gpu-hourly-cost; a GPU monitor; the engine's process).
   std::vector<metrics::ComparedFigure> figures = spec.figures;
   if (spec.default_figures) {
-    for (const char* name : {"cost_per_million_output_tokens", "cost_per_thousand_requests",
-                             "output_tokens_per_gpu_second"}) {
+    for (const char* name :
+         {"cost_per_million_output_tokens", "cost_per_thousand_requests",
+          "output_tokens_per_gpu_second", "joules_per_output_token", "output_tokens_per_joule",
+          "average_power_w", "gpu_memory_max_bytes", "gpu_engine_memory_max_bytes",
+          "engine_rss_max_bytes"}) {
       if (std::any_of(all.begin(), all.end(),
                       [name](const LoadedRun* r) { return r->figures.figures.contains(name); })) {
         add_figure(figures, name);

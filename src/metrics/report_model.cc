@@ -12,6 +12,7 @@ namespace llmbench::metrics {
 namespace {
 
 constexpr double kMs = 1000;
+constexpr double kGiB = 1.0 / (1024.0 * 1024 * 1024);
 
 struct LatencyMetric {
   const char* name;
@@ -171,6 +172,24 @@ std::span<const double> ValueSample::sorted() {
   return values_;
 }
 
+GroupUnit group_unit(std::string_view group) {
+  // By the suffix the monitors give a group's name (docs/monitors.md, "Series").
+  const auto ends = [&](std::string_view suffix) { return group.ends_with(suffix); };
+  if (ends("_bytes_per_s")) return {"MB/s", 1e-6};
+  if (ends("_tokens_per_s")) return {"tok/s", 1};
+  if (ends("_requests_per_s")) return {"req/s", 1};
+  if (ends("_per_s")) return {"1/s", 1};
+  if (ends("_percent")) return {"%", 1};
+  if (ends("_bytes")) return {"GiB", 1.0 / (1024.0 * 1024 * 1024)};
+  if (ends("_w")) return {"W", 1};
+  if (ends("_j")) return {"J", 1};
+  if (ends("_c")) return {"°C", 1};
+  if (ends("_mhz")) return {"MHz", 1};
+  if (ends("_s")) return {"ms", kMs};  // the engine's latency percentiles, written in seconds
+  if (group == "server_requests") return {"requests", 1};
+  return {"", 1};
+}
+
 FigureDisplay figure_display(const std::string& figure) {
   const auto dot = figure.rfind('.');
   const std::string base = dot == std::string::npos ? figure : figure.substr(0, dot);
@@ -188,6 +207,13 @@ FigureDisplay figure_display(const std::string& figure) {
   if (figure == "cost_per_million_output_tokens") return {"Cost per 1M output tokens", "", 1};
   if (figure == "cost_per_thousand_requests") return {"Cost per 1k requests", "", 1};
   if (figure == "output_tokens_per_gpu_second") return {"Output tokens per GPU-second", "tok/s", 1};
+  if (figure == "joules_per_output_token") return {"Energy per output token", "J", 1};
+  if (figure == "output_tokens_per_joule") return {"Output tokens per joule", "tok/J", 1};
+  if (figure == "joules_per_request") return {"Energy per request", "J", 1};
+  if (figure == "average_power_w") return {"Average GPU power", "W", 1};
+  if (figure == "gpu_memory_max_bytes") return {"GPU memory used (max)", "GiB", kGiB};
+  if (figure == "gpu_engine_memory_max_bytes") return {"Engine's GPU memory (max)", "GiB", kGiB};
+  if (figure == "engine_rss_max_bytes") return {"Engine RSS (max)", "GiB", kGiB};
   return {figure, "", 1};
 }
 
@@ -340,6 +366,34 @@ void add_cards(RunView& view, const RunOverview& o) {
   if (o.output_tokens_per_gpu_second) {
     value("Output tokens per GPU-second", o.output_tokens_per_gpu_second, "tok/s");
   }
+  // The monitors' figures (docs/monitors.md): shown when measured, with where they came from.
+  const MonitorOverview& m = o.monitors;
+  if (m.joules) {
+    value("GPU energy", m.joules, "J", "from the GPUs' energy counters");
+    value("Energy per output token", m.joules_per_output_token, "J");
+    value("Output tokens per joule", m.output_tokens_per_joule, "tok/J");
+    value("Average GPU power", m.average_power_w, "W");
+    if (m.idle_power_w) {
+      value("Energy above idle", m.joules_above_idle, "J",
+            fmt::format("idle baseline {:.0f} W measured before the run", *m.idle_power_w));
+    }
+  }
+  if (m.gpu_memory_max_bytes) {
+    value("GPU memory used (max)", scaled(m.gpu_memory_max_bytes, kGiB), "GiB",
+          m.gpu_engine_memory_max_bytes
+              ? fmt::format("the engine's {:.2f} GiB", *m.gpu_engine_memory_max_bytes * kGiB)
+              : "");
+  }
+  if (m.engine_cpu_mean) {
+    value("Engine CPU (mean)", m.engine_cpu_mean, "% of a core", "its process tree, from /proc");
+  }
+  if (m.engine_rss_max_bytes) value("Engine RSS (max)", scaled(m.engine_rss_max_bytes, kGiB), "GiB");
+  for (const ServerLatencyOverview& l : m.server_latency) {
+    value("Engine's " + l.label + " p50", scaled(l.p50, kMs), "ms",
+          fmt::format("from {} ({} observations){}", l.family, count_text(l.count),
+                      l.warning.empty() ? "" : "; " + l.warning));
+  }
+  for (const std::string& line : m.unavailable) text("Not monitored", line);
   text("Stopped", o.stop_detail.empty() ? o.stop_reason : o.stop_reason + ": " + o.stop_detail);
   text("Prompt lengths", o.token_counting);
 }
@@ -474,9 +528,12 @@ RunView RunViewBuilder::finish(const RunOverview& overview, bool open_loop, bool
     }
     for (const std::string& name : other_names) {
       const auto dot = name.find('.');
+      const std::string group = dot == std::string::npos ? "other" : name.substr(0, dot);
       const bool percentile = name.find(".p") != std::string::npos;
-      add(name, name, "", dot == std::string::npos ? "other" : name.substr(0, dot),
-          other_values[name], false, percentile);
+      const GroupUnit unit = group_unit(group);
+      std::vector<std::optional<double>>& values = other_values[name];
+      for (auto& value : values) value = scaled(value, unit.scale);
+      add(name, name, unit.unit, group, values, false, percentile);
     }
     if (series.merged > 1) {
       view.notes.push_back(fmt::format(

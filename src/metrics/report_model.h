@@ -239,6 +239,14 @@ struct FigureDisplay {
 };
 FigureDisplay figure_display(const std::string& figure);
 
+// The unit (and the scale from the result's) of a series group a result's windows add, by
+// the suffix of its name: gpu_power_w → W, host_memory_bytes → GiB, server_ttft_s → ms.
+struct GroupUnit {
+  std::string unit;
+  double scale = 1;
+};
+GroupUnit group_unit(std::string_view group);
+
 // A comparison's row in display units: values and intervals scaled by figure_display (s → ms,
 // fraction → %), the relative change in %, and the verdict as every renderer words it ("no
 // test" where the sides had too few runs to test, "not measured" where a side lacks it).
@@ -285,6 +293,22 @@ struct SummaryPercentiles {
   std::vector<PercentileRow> rows;  // p50, p90, p99, p99.9 as in the summary
 };
 
+// The monitors' figures of a run (docs/monitors.md), as its summary has them; absent when not
+// measured.
+struct ServerLatencyOverview {
+  std::string name, label, family, warning;
+  std::uint64_t count = 0;
+  std::optional<double> p50, p99;  // s
+};
+struct MonitorOverview {
+  std::optional<double> joules, joules_per_output_token, output_tokens_per_joule,
+      average_power_w, idle_power_w, joules_above_idle;
+  std::optional<double> gpu_memory_max_bytes, gpu_engine_memory_max_bytes, engine_rss_max_bytes,
+      engine_cpu_mean;
+  std::vector<ServerLatencyOverview> server_latency;
+  std::vector<std::string> unavailable;  // why a monitor did not run ("GPU monitor not …")
+};
+
 // The run as a whole, read from its result: what the cards, alerts, SLO verdicts, levels and
 // details show. Rates as fractions (0..1), durations in seconds.
 struct RunOverview {
@@ -303,6 +327,7 @@ struct RunOverview {
   std::optional<SweepMarks> sweep;
   RunDetails details;
   std::vector<TextSample> samples;  // a few prompts and outputs, already cut
+  MonitorOverview monitors;
 };
 
 class RunViewBuilder {

@@ -61,6 +61,35 @@ void read_summary(const Json& summary, ResultFigures& out) {
       out.figures[name] = v->get<double>();
     }
   }
+  // The monitors' figures (docs/monitors.md): energy from the GPUs' counters, the largest
+  // memory in use. Absent when not measured.
+  if (const auto energy = summary.find("energy"); energy != summary.end() && energy->is_object()) {
+    for (const char* name : {"joules_per_output_token", "output_tokens_per_joule",
+                             "average_power_w", "joules_per_request"}) {
+      if (const auto v = energy->find(name); v != energy->end() && v->is_number()) {
+        out.figures[name] = v->get<double>();
+      }
+    }
+  }
+  if (const auto resources = summary.find("resources");
+      resources != summary.end() && resources->is_object()) {
+    std::optional<double> gpu_used, gpu_engine;
+    for (const auto& [name, figure] : resources->items()) {
+      if (!figure.is_object()) continue;
+      const auto max = figure.find("max");
+      if (max == figure.end() || !max->is_number()) continue;
+      const double value = max->get<double>();
+      if (name.starts_with("gpu_memory_bytes.") && name.ends_with("_used")) {
+        gpu_used = gpu_used.value_or(0) + value;
+      } else if (name.starts_with("gpu_memory_bytes.") && name.ends_with("_engine")) {
+        gpu_engine = gpu_engine.value_or(0) + value;
+      } else if (name == "engine_memory_bytes.rss") {
+        out.figures["engine_rss_max_bytes"] = value;
+      }
+    }
+    if (gpu_used) out.figures["gpu_memory_max_bytes"] = *gpu_used;
+    if (gpu_engine) out.figures["gpu_engine_memory_max_bytes"] = *gpu_engine;
+  }
 }
 
 void read_fingerprint(const Json& root, ResultFigures& out) {

@@ -107,6 +107,53 @@ std::map<std::string, double> level_figures(const Json& summary) {
   return figures;
 }
 
+// summary.energy, summary.resources and summary.server_latency (docs/results.md).
+void read_monitor_summary(const Json& summary, metrics::MonitorOverview& m) {
+  const Json energy = summary.value("energy", Json::object());
+  if (energy.is_object()) {
+    m.joules = number_at(energy, "joules");
+    m.joules_per_output_token = number_at(energy, "joules_per_output_token");
+    m.output_tokens_per_joule = number_at(energy, "output_tokens_per_joule");
+    m.average_power_w = number_at(energy, "average_power_w");
+    m.idle_power_w = number_at(energy, "idle_power_w");
+    m.joules_above_idle = number_at(energy, "joules_above_idle");
+  }
+  const Json resources = summary.value("resources", Json::object());
+  if (resources.is_object()) {
+    for (const auto& [name, figure] : resources.items()) {
+      if (!figure.is_object()) continue;
+      const auto max = number_at(figure, "max");
+      if (name.starts_with("gpu_memory_bytes.") && name.ends_with("_used") && max) {
+        m.gpu_memory_max_bytes = m.gpu_memory_max_bytes.value_or(0) + *max;
+      } else if (name.starts_with("gpu_memory_bytes.") && name.ends_with("_engine") && max) {
+        m.gpu_engine_memory_max_bytes = m.gpu_engine_memory_max_bytes.value_or(0) + *max;
+      } else if (name == "engine_memory_bytes.rss") {
+        m.engine_rss_max_bytes = max;
+      } else if (name == "engine_cpu_percent.engine") {
+        m.engine_cpu_mean = number_at(figure, "mean");
+      }
+    }
+  }
+  const Json server = summary.value("server_latency", Json::object());
+  if (server.is_object()) {
+    for (const auto& [name, figure] : server.items()) {
+      if (!figure.is_object()) continue;
+      metrics::ServerLatencyOverview l;
+      l.name = name;
+      l.label = name == "ttft"  ? "TTFT"
+                : name == "itl" ? "ITL"
+                : name == "e2e" ? "E2E latency"
+                                : "queue time";
+      l.family = text_at(figure, "family");
+      l.warning = text_at(figure, "warning");
+      l.count = static_cast<std::uint64_t>(number_at(figure, "count").value_or(0));
+      l.p50 = number_at(figure, "p50");
+      l.p99 = number_at(figure, "p99");
+      m.server_latency.push_back(std::move(l));
+    }
+  }
+}
+
 void read_summary(const Json& summary, metrics::RunOverview& overview,
                   metrics::RunViewBuilder& builder) {
   overview.requests = summary.value("requests", std::uint64_t{0});
@@ -142,6 +189,7 @@ void read_summary(const Json& summary, metrics::RunOverview& overview,
     const std::string reason = text_at(client, "reason");
     overview.client_bound = reason.empty() ? "the client was at its limit" : reason;
   }
+  read_monitor_summary(summary, overview.monitors);
   const Json native_vs_client = summary.value("native_vs_client", Json::object());
   for (const auto& [name, figures] : native_vs_client.items()) {
     if (!figures.is_object()) continue;
@@ -324,6 +372,19 @@ Expected<metrics::RunView> parse_padded(const simdjson::padded_string& json,
         for (const Json& sample : workload.value("samples", Json::array())) {
           if (!sample.is_object()) continue;
           overview.samples.push_back({text_at(sample, "prompt"), text_at(sample, "output")});
+        }
+      } else if (key == "monitors") {
+        // Only what each monitor could do: the samples are drawn through the windows.
+        if (value.type().value() != od::json_type::object) continue;
+        for (auto part : value.get_object()) {
+          if (part.unescaped_key().value() != "status") continue;
+          const Json status = parse_part(part.value());
+          if (!status.is_object()) continue;
+          for (const auto& [monitor, state] : status.items()) {
+            if (state.is_object() && !state.value("available", true)) {
+              overview.monitors.unavailable.push_back(text_at(state, "detail"));
+            }
+          }
         }
       } else if (key == "summary") {
         read_summary(parse_part(value), overview, builder);
