@@ -73,7 +73,9 @@ class Nvml {
 // the energy is the sum of the segments' increases; `resets` counts them.
 class EnergyCounter {
  public:
-  void add(double t, double counter_j);  // t: s on the run's clock, non-decreasing
+  // t: s on the run's clock, non-decreasing; a reading earlier than the last one, or not
+  // finite, is dropped.
+  void add(double t, double counter_j);
   [[nodiscard]] std::optional<double> joules() const;  // nullopt with fewer than 2 readings
   [[nodiscard]] std::uint32_t resets() const { return resets_; }
   // The energy between t0 and t1, each end linearly interpolated between the readings around
