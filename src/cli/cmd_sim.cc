@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <boost/asio/io_context.hpp>
+#include <cstdint>
 #include <iostream>
 #include <thread>
 
@@ -31,6 +32,7 @@ struct SimArgs {
   std::string prefill_per_token = "0ms";
   std::string load_time = "0ms";
   int max_batch = 0;
+  std::int64_t kv_cache_tokens = 262'144;
   int tokens_per_chunk = 1;
   double fail_rate = 0;
   std::vector<std::string> faults;  // KIND or KIND:RATE, repeatable
@@ -74,6 +76,10 @@ sim::SimOptions to_sim_options(const SimArgs& a) {
   o.jitter = duration_or_throw("--jitter", a.jitter);
   o.prefill_per_token = duration_or_throw("--prefill-per-token", a.prefill_per_token);
   o.max_batch = a.max_batch;
+  if (a.kv_cache_tokens < 1 || a.kv_cache_tokens > 1'000'000'000'000) {
+    throw CommandError{kExitUsage, "--kv-cache-tokens must be in [1, 1e12]"};
+  }
+  o.kv_cache_tokens = a.kv_cache_tokens;
   if (!within(a.tokens_per_chunk, 1, 1'000'000)) {
     throw CommandError{kExitUsage, "--tokens-per-chunk must be in [1, 1000000]"};
   }
@@ -133,6 +139,10 @@ Action add_sim_command(CLI::App& app) {
   cmd->add_option("--max-batch", args->max_batch,
                   "Concurrent generations (0 = unlimited); "
                   "others queue")
+      ->capture_default_str();
+  cmd->add_option("--kv-cache-tokens", args->kv_cache_tokens,
+                  "KV-cache capacity in tokens behind the engines' /metrics usage gauges "
+                  "(vllm:kv_cache_usage_perc, sglang:token_usage)")
       ->capture_default_str();
   cmd->add_option("--tokens-per-chunk", args->tokens_per_chunk,
                   "Tokens per stream frame (multi-token chunks, as with stream_interval)")

@@ -624,8 +624,7 @@ std::string Format::error_response(const Generation* g, int status, std::string_
   return http_response(status, "application/json", body.dump(), keep_alive, extra_headers);
 }
 
-std::optional<std::string> Format::info(std::string_view path, bool keep_alive,
-                                        std::string_view metrics_text) const {
+std::optional<std::string> Format::info(std::string_view path, bool keep_alive) const {
   const auto json = [&](const Json& j) {
     return http_response(200, "application/json", j.dump(), keep_alive);
   };
@@ -633,8 +632,6 @@ std::optional<std::string> Format::info(std::string_view path, bool keep_alive,
     return dialect_ == Dialect::kLlamaCpp ? json({{"status", "ok"}})
                                           : http_response(200, "application/json", "", keep_alive);
   }
-  if (path == "/metrics")
-    return http_response(200, "text/plain; version=0.0.4", metrics_text, keep_alive);
   if (path == "/v1/models") {
     Json card = {
         {"id", model_}, {"object", "model"}, {"created", 0}, {"owned_by", to_string(dialect_)}};
@@ -659,7 +656,13 @@ std::optional<std::string> Format::info(std::string_view path, bool keep_alive,
                     {"family", "llama"},
                     {"parameter_size", "3.2B"},
                     {"quantization_level", "Q4_K_M"}}}};
-        if (path == "/api/ps") m["context_length"] = 4096;
+        if (path == "/api/ps") {
+          // Loaded wholly in VRAM (size_vram == size); the simulator never unloads it.
+          m["size_vram"] = m["size"];
+          m["digest"] = "a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72";
+          m["expires_at"] = "2099-01-01T00:00:00Z";
+          m["context_length"] = 4096;
+        }
         return json({{"models", Json::array({m})}});
       }
       break;

@@ -85,8 +85,8 @@ class Format {
                                            bool keep_alive,
                                            std::string_view extra_headers = {}) const;
   // GET routes of the dialect (info, health, models…); nullopt when the path is unknown.
-  [[nodiscard]] std::optional<std::string> info(std::string_view path, bool keep_alive,
-                                                std::string_view metrics_text) const;
+  // (/metrics is the server's: sim_server.cc.)
+  [[nodiscard]] std::optional<std::string> info(std::string_view path, bool keep_alive) const;
   // POST /tokenize (and SGLang's /v1/tokenize) in this dialect's shape; nullopt when the
   // engine has none. Tokens are the simulator's words.
   [[nodiscard]] std::optional<std::string> tokenize(std::string_view path, std::string_view body,

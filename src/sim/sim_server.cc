@@ -24,6 +24,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "sim/served_metrics.h"
+
 namespace llmbench::sim {
 
 namespace asio = boost::asio;
@@ -31,6 +33,7 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using Json = nlohmann::json;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::string_view kPrometheusText = "text/plain; version=0.0.4; charset=utf-8";
 
 namespace {
 
@@ -252,6 +255,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
       : io_(io),
         options_(std::move(options)),
         format_(options_.dialect, options_.model),
+        served_(options_.dialect, options_.model, options_.kv_cache_tokens),
         acceptor_(io),
         reopen_timer_(io),
         rng_(options_.seed) {
@@ -387,8 +391,10 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
         buffer.commit(n);
       }
       if (!open) break;
+      // The engines' metrics (TTFT, queue, e2e) start when the request is all there.
+      const TimePoint received = SteadyClock::now();
       auto request = parser.release();
-      open = co_await self->respond(socket, request, arrived) && socket.is_open();
+      open = co_await self->respond(socket, request, arrived, received) && socket.is_open();
     }
     boost::system::error_code ignored;
     socket.shutdown(tcp::socket::shutdown_send, ignored);
@@ -402,7 +408,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   asio::awaitable<bool> respond(tcp::socket& socket, http::request<http::string_body>& request,
-                                TimePoint arrived) {
+                                TimePoint arrived, TimePoint received) {
     const bool keep_alive = request.keep_alive();
     const std::string target(request.target());
     const std::string path = target.substr(0, target.find('?'));
@@ -410,7 +416,13 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
       // Built into a named local: GCC 12 destroys a conditional's temporary twice when it
       // lives across a co_await.
       std::string answer;
-      if (auto info = format_.info(path, keep_alive, metrics_text())) {
+      if (path == "/metrics" && served_.served()) {
+        ++counters_.scrapes;
+        answer = http_response(200, kPrometheusText,
+                               served_.page(counters_.running, counters_.waiting), keep_alive);
+      } else if (path == "/sim/metrics") {
+        answer = http_response(200, kPrometheusText, metrics_text(), keep_alive);
+      } else if (auto info = format_.info(path, keep_alive)) {
         answer = std::move(*info);
       } else {
         answer = format_.error_response(nullptr, 404, fmt::format("no route {}", path),
@@ -425,7 +437,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
         co_return keep_alive;
       }
       if (auto route = generation_route(options_.dialect, path)) {
-        co_return co_await generate(socket, request, *route, keep_alive, arrived);
+        co_return co_await generate(socket, request, *route, keep_alive, arrived, received);
       }
     }
     co_await write(socket, format_.error_response(nullptr, 404, fmt::format("no route {}", path),
@@ -525,7 +537,9 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   asio::awaitable<bool> generate(tcp::socket& socket, http::request<http::string_body>& request,
-                                 Route route, bool keep_alive, TimePoint arrived) {
+                                 Route route, bool keep_alive, TimePoint arrived,
+                                 TimePoint received) {
+    served_.on_request();
     if (request_log_.is_open()) {
       const nlohmann::json line = {{"target", std::string(request.target())},
                                    {"body", request.body()}};
@@ -535,6 +549,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     auto generation = parse_generation(route, request.body());
     const bool tgi = options_.dialect == Dialect::kTgi;
     if (!generation) {
+      served_.on_failure(EngineFailure::kValidation);
       co_await write(
           socket, format_.error_response(nullptr, tgi ? 422 : 400, generation.error().message,
                                          tgi ? "validation" : "invalid_request_error", keep_alive));
@@ -545,6 +560,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     if (g.max_tokens > kMaxTokensLimit) {
       // As an engine refuses more tokens than its context holds; it also bounds the memory a
       // non-streamed answer (built whole) takes.
+      served_.on_failure(EngineFailure::kValidation);
       co_await write(socket, format_.error_response(
                                  &g, tgi ? 422 : 400,
                                  fmt::format("max_tokens {} is above the simulator's limit of {}",
@@ -556,12 +572,14 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
       const std::string message = options_.dialect == Dialect::kOllama
                                       ? fmt::format("model '{}' not found", g.model)
                                       : fmt::format("The model `{}` does not exist.", g.model);
+      served_.on_failure(EngineFailure::kValidation);
       co_await write(socket, format_.error_response(&g, 404, message, "NotFoundError", keep_alive));
       co_return keep_alive;
     }
     const std::uint64_t id = counters_.requests++;
     if (chance(options_.fail_rate)) {
       ++counters_.failed;
+      served_.on_failure(EngineFailure::kGeneration);
       co_await write(
           socket, format_.error_response(&g, 500, "simulated failure", "server_error", keep_alive));
       co_return keep_alive;
@@ -576,6 +594,8 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
       case Fault::kUnavailable: {
         ++counters_.failed;
         const bool limit = fault == Fault::kRateLimit;
+        // A 503 while loading comes before TGI's router counts anything.
+        if (limit) served_.on_failure(EngineFailure::kOverloaded);
         co_await write(socket,
                        format_.error_response(
                            &g, limit ? 429 : 503,
@@ -606,8 +626,14 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     // slot.
     const bool queued = co_await acquire_slot();
     const TimePoint start = queued ? SteadyClock::now() : arrived;
-    const bool ok = co_await produce(socket, g, id, fault, keep_alive, arrived, start, schedule);
+    TrackedGeneration tracked;
+    tracked.received = received;
+    tracked.prompt_tokens = g.prompt_tokens;
+    served_.on_slot(tracked, queued ? start : received);
+    const bool ok =
+        co_await produce(socket, g, id, fault, keep_alive, arrived, start, schedule, tracked);
     release_slot();
+    served_.on_finish(tracked, tracked.generated == g.max_tokens);
     co_return ok&& keep_alive;
   }
 
@@ -656,7 +682,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
 
   asio::awaitable<bool> produce(tcp::socket& socket, const Generation& g, std::uint64_t id,
                                 Fault fault, bool keep_alive, TimePoint arrived, TimePoint start,
-                                ScheduleRng& schedule) {
+                                ScheduleRng& schedule, TrackedGeneration& tracked) {
     asio::steady_timer timer(io_);
     stream_timers_.insert(&timer);
     struct Unregister {
@@ -672,9 +698,9 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     Duration load{};
     if (options_.dialect == Dialect::kOllama && !model_loaded_) load = options_.load_time;
     model_loaded_ = true;
-    const auto first_due = [&] {
+    const auto first_due = [&](ScheduleRng& rng) {
       return start + load +
-             jittered(schedule, options_.ttft + options_.prefill_per_token * g.prompt_tokens);
+             jittered(rng, options_.ttft + options_.prefill_per_token * g.prompt_tokens);
     };
     Produced produced;
     produced.queue = to_seconds(start - arrived);
@@ -682,7 +708,10 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
     produced.output_tokens = n;
 
     if (!g.stream) {
-      const TimePoint first = first_due();
+      // The engine's metrics see the tokens at their scheduled instants: replayed from the
+      // same draws once the answer is due, so that nothing is held per token meanwhile.
+      ScheduleRng replay = schedule;
+      const TimePoint first = first_due(schedule);
       TimePoint last = first;
       for (std::int64_t i = 1; i < n; ++i) last += jittered(schedule, options_.itl);
       produced.prefill = to_seconds(first - start - load);
@@ -706,6 +735,12 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
       co_await timer.async_wait(kTuple);
       if (n > kPrebuiltTokens) response = build();
       counters_.tokens += static_cast<std::uint64_t>(n);
+      TimePoint token_at = first_due(replay);
+      served_.on_tokens(tracked, token_at, 1);
+      for (std::int64_t i = 1; i < n; ++i) {
+        token_at += jittered(replay, options_.itl);
+        served_.on_tokens(tracked, token_at, 1);
+      }
       const std::string_view half = std::string_view(response).substr(0, response.size() / 2);
       switch (fault) {
         case Fault::kResetMidStream:
@@ -754,7 +789,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
       co_return false;  // the client gave up, or stop()
     }
 
-    const TimePoint first_token_due = first_due();
+    const TimePoint first_token_due = first_due(schedule);
     produced.prefill = to_seconds(first_token_due - start - load);
     TimePoint due = first_token_due;  // of token due_index
     std::int64_t due_index = 0;
@@ -829,6 +864,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
             close_after_fin(socket);
             co_return false;
           case Fault::kErrorEvent:
+            served_.on_failure(EngineFailure::kGeneration);
             // The engine ends the response properly (the event, then the body's end) and keeps
             // the connection, as the real servers do. Closing it silently would make the
             // client's next request on it race the FIN.
@@ -845,6 +881,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
         }
       }
       if (!frame.empty() && !co_await write(socket, frame)) co_return false;
+      served_.on_tokens(tracked, written, last - first + 1);
       if (cumulative) {
         for (std::int64_t i = first; i <= last; ++i) text_so_far += history_text(i);
       }
@@ -857,6 +894,7 @@ class SimServer::Impl : public std::enable_shared_from_this<Impl> {
   SimOptions options_;
   std::vector<FaultRate> faults_;  // options_.faults and options_.fault together
   Format format_;
+  ServedMetrics served_;  // the engine's own /metrics
   bool model_loaded_ = false;
   bool stopped_ = false;
   tcp::endpoint endpoint_;  // where the listener is (re)opened

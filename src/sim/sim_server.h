@@ -74,7 +74,11 @@ struct SimOptions {
   Duration itl = std::chrono::milliseconds(10);
   Duration jitter{};
   Duration prefill_per_token{};
-  int max_batch = 0;         // 0 = unlimited concurrent generations
+  int max_batch = 0;  // 0 = unlimited concurrent generations
+  // The KV cache the engines' usage gauges divide by (vllm:kv_cache_usage_perc,
+  // sglang:token_usage): the prompt and generated tokens of the generations in slots, in
+  // tokens. Values below 1 count as 1; usage above the capacity reads 1 (nothing is evicted).
+  std::int64_t kv_cache_tokens = 262'144;
   int tokens_per_chunk = 1;  // tokens per stream frame, sent when the chunk's last is due
   double fail_rate = 0;      // fraction of generation requests answered with HTTP 500
   // Faults, each with its rate; the rates add up to at most 1. One draw per generation
@@ -100,6 +104,7 @@ struct SimCounters {
   std::uint64_t tokens = 0;   // tokens written
   std::uint64_t running = 0;  // generations holding a slot now
   std::uint64_t waiting = 0;  // generations queued for a slot now
+  std::uint64_t scrapes = 0;  // GET /metrics answered with the engine's page (not 404)
 };
 
 class SimServer {
