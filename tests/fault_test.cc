@@ -182,10 +182,10 @@ class Sim {
   [[nodiscard]] int port() const { return port_; }
   [[nodiscard]] pid_t pid() const { return process_.pid(); }
 
-  // A value of the simulator's /metrics page.
+  // A value of the simulator's /sim/metrics page.
   [[nodiscard]] double metric(const std::string& name) const {
     const std::string response =
-        raw_exchange(port_, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        raw_exchange(port_, "GET /sim/metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     const auto at = response.find("\n" + name + " ");
     if (at == std::string::npos) throw std::runtime_error("no metric " + name + ": " + response);
     return std::stod(response.substr(at + name.size() + 2));

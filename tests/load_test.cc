@@ -57,7 +57,7 @@ TEST(LoadProfiles, OpenLoopAtAThousandPerSecondSendsOnSchedule) {
 // 256 concurrent streams keep the inter-token timing. The simulator shares this machine's
 // cores with the client and is itself late now and then, so besides the script the client
 // is judged against what the simulator actually did — the gaps between its writes, from its
-// /metrics — which isolates the error the client adds. The acceptance tail (ITL p99) is
+// /sim/metrics — which isolates the error the client adds. The acceptance tail (ITL p99) is
 // measured by bench/load_accuracy.
 TEST(LoadProfiles, TwoHundredFiftySixStreamsKeepTheInterTokenTiming) {
   // An ASan-built simulator cannot write 256 streams × 200 frames/s on time; it gets 20 ms

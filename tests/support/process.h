@@ -148,7 +148,7 @@ class Sim {
   }
   const std::string& url() const { return url_; }
 
-  // One value of the simulator's /metrics page (a plain GET on a raw socket: the tests need
+  // One value of the simulator's /sim/metrics page (a plain GET on a raw socket: the tests need
   // no HTTP client of their own), e.g. metric("llmbench_sim_token_gap_seconds{quantile=\"0.99\"}").
   double metric(const std::string& name) const {
     const auto colon = url_.rfind(':');
@@ -162,7 +162,7 @@ class Sim {
       ::close(fd);
       throw std::runtime_error("cannot reach the simulator's /metrics");
     }
-    const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    const std::string request = "GET /sim/metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     if (::write(fd, request.data(), request.size()) < 0) throw std::runtime_error("write failed");
     std::string response;
     char buffer[4096];
