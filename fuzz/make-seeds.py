@@ -89,7 +89,9 @@ def main():
                            .splitlines()[1:] if line)
     for folder, target in engines.items():
         for p in sorted((FIX / folder).iterdir()):
-            if p.suffix not in (".json", ".sse", ".ndjson", ".txt") or "request" in p.name:
+            # /metrics bodies are no adapter's response: fuzz_prometheus reads them.
+            if p.suffix not in (".json", ".sse", ".ndjson", ".txt") or "request" in p.name or \
+                    p.name.startswith("metrics"):
                 continue
             body = body_of(p)
             name = p.stem
@@ -143,6 +145,32 @@ def main():
     write("fuzz_dataset", "jsonl-fail", bytes([0xC5]) + split(5) + jsonl)
     write("fuzz_dataset", "text", bytes([0xC2]) + split(3) + text)
     write("fuzz_dataset", "trace", bytes([0xC3]) + split(4) + trace)
+
+    # Prometheus text: the split position, then a scrape body (fixtures and tricky forms).
+    for p in sorted(FIX.rglob("metrics*")):
+        if p.suffix not in (".prom", ".txt"):
+            continue
+        body = body_of(p)
+        write("fuzz_prometheus", f"{p.parent.name}-{p.stem}", split(len(body) // 2) + body)
+    tricky = {
+        "openmetrics": b'# TYPE r counter\n# UNIT r requests\n# HELP r H\\\\ \\n.\n'
+                       b'r_total{a="x\\"y\\\\z\\n",} 3 1.7e9 # {t="1"} 1\nr_created 1\n'
+                       b'# TYPE h histogram\nh_bucket{le="0.5"} 1\nh_bucket{le="+Inf"} 2\n'
+                       b'h_sum 1\nh_count 2\n# TYPE s summary\ns{quantile="0.5"} NaN\ns_sum 0\n'
+                       b'# TYPE i info\ni_info{v="1"} 1\n# TYPE g gaugehistogram\n'
+                       b'g_bucket{le="1"} 1\ng_bucket{le="+Inf"} 1\ng_gcount 1\ng_gsum 1\n# EOF\n',
+        "crlf-values": b'a +Inf\r\nb -Inf\r\nc NaN\r\nd 1e-3 -5\r\ne{} .5\r\n'
+                       b'f { x = "1" , } 2\r\n',
+        "histograms": b'# TYPE t histogram\nt_bucket{e="0",le="1"} 2\nt_bucket{e="0",le="+Inf"} 3\n'
+                      b't_bucket{le="1.0",e="1"} 5\nt_bucket{e="1",le="+Inf"} 4\n'
+                      b't_bucket{e="2",le="-Inf"} 1\nt_bucket{e="2",le="2"} 1\n'
+                      b't_sum{e="0"} 1\nt_count{e="0"} 3\n# TYPE u histogram\nu_bucket{le="3"} 1\n',
+        "closed-family": b'# TYPE x gauge\nx 1\ny 2\nx 3\n# TYPE x counter\n# HELP y late\n',
+        "eof-then-data": b"x 1\n# EOF\ny 2\n",
+        "bad-escape": b'x{a="\\q"} 1\n',
+    }
+    for name, body in tricky.items():
+        write("fuzz_prometheus", name, split(len(body) // 3) + body)
 
 
 if __name__ == "__main__":

@@ -57,12 +57,12 @@ struct EngineMetrics {
   std::optional<SourcedValue> requests_finished;  // vLLM request_success_total (all reasons),
                                                   // tgi_request_success, sglang num_requests_total
   // Histograms (cumulative), summed over label sets.
-  std::optional<SourcedHistogram> ttft;       // time_to_first_token_seconds (none in TGI)
-  std::optional<SourcedHistogram> itl;        // inter_token_latency_seconds, old
-                                              // time_per_output_token_seconds
-  std::optional<SourcedHistogram> e2e;        // e2e_request_latency_seconds, tgi_request_duration
-  std::optional<SourcedHistogram> queue_time; // request_queue_time_seconds,
-                                              // tgi_request_queue_duration
+  std::optional<SourcedHistogram> ttft;        // time_to_first_token_seconds (none in TGI)
+  std::optional<SourcedHistogram> itl;         // inter_token_latency_seconds, old
+                                               // time_per_output_token_seconds
+  std::optional<SourcedHistogram> e2e;         // e2e_request_latency_seconds, tgi_request_duration
+  std::optional<SourcedHistogram> queue_time;  // request_queue_time_seconds,
+                                               // tgi_request_queue_duration
 };
 
 EngineMetrics normalize(const Exposition& exposition, MetricsDialect dialect);

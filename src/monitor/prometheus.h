@@ -16,8 +16,16 @@
 
 namespace llmbench::monitor {
 
-enum class MetricType { kUntyped, kCounter, kGauge, kHistogram, kSummary, kInfo, kStateSet,
-                        kGaugeHistogram };
+enum class MetricType {
+  kUntyped,
+  kCounter,
+  kGauge,
+  kHistogram,
+  kSummary,
+  kInfo,
+  kStateSet,
+  kGaugeHistogram
+};
 std::string_view to_string(MetricType type);
 
 struct Label {
@@ -26,9 +34,9 @@ struct Label {
 };
 
 struct MetricSample {
-  std::string name;           // as exposed: "vllm:ttft_seconds_bucket", "x_total"
-  std::vector<Label> labels;  // in exposition order
-  double value = 0;           // +Inf, -Inf and NaN are values
+  std::string name;                 // as exposed: "vllm:ttft_seconds_bucket", "x_total"
+  std::vector<Label> labels;        // in exposition order
+  double value = 0;                 // +Inf, -Inf and NaN are values
   std::optional<double> timestamp;  // as written (ms in 0.0.4, s in OpenMetrics)
   // The value of label `name`, or nullopt.
   [[nodiscard]] std::optional<std::string_view> label(std::string_view name) const;
@@ -48,15 +56,16 @@ struct MetricFamily {
 struct Exposition {
   std::vector<MetricFamily> families;  // in order of first appearance
   // Problems that lost nothing important, one line each (a sample after its family was
-  // closed, a duplicate # TYPE...), at most kMaxWarnings.
+  // closed, a duplicate # TYPE, a # TYPE of a type we do not know, whose samples stay
+  // untyped...), at most kMaxWarnings.
   std::vector<std::string> warnings;
   static constexpr std::size_t kMaxWarnings = 20;
   [[nodiscard]] const MetricFamily* find(std::string_view family_name) const;
 };
 
 struct ExpositionLimits {
-  std::size_t max_line_bytes = 64 * 1024;      // one line, newline excluded
-  std::size_t max_body_bytes = 16 * 1024 * 1024;
+  std::size_t max_line_bytes = std::size_t{64} * 1024;  // one line, newline excluded
+  std::size_t max_body_bytes = std::size_t{16} * 1024 * 1024;
   std::size_t max_samples = 200'000;
   std::size_t max_labels_per_sample = 64;
 };
@@ -65,7 +74,8 @@ struct ExpositionLimits {
 // (later feed() calls are ignored) and is returned by finish(): ErrorCode::kProtocol with the
 // line number and what was wrong ("line 12: label value not closed"; "line 3: 70000 bytes,
 // more than the 65536 a line may have"). Bytes that are not UTF-8 in a label value or help
-// text are an error, never passed on.
+// text are an error, never passed on; so is a NUL byte anywhere. Where the first error is
+// depends only on the bytes, never on where the pieces were cut.
 class ExpositionParser {
  public:
   explicit ExpositionParser(ExpositionLimits limits = {});
@@ -106,7 +116,8 @@ std::optional<HistogramBuckets> histogram_delta(const HistogramBuckets& later,
 std::optional<double> histogram_quantile(const HistogramBuckets& buckets, double q);
 
 // The width of the bucket holding quantile q, relative to its upper bound (how coarse the
-// estimate can be: 1.0 when the bucket is [0, le]); nullopt as for histogram_quantile.
+// estimate can be: 1.0 when the bucket is [0, le]); +Inf when the rank is in the +Inf bucket;
+// nullopt as for histogram_quantile, or when that bucket's upper bound is not above 0.
 std::optional<double> histogram_resolution(const HistogramBuckets& buckets, double q);
 
 // The sum over every sample of a counter or gauge family named `family` (a counter's `_total`
