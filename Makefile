@@ -53,6 +53,7 @@ bench: build
 	./build/release/bench/dataset_load
 	./build/release/bench/time_series_soak
 	./build/release/bench/report_size
+	./build/release/bench/monitor_overhead
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

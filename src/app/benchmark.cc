@@ -356,6 +356,7 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
       return out;
     };
     std::vector<std::optional<MonitorSpan>> spans;
+    spans.reserve(level_spans.size());
     for (const auto& span : level_spans) spans.push_back(span_of(span));
     // A single-level run's summary is its level's; its levels are cleared below.
     attach_monitors(report, std::move(data), span_of(sink.run_span()), spans);

@@ -37,6 +37,7 @@ monitor::MonitorOptions monitor_options(const RunSpec& spec, const std::string& 
 
 std::string describe_monitors(const std::vector<MonitorStatus>& status) {
   std::vector<std::string> parts;
+  parts.reserve(status.size());
   for (const MonitorStatus& s : status) {
     parts.push_back(s.available ? s.monitor + ": " + s.detail : s.detail);
   }

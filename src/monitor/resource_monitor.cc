@@ -363,7 +363,9 @@ struct ResourceMonitor::State {
         processes.try_emplace(pid, pid, std::filesystem::path(options.proc_root));
       }
     }
-    std::optional<double> cpu, rss, threads;
+    std::optional<double> cpu;
+    std::optional<double> rss;
+    std::optional<double> threads;
     bool root_exited = false;
     for (auto& [pid, sampler] : processes) {
       ProcessReading r = sampler.sample(t);
@@ -527,7 +529,9 @@ struct ResourceMonitor::State {
       scrape_failed("GET /api/ps: not the JSON Ollama answers");
       return;
     }
-    double vram = 0, size = 0, loaded = 0;
+    double vram = 0;
+    double size = 0;
+    double loaded = 0;
     for (const auto& model : ps["models"]) {
       if (!model.is_object()) continue;
       ++loaded;
@@ -634,8 +638,14 @@ void ResourceMonitor::measure_idle_baseline(Duration duration, const std::atomic
   std::vector<EnergyCounter> counters(s.nvml->devices().size());
   std::vector<std::vector<double>> power(s.nvml->devices().size());
   auto next = begin;
+  double first_t = 0;
+  double last_t = 0;
+  bool read = false;
   while (SteadyClock::now() - begin < duration && !stop_early.load()) {
     const double t = s.now_s();
+    if (!read) first_t = t;
+    read = true;
+    last_t = t;
     for (std::size_t i = 0; i < s.nvml->devices().size(); ++i) {
       GpuReading r = s.nvml->read(s.nvml->devices()[i].index);
       if (r.energy_j) counters[i].add(t, *r.energy_j);
@@ -645,11 +655,13 @@ void ResourceMonitor::measure_idle_baseline(Duration duration, const std::atomic
     std::this_thread::sleep_until(next);
   }
   const double seconds = to_seconds(SteadyClock::now() - begin);
+  // Between the first reading and the last, not the wall time (the loop sleeps after the last).
+  const double covered = last_t - first_t;
   std::optional<double> watts;
   for (std::size_t i = 0; i < counters.size(); ++i) {
     // The counter's difference where it moved; the mean of the power readings otherwise.
-    if (const auto joules = counters[i].joules(); joules && seconds > 0 && *joules > 0) {
-      watts = watts.value_or(0) + *joules / seconds;
+    if (const auto joules = counters[i].joules(); joules && covered > 0 && *joules > 0) {
+      watts = watts.value_or(0) + *joules / covered;
     } else if (!power[i].empty()) {
       double sum = 0;
       for (double w : power[i]) sum += w;
@@ -801,6 +813,25 @@ std::optional<std::pair<double, double>> bucket_of(const HistogramBuckets& h, do
   return std::pair(lower, std::numeric_limits<double>::infinity());
 }
 
+// ∫ value dt over [t0, t1] (trapezoids, the ends interpolated); nullopt unless the samples
+// cover the span.
+std::optional<double> integrate(const std::vector<MonitorPoint>& points, double t0, double t1) {
+  const auto v0 = counter_at(points, t0);
+  const auto v1 = counter_at(points, t1);
+  if (!v0 || !v1 || t1 <= t0) return std::nullopt;
+  double sum = 0;
+  double last_t = t0;
+  double last_v = *v0;
+  for (const MonitorPoint& p : points) {
+    if (p.t <= t0 || p.t < last_t) continue;
+    if (p.t >= t1) break;
+    sum += (p.t - last_t) * (p.value + last_v) / 2;
+    last_t = p.t;
+    last_v = p.value;
+  }
+  return sum + (t1 - last_t) * (*v1 + last_v) / 2;
+}
+
 std::string latency_label(std::string_view name) {
   if (name == "ttft") return "TTFT";
   if (name == "itl") return "ITL";
@@ -895,7 +926,8 @@ MonitorSummary summarize(const MonitorData& data, double t0, double t1,
         }
       }
     } else {
-      double sum = 0, max = -std::numeric_limits<double>::infinity();
+      double sum = 0;
+      double max = -std::numeric_limits<double>::infinity();
       std::size_t n = 0;
       for (const MonitorPoint& p : series.points) {
         if (p.t < t0 || p.t > t1) continue;
@@ -909,8 +941,27 @@ MonitorSummary summarize(const MonitorData& data, double t0, double t1,
     }
     if (figure.mean || figure.increase) summary.figures.push_back(std::move(figure));
   }
+  // A GPU without an energy counter (before Volta) but with power readings: the power
+  // integrated over the span (METRICS.md M36's fallback), and the source says so.
+  bool integrated = false;
+  for (const MonitorSeries& series : data.series) {
+    if (!series.name.starts_with("gpu_power_w.")) continue;
+    const std::string gpu = series.name.substr(std::string_view("gpu_power_w.").size());
+    if (data.find("gpu_energy_j." + gpu) != nullptr) continue;
+    if (const auto j = integrate(series.points, t0, t1)) {
+      joules = joules.value_or(0) + *j;
+      integrated = true;
+    } else {
+      every_gpu_covered = false;
+    }
+  }
   if (joules && every_gpu_covered && t1 > t0) {
     EnergyFigures energy;
+    if (integrated) {
+      energy.source =
+          "nvml energy counter where the GPU has one, else its power samples integrated over "
+          "time (nvmlDeviceGetPowerUsage)";
+    }
     energy.joules = *joules;
     energy.seconds = t1 - t0;
     energy.average_power_w = *joules / energy.seconds;

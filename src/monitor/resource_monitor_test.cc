@@ -83,7 +83,9 @@ TEST(Summarize, GaugesGiveMeanAndMaxWithinTheSpanOnly) {
   ASSERT_EQ(s.figures.size(), 1u);
   EXPECT_DOUBLE_EQ(*s.figures[0].mean, 200);
   EXPECT_DOUBLE_EQ(*s.figures[0].max, 300);
-  EXPECT_FALSE(s.energy);  // no energy counter: no energy, not integrated power
+  // The gauge is not an energy series; here, by its name, it is a GPU's power: integrated.
+  ASSERT_TRUE(s.energy);
+  EXPECT_NE(s.energy->source.find("integrated"), std::string::npos);
 }
 
 TEST(Summarize, EnergyIsTheCountersDifferenceDividedByTokensAndRequests) {
@@ -114,6 +116,18 @@ TEST(Summarize, AnEnergyCounterResetIsCountedAndNotHidden) {
   // The segments' increases: 200 J before the reset, 100 J after it. The step across it is
   // unknown (when in that second did the counter restart?) and left out, and said so.
   EXPECT_NEAR(s.energy->joules, 300, 1e-9);
+}
+
+TEST(Summarize, AGpuWithoutAnEnergyCounterHasItsPowerIntegratedAndSaysSo) {
+  MonitorData data;
+  // 100 W rising to 300 W linearly over 2 s: 400 J.
+  data.series.push_back(gauge("gpu_power_w.gpu0", {{0, 100}, {1, 200}, {2, 300}}));
+  const MonitorSummary s = summarize(data, 0, 2, std::nullopt, std::nullopt);
+  ASSERT_TRUE(s.energy);
+  EXPECT_NEAR(s.energy->joules, 400, 1e-9);
+  EXPECT_NE(s.energy->source.find("integrated"), std::string::npos);
+  // Within a span, the ends interpolated: 0.5 s → 1.5 s is 150..250 W, 200 J.
+  EXPECT_NEAR(summarize(data, 0.5, 1.5, std::nullopt, std::nullopt).energy->joules, 200, 1e-9);
 }
 
 TEST(Summarize, AnEnergyCounterThatDoesNotCoverTheSpanGivesNoEnergy) {

@@ -73,7 +73,8 @@ void read_summary(const Json& summary, ResultFigures& out) {
   }
   if (const auto resources = summary.find("resources");
       resources != summary.end() && resources->is_object()) {
-    std::optional<double> gpu_used, gpu_engine;
+    std::optional<double> gpu_used;
+    std::optional<double> gpu_engine;
     for (const auto& [name, figure] : resources->items()) {
       if (!figure.is_object()) continue;
       const auto max = figure.find("max");

@@ -147,6 +147,7 @@ class Sim {
     child_.wait();
   }
   const std::string& url() const { return url_; }
+  [[nodiscard]] pid_t pid() const { return child_.pid(); }
 
   // One value of the simulator's /sim/metrics page (a plain GET on a raw socket: the tests need
   // no HTTP client of their own), e.g. metric("llmbench_sim_token_gap_seconds{quantile=\"0.99\"}").
