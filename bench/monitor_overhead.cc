@@ -71,13 +71,13 @@ int main(int argc, char** argv) {
   const std::vector<Config> configs = {
       {"host + process @ 10 Hz", std::chrono::milliseconds(100), false, true, true, false},
       {"GPU + host + process @ 10 Hz", std::chrono::milliseconds(100), true, true, true, false},
-      {"GPU + host + process @ 10 Hz, /metrics @ 1 Hz", std::chrono::milliseconds(100), true,
-       true, true, true},
+      {"GPU + host + process @ 10 Hz, /metrics @ 1 Hz", std::chrono::milliseconds(100), true, true,
+       true, true},
       {"everything @ 100 Hz, /metrics @ 10 Hz", std::chrono::milliseconds(10), true, true, true,
        true},
   };
-  fmt::print("monitor overhead: {:g} s per run, median of 3, % of one core (NVML: {})\n",
-             seconds, nvml);
+  fmt::print("monitor overhead: {:g} s per run, median of 3, % of one core (NVML: {})\n", seconds,
+             nvml);
   for (const Config& config : configs) {
     std::vector<double> percents;
     std::string gpu_status;
@@ -106,8 +106,7 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
       const MonitorData data = monitors.stop();
       const double wall = to_seconds(SteadyClock::now() - wall0);
-      const double cpu =
-          process_cpu_seconds() - cpu0 - (thread_cpu_seconds(sim_thread) - sim0);
+      const double cpu = process_cpu_seconds() - cpu0 - (thread_cpu_seconds(sim_thread) - sim0);
       percents.push_back(100 * cpu / wall);
       if (repeat == 0) {
         std::size_t points = 0;

@@ -41,11 +41,12 @@ const json& status_of(const json& result, const char* monitor) {
 // the resolution of its buckets.
 TEST(Monitors, WaitingQueueRisesWithConcurrencyAndServerTtftAgreesWithTheClient) {
   Sim sim({"--dialect", "vllm", "--max-batch", "4", "--ttft", "50ms", "--itl", "5ms"});
-  const RunOutcome r = run(sim.url(), {"--engine", "vllm", "--concurrency", "2,8,16",
-                                       "--requests", "48", "--max-tokens", "32",
-                                       "--scrape-interval", "200ms", "--no-gpu-monitor"});
+  const RunOutcome r =
+      run(sim.url(), {"--engine", "vllm", "--concurrency", "2,8,16", "--requests", "48",
+                      "--max-tokens", "32", "--scrape-interval", "200ms", "--no-gpu-monitor"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(status_of(r.result, "engine_metrics")["available"].get<bool>()) << r.result["monitors"];
+  EXPECT_TRUE(status_of(r.result, "engine_metrics")["available"].get<bool>())
+      << r.result["monitors"];
   EXPECT_EQ(r.result["monitors"]["engine_metrics"]["dialect"], "vllm");
   EXPECT_GT(r.result["monitors"]["engine_metrics"]["scrapes"].get<int>(), 5);
   const json& levels = r.result["levels"];
@@ -64,7 +65,8 @@ TEST(Monitors, WaitingQueueRisesWithConcurrencyAndServerTtftAgreesWithTheClient)
   // The series is in the windows too, where the report draws it.
   bool in_windows = false;
   for (const json& w : r.result["time_series"]["windows"]) {
-    in_windows = in_windows || (w.contains("server_requests") && w["server_requests"].contains("waiting"));
+    in_windows =
+        in_windows || (w.contains("server_requests") && w["server_requests"].contains("waiting"));
   }
   EXPECT_TRUE(in_windows);
   // Level 1 (2 users, no queue): the engine saw the client's TTFT.
@@ -88,10 +90,11 @@ TEST(Monitors, GpuEnergyFromTheCounterThroughAFakeNvml) {
   Sim sim({"--dialect", "vllm", "--ttft", "20ms", "--itl", "5ms"});
   ScopedEnv library("LLMBENCH_NVML_LIBRARY", FAKE_NVML_PATH);
   ScopedEnv live("FAKE_NVML_LIVE", "1");  // the counter advances at the fake's 250 W
-  const RunOutcome r = run(sim.url(), {"--engine", "vllm", "--concurrency", "4", "--duration",
-                                       "3s", "--max-tokens", "32", "--idle-baseline", "500ms"});
+  const RunOutcome r = run(sim.url(), {"--engine", "vllm", "--concurrency", "4", "--duration", "3s",
+                                       "--max-tokens", "32", "--idle-baseline", "500ms"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(status_of(r.result, "gpu")["available"].get<bool>()) << r.result["monitors"]["status"];
+  EXPECT_TRUE(status_of(r.result, "gpu")["available"].get<bool>())
+      << r.result["monitors"]["status"];
   const json& energy = r.result["summary"]["energy"];
   ASSERT_TRUE(energy.is_object()) << r.result["summary"]["resources"];
   EXPECT_NEAR(energy["average_power_w"].get<double>(), 250, 25);
@@ -101,7 +104,8 @@ TEST(Monitors, GpuEnergyFromTheCounterThroughAFakeNvml) {
               energy["joules"].get<double>() / output_tokens, 1e-6);
   // The fake's power does not change at rest: energy above idle is about none.
   EXPECT_NEAR(energy["idle_power_w"].get<double>(), 250, 25);
-  EXPECT_LT(std::abs(energy["joules_above_idle"].get<double>()), 0.2 * energy["joules"].get<double>());
+  EXPECT_LT(std::abs(energy["joules_above_idle"].get<double>()),
+            0.2 * energy["joules"].get<double>());
   EXPECT_EQ(energy["counter_resets"], 0);
   EXPECT_EQ(r.result["monitors"]["gpus"][0]["name"], "Fake GPU 0");
   EXPECT_TRUE(r.result["summary"]["resources"].contains("gpu_power_w.gpu0"));
@@ -117,8 +121,9 @@ TEST(Monitors, NothingToMonitorIsStatedNeverAnError) {
   const RunOutcome r = run(sim.url(), {"--requests", "20", "--max-tokens", "8"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(status_of(r.result, "gpu")["available"].get<bool>());
-  EXPECT_NE(status_of(r.result, "gpu")["detail"].get<std::string>().find("GPU monitor not available"),
-            std::string::npos);
+  EXPECT_NE(
+      status_of(r.result, "gpu")["detail"].get<std::string>().find("GPU monitor not available"),
+      std::string::npos);
   EXPECT_FALSE(status_of(r.result, "engine_metrics")["available"].get<bool>());
   EXPECT_NE(status_of(r.result, "engine_metrics")["detail"].get<std::string>().find("HTTP 404"),
             std::string::npos);
@@ -149,11 +154,11 @@ TEST(Monitors, OllamaVramFromApiPs) {
 
 TEST(Monitors, BadOptionsAreRefusedBeforeAnyTraffic) {
   Sim sim({"--dialect", "vllm"});
-  for (const auto& [option, value] : std::vector<std::pair<std::string, std::string>>{
-           {"--monitor-interval", "1ms"},
-           {"--scrape-interval", "10ms"},
-           {"--idle-baseline", "1h"},
-           {"--engine-pid", "0"}}) {
+  for (const auto& [option, value] :
+       std::vector<std::pair<std::string, std::string>>{{"--monitor-interval", "1ms"},
+                                                        {"--scrape-interval", "10ms"},
+                                                        {"--idle-baseline", "1h"},
+                                                        {"--engine-pid", "0"}}) {
     const RunOutcome r = run(sim.url(), {"--engine", "vllm", "--requests", "5", option, value});
     EXPECT_EQ(r.exit_code, 2) << option << " " << r.err;
     EXPECT_NE(r.err.find(option), std::string::npos) << r.err;
@@ -167,8 +172,8 @@ TEST(Monitors, MonitorCommandShowsAndWritesTheReadings) {
                       ("llmbench_monitor_" + std::to_string(::getpid()) + ".json");
   std::filesystem::remove(output);
   Child child({LLMBENCH_BINARY, "monitor", "--url", sim.url(), "--duration", "2s",
-               "--scrape-interval", "200ms", "--refresh", "500ms", "--no-gpu-monitor",
-               "--output", output.string()});
+               "--scrape-interval", "200ms", "--refresh", "500ms", "--no-gpu-monitor", "--output",
+               output.string()});
   ASSERT_EQ(child.wait(), 0) << child.err();
   EXPECT_NE(child.out().find("host_cpu_percent"), std::string::npos) << child.out();
   EXPECT_NE(child.out().find("server_requests"), std::string::npos) << child.out();

@@ -335,11 +335,10 @@ report::CompareSection compare_section(const CompareSpec& spec, std::string titl
   // (--gpu-hourly-cost; a GPU monitor; the engine's process).
   std::vector<metrics::ComparedFigure> figures = spec.figures;
   if (spec.default_figures) {
-    for (const char* name :
-         {"cost_per_million_output_tokens", "cost_per_thousand_requests",
-          "output_tokens_per_gpu_second", "joules_per_output_token", "output_tokens_per_joule",
-          "average_power_w", "gpu_memory_max_bytes", "gpu_engine_memory_max_bytes",
-          "engine_rss_max_bytes"}) {
+    for (const char* name : {"cost_per_million_output_tokens", "cost_per_thousand_requests",
+                             "output_tokens_per_gpu_second", "joules_per_output_token",
+                             "output_tokens_per_joule", "average_power_w", "gpu_memory_max_bytes",
+                             "gpu_engine_memory_max_bytes", "engine_rss_max_bytes"}) {
       if (std::any_of(all.begin(), all.end(),
                       [name](const LoadedRun* r) { return r->figures.figures.contains(name); })) {
         add_figure(figures, name);

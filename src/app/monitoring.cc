@@ -29,7 +29,8 @@ monitor::MonitorOptions monitor_options(const RunSpec& spec, const std::string& 
       // The engine's own headers (an API key a proxy in front of it checks) go with a scrape
       // of its own URL, never to another one.
       options.metrics_headers = spec.headers;
-      if (spec.api_key) options.metrics_headers.push_back({"Authorization", "Bearer " + *spec.api_key});
+      if (spec.api_key)
+        options.metrics_headers.push_back({"Authorization", "Bearer " + *spec.api_key});
     }
   }
   return options;
@@ -76,15 +77,13 @@ void attach_monitors(report::RunReport& report, MonitorData data,
     report.monitor_summary =
         monitor::summarize(data, run_span->t0, run_span->t1, output_tokens_of(report.summary),
                            requests_of(report.summary));
-    for (const ServerLatency& latency : report.monitor_summary->server_latency) {
-      if (!latency.warning.empty()) report.warnings.push_back("server-side " + latency.warning);
-    }
   }
   for (std::size_t i = 0; i < report.levels.size() && i < level_spans.size(); ++i) {
     if (!level_spans[i]) continue;
     report::LevelReport& level = report.levels[i];
-    level.monitors = monitor::summarize(data, level_spans[i]->t0, level_spans[i]->t1,
-                                        output_tokens_of(level.summary), requests_of(level.summary));
+    level.monitors =
+        monitor::summarize(data, level_spans[i]->t0, level_spans[i]->t1,
+                           output_tokens_of(level.summary), requests_of(level.summary));
   }
   for (const std::string& warning : data.warnings) report.warnings.push_back("monitor: " + warning);
   report.monitors = std::move(data);

@@ -52,12 +52,12 @@ struct OutputPaths {
 
 // The monitors beside the run (docs/monitors.md).
 struct MonitorSpec {
-  bool enabled = true;  // --no-monitor: none at all
+  bool enabled = true;                                 // --no-monitor: none at all
   Duration interval = std::chrono::milliseconds(100);  // --monitor-interval: GPU, host, process
   bool gpu = true;                                     // --no-gpu-monitor
   bool scrape = true;                                  // --no-scrape: not the engine's /metrics
   Duration scrape_interval = std::chrono::seconds(1);  // --scrape-interval
-  std::optional<net::Url> metrics_url;  // --metrics-url; default: the engine's URL + /metrics
+  std::optional<net::Url> metrics_url;     // --metrics-url; default: the engine's URL + /metrics
   std::optional<std::int64_t> engine_pid;  // --engine-pid; default: found by the port
   Duration idle_baseline{};                // --idle-baseline: GPU power at rest, before the run
   std::string nvml_library = "libnvidia-ml.so.1";  // tests load a fake one

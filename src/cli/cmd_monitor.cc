@@ -144,8 +144,7 @@ Action add_monitor_command(CLI::App& app) {
     for (;;) {
       {
         std::unique_lock lock(mutex);
-        const TimePoint until =
-            duration ? std::min(next, origin + *duration) : next;
+        const TimePoint until = duration ? std::min(next, origin + *duration) : next;
         wake.wait_until(lock, until, [&] { return stop.load(); });
       }
       const TimePoint now = SteadyClock::now();

@@ -69,14 +69,14 @@ struct GpuIdentity {
 };
 
 struct MonitorData {
-  double interval_s = 0.1;        // NVML, host and process sampling
-  double scrape_interval_s = 1;   // the engine's /metrics
+  double interval_s = 0.1;       // NVML, host and process sampling
+  double scrape_interval_s = 1;  // the engine's /metrics
   std::vector<MonitorStatus> status;
   std::vector<GpuIdentity> gpus;
   std::optional<std::int64_t> engine_pid;
-  std::string engine_process;     // its command name, and how it was found
-  std::string metrics_url;        // redacted
-  std::string metrics_dialect;    // vllm, tgi, sglang, llamacpp, ollama
+  std::string engine_process;   // its command name, and how it was found
+  std::string metrics_url;      // redacted
+  std::string metrics_dialect;  // vllm, tgi, sglang, llamacpp, ollama
   std::uint64_t scrapes = 0, scrape_failures = 0;
   std::string last_scrape_error;
   std::vector<MonitorSeries> series;
@@ -115,7 +115,7 @@ struct EnergyFigures {
 // The engine's own latency histogram over the span, as percentiles of its bucket deltas.
 struct ServerLatency {
   std::string name, family;
-  double count = 0;   // observations in the span
+  double count = 0;                           // observations in the span
   std::optional<double> mean, p50, p90, p99;  // s
   // The bucket holding each percentile: [lower, upper] s, so a reader sees the resolution.
   std::optional<std::pair<double, double>> p50_bucket, p90_bucket, p99_bucket;

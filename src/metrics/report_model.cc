@@ -387,7 +387,8 @@ void add_cards(RunView& view, const RunOverview& o) {
   if (m.engine_cpu_mean) {
     value("Engine CPU (mean)", m.engine_cpu_mean, "% of a core", "its process tree, from /proc");
   }
-  if (m.engine_rss_max_bytes) value("Engine RSS (max)", scaled(m.engine_rss_max_bytes, kGiB), "GiB");
+  if (m.engine_rss_max_bytes)
+    value("Engine RSS (max)", scaled(m.engine_rss_max_bytes, kGiB), "GiB");
   for (const ServerLatencyOverview& l : m.server_latency) {
     value("Engine's " + l.label + " p50", scaled(l.p50, kMs), "ms",
           fmt::format("from {} ({} observations){}", l.family, count_text(l.count),

@@ -301,8 +301,8 @@ struct ServerLatencyOverview {
   std::optional<double> p50, p99;  // s
 };
 struct MonitorOverview {
-  std::optional<double> joules, joules_per_output_token, output_tokens_per_joule,
-      average_power_w, idle_power_w, joules_above_idle;
+  std::optional<double> joules, joules_per_output_token, output_tokens_per_joule, average_power_w,
+      idle_power_w, joules_above_idle;
   std::optional<double> gpu_memory_max_bytes, gpu_engine_memory_max_bytes, engine_rss_max_bytes,
       engine_cpu_mean;
   std::vector<ServerLatencyOverview> server_latency;

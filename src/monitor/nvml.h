@@ -27,9 +27,9 @@ struct GpuReading {
   std::optional<double> utilization_memory;  // %
   std::optional<double> memory_used_bytes;
   std::optional<double> memory_total_bytes;
-  std::optional<double> power_w;          // mW / 1000
-  std::optional<double> power_limit_w;    // enforced limit
-  std::optional<double> energy_j;         // counter since driver load: mJ / 1000
+  std::optional<double> power_w;        // mW / 1000
+  std::optional<double> power_limit_w;  // enforced limit
+  std::optional<double> energy_j;       // counter since driver load: mJ / 1000
   std::optional<double> temperature_c;
   std::optional<double> sm_clock_mhz;
   std::optional<double> memory_clock_mhz;

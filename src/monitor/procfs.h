@@ -52,7 +52,7 @@ Expected<ProcessTimes> parse_process(std::string_view stat, std::string_view sta
 
 // One host reading, as rates over the interval since the previous one.
 struct HostReading {
-  std::optional<double> cpu_percent;             // all cores: 100 × busy/total over the interval
+  std::optional<double> cpu_percent;  // all cores: 100 × busy/total over the interval
   std::vector<std::optional<double>> core_percent;  // per core, same
   std::optional<double> memory_used_bytes, memory_total_bytes;
   std::optional<double> net_rx_bytes_per_s, net_tx_bytes_per_s;

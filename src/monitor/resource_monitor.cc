@@ -38,6 +38,8 @@ constexpr std::size_t kMaxMonitorWarnings = 20;
 // Per-core series are drawn in the report only on machines with this many cores or fewer.
 constexpr std::size_t kMaxCoresInWindows = 16;
 constexpr std::size_t kMaxOllamaPsBytes = std::size_t{1} * 1024 * 1024;
+// An engine's first latency bucket up to this wide is fine enough to say something.
+constexpr double kFineFirstBucketS = 0.001;
 
 bool is_loopback_or_local(const std::string& host) {
   return host == "localhost" || host == "127.0.0.1" || host == "::1" || host.starts_with("127.");
@@ -185,16 +187,16 @@ struct ResourceMonitor::State {
     if (it->second.offered++ % series.stride != 0) return;
     if (series.points.size() >= std::max<std::size_t>(options.max_points_per_series, 2)) {
       std::size_t kept = 0;
-      for (std::size_t i = 0; i < series.points.size(); i += 2) series.points[kept++] = series.points[i];
+      for (std::size_t i = 0; i < series.points.size(); i += 2)
+        series.points[kept++] = series.points[i];
       series.points.resize(kept);
       series.stride *= 2;
     }
     series.points.push_back({t, value});
   }
 
-  void push_optional_locked(const std::string& name, std::string_view unit,
-                            std::string_view source, double t, const std::optional<double>& value,
-                            double scale = 1) {
+  void push_optional_locked(const std::string& name, std::string_view unit, std::string_view source,
+                            double t, const std::optional<double>& value, double scale = 1) {
     if (value) push_locked(name, unit, source, false, t, *value * scale);
   }
 
@@ -241,14 +243,15 @@ struct ResourceMonitor::State {
       const std::string name = process_name(*engine_pid, options.proc_root);
       if (name.empty() && !std::filesystem::exists(std::filesystem::path(options.proc_root) /
                                                    std::to_string(*engine_pid))) {
-        set_status("engine_process", false,
-                   fmt::format("engine process not available: no process {} (--engine-pid)",
-                               *engine_pid));
+        set_status(
+            "engine_process", false,
+            fmt::format("engine process not available: no process {} (--engine-pid)", *engine_pid));
         engine_pid.reset();
         return;
       }
-      set_status("engine_process", true, fmt::format("pid {} ({}), given by --engine-pid",
-                                                      *engine_pid, name.empty() ? "?" : name));
+      set_status("engine_process", true,
+                 fmt::format("pid {} ({}), given by --engine-pid", *engine_pid,
+                             name.empty() ? "?" : name));
     } else if (options.find_engine_process && options.engine_url &&
                is_loopback_or_local(options.engine_url->host)) {
       std::string why;
@@ -257,10 +260,10 @@ struct ResourceMonitor::State {
         set_status("engine_process", false, "engine process not found: " + why);
         return;
       }
-      set_status("engine_process", true,
-                 fmt::format("pid {} ({}), listening on port {}", *engine_pid,
-                             process_name(*engine_pid, options.proc_root),
-                             options.engine_url->port));
+      set_status(
+          "engine_process", true,
+          fmt::format("pid {} ({}), listening on port {}", *engine_pid,
+                      process_name(*engine_pid, options.proc_root), options.engine_url->port));
     } else {
       set_status("engine_process", false,
                  options.engine_url && !is_loopback_or_local(options.engine_url->host)
@@ -282,7 +285,8 @@ struct ResourceMonitor::State {
       GpuReading r = nvml->read(device.index);
       const std::string gpu = "gpu" + std::to_string(device.index);
       std::lock_guard lock(mutex);
-      for (const std::string& error : r.errors) warn_locked("GPU " + std::to_string(device.index) + ": " + error);
+      for (const std::string& error : r.errors)
+        warn_locked("GPU " + std::to_string(device.index) + ": " + error);
       push_optional_locked("gpu_utilization_percent." + gpu, "%", "nvml utilization.gpu", t,
                            r.utilization_gpu);
       push_optional_locked("gpu_utilization_percent." + gpu + "_memory", "%",
@@ -313,8 +317,7 @@ struct ResourceMonitor::State {
           }
         }
         push_locked("gpu_memory_bytes." + gpu + "_engine", "bytes",
-                    "nvml compute processes of the engine's process tree", false, t,
-                    engine_bytes);
+                    "nvml compute processes of the engine's process tree", false, t, engine_bytes);
       }
       for (GpuIdentity& identity : data.gpus) {
         if (identity.index != device.index) continue;
@@ -383,9 +386,8 @@ struct ResourceMonitor::State {
       warn_locked(fmt::format("the engine's process {} exited at t = {:.1f} s", *engine_pid, t));
       return;
     }
-    const std::string source =
-        fmt::format("/proc of pid {} and its {} descendant(s)", *engine_pid,
-                    processes.empty() ? 0 : processes.size() - 1);
+    const std::string source = fmt::format("/proc of pid {} and its {} descendant(s)", *engine_pid,
+                                           processes.empty() ? 0 : processes.size() - 1);
     std::lock_guard lock(mutex);
     push_optional_locked("engine_cpu_percent.engine", "% of a core", source, t, cpu);
     push_optional_locked("engine_memory_bytes.rss", "bytes", source, t, rss);
@@ -463,8 +465,8 @@ struct ResourceMonitor::State {
     request.target = target();
     request.headers = options.metrics_headers;
     request.content_type.clear();
-    request.headers.push_back({"Accept", ollama ? "application/json"
-                                                : "text/plain;version=0.0.4;q=0.9,*/*;q=0.1"});
+    request.headers.push_back(
+        {"Accept", ollama ? "application/json" : "text/plain;version=0.0.4;q=0.9,*/*;q=0.1"});
     const std::string bytes = net::serialize_request(request, *options.metrics_url);
     ScrapeHandler handler(ollama);
     net::Timeouts timeouts;
@@ -488,8 +490,9 @@ struct ResourceMonitor::State {
       return;
     }
     if (handler.status != 200) {
-      const std::string dialect_name =
-          ollama ? "ollama" : dialect ? std::string(to_string(*dialect)) : "";
+      const std::string dialect_name = ollama    ? "ollama"
+                                       : dialect ? std::string(to_string(*dialect))
+                                                 : "";
       const std::string why = fmt::format("GET {} answered HTTP {}{}", request.target,
                                           handler.status, http_hint(handler.status, dialect_name));
       scrape_failed(why);
@@ -551,7 +554,8 @@ struct ResourceMonitor::State {
   void record_scrape(double t, Exposition& exposition) {
     std::lock_guard lock(mutex);
     ++data.scrapes;
-    for (const std::string& warning : exposition.warnings) warn_locked("engine metrics: " + warning);
+    for (const std::string& warning : exposition.warnings)
+      warn_locked("engine metrics: " + warning);
     if (!dialect) {
       last_exposition = std::move(exposition);
       return;
@@ -568,7 +572,8 @@ struct ResourceMonitor::State {
     gauge("server_requests.running", "requests", m.requests_running);
     gauge("server_requests.waiting", "requests", m.requests_waiting);
     gauge("server_kv_cache_percent.usage", "%", m.kv_cache_usage, 100);
-    if (m.batch_size && (!m.requests_running || m.batch_size->family != m.requests_running->family)) {
+    if (m.batch_size &&
+        (!m.requests_running || m.batch_size->family != m.requests_running->family)) {
       gauge("server_batch_size.batch", "requests", m.batch_size);
     }
     gauge("server_prefix_cache_hit_percent.engine", "%", m.prefix_cache_hit_rate, 100);
@@ -631,7 +636,8 @@ ResourceMonitor::~ResourceMonitor() {
   if (!state_->stopped) stop();
 }
 
-void ResourceMonitor::measure_idle_baseline(Duration duration, const std::atomic<bool>& stop_early) {
+void ResourceMonitor::measure_idle_baseline(Duration duration,
+                                            const std::atomic<bool>& stop_early) {
   State& s = *state_;
   if (!s.nvml || duration <= Duration::zero()) return;
   const auto begin = SteadyClock::now();
@@ -885,7 +891,8 @@ std::vector<std::vector<std::pair<std::string, double>>> window_figures(const Mo
       const double a = static_cast<double>(i) * window_s;
       const auto h = increase_between(hits->points, a, a + window_s);
       const auto q = increase_between(queries->points, a, a + window_s);
-      if (h && q && *q > 0) out[i].emplace_back("server_prefix_cache_hit_percent.tokens", 100 * *h / *q);
+      if (h && q && *q > 0)
+        out[i].emplace_back("server_prefix_cache_hit_percent.tokens", 100 * *h / *q);
     }
   }
   for (const MonitorHistogram& h : data.histograms) {
@@ -897,8 +904,10 @@ std::vector<std::vector<std::pair<std::string, double>>> window_figures(const Mo
       if (begin == nullptr || end == nullptr || end == begin) continue;
       const auto delta = histogram_delta(buckets_of(*end), buckets_of(*begin));
       if (!delta || delta->count <= 0) continue;
-      if (const auto p50 = histogram_quantile(*delta, 0.5)) out[i].emplace_back(group + "p50", *p50);
-      if (const auto p99 = histogram_quantile(*delta, 0.99)) out[i].emplace_back(group + "p99", *p99);
+      if (const auto p50 = histogram_quantile(*delta, 0.5))
+        out[i].emplace_back(group + "p50", *p50);
+      if (const auto p99 = histogram_quantile(*delta, 0.99))
+        out[i].emplace_back(group + "p99", *p99);
     }
   }
   return out;
@@ -999,8 +1008,13 @@ MonitorSummary summarize(const MonitorData& data, double t0, double t1,
     latency.p50_bucket = bucket_of(*delta, 0.5);
     latency.p90_bucket = bucket_of(*delta, 0.9);
     latency.p99_bucket = bucket_of(*delta, 0.99);
-    if (latency.p50_bucket && (latency.p50_bucket->first == 0 ||
-                               std::isinf(latency.p50_bucket->second))) {
+    // "Too coarse to say anything": the median is only known to be below the first bound
+    // (vLLM's ITL buckets start at 10 ms) or above the last. A first bucket of a millisecond
+    // or less still says something, and a queue time of about nothing is a finding.
+    const bool below_first = latency.p50_bucket && latency.p50_bucket->first == 0 &&
+                             latency.p50_bucket->second > kFineFirstBucketS;
+    const bool above_last = latency.p50_bucket && std::isinf(latency.p50_bucket->second);
+    if (h.name != "queue_time" && (below_first || above_last)) {
       latency.warning = fmt::format(
           "the engine's {} buckets are too coarse to say anything here: its median lies in "
           "[{:g}, {:g}] s",

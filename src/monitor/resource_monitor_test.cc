@@ -39,7 +39,8 @@ TEST(WindowFigures, AGaugeIsTheMeanOfItsSamplesInEachWindow) {
 TEST(WindowFigures, ACounterIsItsRateInterpolatedAtTheWindowEdges) {
   MonitorData data;
   // 10 tokens/s throughout, sampled off the window edges.
-  data.series.push_back(counter("server_tokens_per_s.generation", {{0.5, 5}, {1.5, 15}, {2.5, 25}}));
+  data.series.push_back(
+      counter("server_tokens_per_s.generation", {{0.5, 5}, {1.5, 15}, {2.5, 25}}));
   const auto windows = window_figures(data, 1.0, 3);
   EXPECT_EQ(find(windows[0], "server_tokens_per_s.generation"), nullptr);  // 0 s is not covered
   ASSERT_NE(find(windows[1], "server_tokens_per_s.generation"), nullptr);
@@ -59,15 +60,17 @@ MonitorHistogram histogram(std::vector<HistogramSnapshot> snapshots) {
 
 HistogramSnapshot snapshot(double t, double below_50ms, double below_100ms) {
   const double inf = std::numeric_limits<double>::infinity();
-  return {t, {{0.05, below_50ms}, {0.1, below_100ms}, {inf, below_100ms}}, 0.06 * below_100ms,
+  return {t,
+          {{0.05, below_50ms}, {0.1, below_100ms}, {inf, below_100ms}},
+          0.06 * below_100ms,
           below_100ms};
 }
 
 TEST(WindowFigures, ServerPercentilesComeFromTheBucketDeltasOfTheWindow) {
   MonitorData data;
   // Before the run 1000 observations below 50 ms; in window 1, 10 more between 50 and 100 ms.
-  data.histograms.push_back(histogram({snapshot(0.0, 1000, 1000), snapshot(0.9, 1000, 1000),
-                                       snapshot(1.9, 1000, 1010)}));
+  data.histograms.push_back(
+      histogram({snapshot(0.0, 1000, 1000), snapshot(0.9, 1000, 1000), snapshot(1.9, 1000, 1010)}));
   const auto windows = window_figures(data, 1.0, 2);
   EXPECT_EQ(find(windows[0], "server_ttft_s.p50"), nullptr);  // nothing observed in it
   ASSERT_NE(find(windows[1], "server_ttft_s.p50"), nullptr);
@@ -108,8 +111,8 @@ TEST(Summarize, EnergyIsTheCountersDifferenceDividedByTokensAndRequests) {
 TEST(Summarize, AnEnergyCounterResetIsCountedAndNotHidden) {
   MonitorData data;
   // 100 J/s; the driver reloads at 2.5 s and the counter restarts from 0.
-  data.series.push_back(counter("gpu_energy_j.gpu0", {{0, 5000}, {1, 5100}, {2, 5200},
-                                                      {3, 50}, {4, 150}}));
+  data.series.push_back(
+      counter("gpu_energy_j.gpu0", {{0, 5000}, {1, 5100}, {2, 5200}, {3, 50}, {4, 150}}));
   const MonitorSummary s = summarize(data, 0, 4, std::nullopt, std::nullopt);
   ASSERT_TRUE(s.energy);
   EXPECT_EQ(s.energy->counter_resets, 1u);
@@ -161,6 +164,24 @@ TEST(Summarize, BucketsTooCoarseToSayAnythingAreWarnedAbout) {
   EXPECT_NE(s.server_latency[0].warning.find("[0, 0.05]"), std::string::npos);
 }
 
+TEST(Summarize, AFineFirstBucketAndAQueueOfNothingAreNoWarning) {
+  const double inf = std::numeric_limits<double>::infinity();
+  MonitorData data;
+  // TGI's first bucket is 0.15 ms: "below 0.15 ms" says something.
+  MonitorHistogram fine{
+      "e2e",
+      "tgi_request_duration",
+      {{0, {{0.00015, 0}, {inf, 0}}, 0, 0}, {2, {{0.00015, 50}, {inf, 50}}, 0, 50}},
+      0};
+  MonitorHistogram queue = histogram({snapshot(0, 0, 0), snapshot(2, 100, 100)});
+  queue.name = "queue_time";
+  data.histograms = {fine, queue};
+  const MonitorSummary s = summarize(data, 0, 2, std::nullopt, std::nullopt);
+  ASSERT_EQ(s.server_latency.size(), 2u);
+  EXPECT_EQ(s.server_latency[0].warning, "");
+  EXPECT_EQ(s.server_latency[1].warning, "");
+}
+
 TEST(Summarize, OneScrapeSaysNothingAboutASpan) {
   MonitorData data;
   data.histograms.push_back(histogram({snapshot(0, 100, 100)}));
@@ -196,7 +217,8 @@ TEST(ResourceMonitor, SamplesTheHostOnItsOwnThreadAndKeepsEverySeriesBounded) {
   ASSERT_NE(data.find("engine_memory_bytes.rss"), nullptr);
   EXPECT_GT(data.find("engine_memory_bytes.rss")->points.back().value, 0);
   bool gpu_off = false;
-  for (const MonitorStatus& s : data.status) gpu_off = gpu_off || (s.monitor == "gpu" && !s.available);
+  for (const MonitorStatus& s : data.status)
+    gpu_off = gpu_off || (s.monitor == "gpu" && !s.available);
   EXPECT_TRUE(gpu_off);
 }
 

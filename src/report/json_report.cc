@@ -340,8 +340,7 @@ Json monitors_json(const MonitorData& m) {
                          {"scrapes", m.scrapes},
                          {"failures", m.scrape_failures},
                          {"last_error", text_or_null(m.last_scrape_error)}};
-  j["idle_baseline"] = {{"power_w", optional_json(m.idle_power_w)},
-                        {"seconds", m.idle_baseline_s}};
+  j["idle_baseline"] = {{"power_w", optional_json(m.idle_power_w)}, {"seconds", m.idle_baseline_s}};
   j["energy_counter_resets"] = m.energy_resets;
   j["warnings"] = m.warnings;
   Json series = Json::array();
@@ -395,21 +394,21 @@ Json monitors_json(const MonitorData& m) {
   return j;
 }
 
-Json time_series_json(const metrics::RunSummary& s,
-                      const std::vector<std::vector<std::pair<std::string, double>>>* monitors =
-                          nullptr) {
+Json time_series_json(
+    const metrics::RunSummary& s,
+    const std::vector<std::vector<std::pair<std::string, double>>>* monitors = nullptr) {
   Json windows = Json::array();
   std::size_t index = 0;
   for (const metrics::TimeWindow& w : s.time_series) {
     Json window = {{"t", w.start},
-                       {"requests_started", w.requests_started},
-                       {"requests_completed", w.requests_completed},
-                       {"requests_failed", w.requests_failed},
-                       {"output_tokens", w.output_tokens},
-                       {"output_token_rate", static_cast<double>(w.output_tokens) / s.window},
-                       {"in_flight", w.busy / s.window},
-                       {"ttft", percentiles_json(w.ttft)},
-                       {"itl", percentiles_json(w.itl)}};
+                   {"requests_started", w.requests_started},
+                   {"requests_completed", w.requests_completed},
+                   {"requests_failed", w.requests_failed},
+                   {"output_tokens", w.output_tokens},
+                   {"output_token_rate", static_cast<double>(w.output_tokens) / s.window},
+                   {"in_flight", w.busy / s.window},
+                   {"ttft", percentiles_json(w.ttft)},
+                   {"itl", percentiles_json(w.itl)}};
     // The monitors' figures of this window, one object per group: {"gpu_power_w": {"gpu0": …}}.
     if (monitors && index < monitors->size()) {
       for (const auto& [name, value] : (*monitors)[index]) {

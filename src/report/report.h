@@ -54,7 +54,7 @@ struct RunReport {
   };
   static constexpr std::size_t kSampleBytes = 240;
   std::vector<TextSample> samples;
-  metrics::RunSummary summary;      // every measured request of every level
+  metrics::RunSummary summary;  // every measured request of every level
   // What the monitors read (docs/monitors.md): nullopt with --no-monitor. `monitor_summary`
   // is over the measured requests' span; `monitor_windows` holds, per time-series window of
   // `summary`, the monitors' figures named "group.member".
@@ -131,7 +131,6 @@ struct MonitorRow {
 // The live table of `llmbench monitor`: one line per group ("gpu_power_w  gpu0 412 W  gpu1 …"),
 // values in readable units (GiB, MB/s), each line cut to `width` columns.
 std::string monitor_table(const std::vector<MonitorRow>& rows, double t, std::size_t width);
-
 
 // Engine information as JSON (`engines info --format json`).
 std::string engine_info_json(const EngineInfo& info);

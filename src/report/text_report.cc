@@ -414,7 +414,8 @@ namespace {
 
 std::string readable(double value, const std::string& unit) {
   if (unit == "bytes") {
-    if (value >= 1024.0 * 1024 * 1024) return fmt::format("{:.2f} GiB", value / (1024.0 * 1024 * 1024));
+    if (value >= 1024.0 * 1024 * 1024)
+      return fmt::format("{:.2f} GiB", value / (1024.0 * 1024 * 1024));
     return fmt::format("{:.1f} MiB", value / (1024.0 * 1024));
   }
   if (unit == "bytes/s") {
@@ -434,8 +435,8 @@ std::string monitor_table(const std::vector<MonitorRow>& rows, double t, std::si
     const auto dot = row.name.find('.');
     const std::string group = row.name.substr(0, dot);
     const std::string member = dot == std::string::npos ? "" : row.name.substr(dot + 1);
-    auto it = std::find_if(groups.begin(), groups.end(),
-                           [&](const auto& g) { return g.first == group; });
+    auto it =
+        std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == group; });
     if (it == groups.end()) {
       groups.emplace_back(group, std::vector<std::string>{});
       it = groups.end() - 1;
