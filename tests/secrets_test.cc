@@ -163,6 +163,29 @@ TEST_F(SecretsTest, RunWritesAndPrintsNoSecretWhateverTheServerEchoes) {
   EXPECT_EQ(joined(leaks()), "");
 }
 
+// Issue 13: a --metrics-url with a token in its query (a proxy's) is scraped with it, and its
+// failures are named in the result and on stderr: never with the token.
+TEST_F(SecretsTest, AMetricsUrlsQueryIsNeverWrittenOrPrinted) {
+  EchoServer server(EchoServer::Mode::kErrorText);
+  const std::string metrics = server.url() + "/metrics?token=PLANTED-metrics-url-3c9d";
+  const std::string out = (searched_ / "scraped.json").string();
+  const Ran r = llmbench({"run", "--url", server.url(), "--engine", "openai", "--model", "m",
+                          "--requests", "2", "--max-tokens", "4", "--no-progress", "--metrics-url",
+                          metrics, "--output", out});
+  EXPECT_TRUE(r.code == 0 || r.code == 4) << r.code << r.err;
+  ASSERT_TRUE(fs::exists(out)) << r.err;
+  // The scrape went, with the token, and failed (the echo server answers no Prometheus text).
+  std::string heads;
+  for (const std::string& h : server.heads()) heads += h + "\n";
+  EXPECT_NE(heads.find("GET /metrics?token=PLANTED-metrics-url-3c9d"), std::string::npos) << heads;
+  EXPECT_NE(slurp(out).find("[REDACTED]"), std::string::npos);
+  const Ran m = llmbench({"monitor", "--url", server.url(), "--engine", "openai", "--duration",
+                          "1s", "--metrics-url", metrics, "--no-gpu-monitor", "--output",
+                          (searched_ / "monitor.json").string()});
+  EXPECT_EQ(m.code, 0) << m.err;
+  EXPECT_EQ(joined(leaks()), "");
+}
+
 TEST_F(SecretsTest, RequestPrintsNoSecret) {
   EchoServer server(EchoServer::Mode::kErrorJson);
   for (const auto mode :

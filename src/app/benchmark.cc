@@ -346,7 +346,10 @@ BenchmarkResult run_benchmark(const ResolvedRun& run, CancellationToken& cancel,
   merge_client_health(report);
   if (monitors) {
     MonitorData data = monitors->stop();
-    shift_times(data, to_seconds(monitors_origin - report.origin));
+    // No level ran (cancelled during the idle baseline): the run has no origin, the monitors'
+    // clock stays.
+    if (report.origin != TimePoint{})
+      shift_times(data, to_seconds(monitors_origin - report.origin));
     const auto span_of = [&](const std::optional<ResultSink::Span>& span) {
       std::optional<MonitorSpan> out;
       if (span) {

@@ -79,6 +79,8 @@ void register_secrets(const std::optional<std::string>& api_key,
 
 void register_run_secrets(const RunSpec& spec) {
   register_secrets(spec.api_key, spec.headers, spec.url);
+  // A --metrics-url's query (a proxy's token=…) is kept out of the output as the engine URL's.
+  if (spec.monitors.metrics_url) register_secrets(std::nullopt, {}, *spec.monitors.metrics_url);
 }
 
 }  // namespace llmbench::app

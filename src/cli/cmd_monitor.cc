@@ -12,6 +12,7 @@
 
 #include "app/monitoring.h"
 #include "app/resolve.h"
+#include "app/secrets.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "core/duration_text.h"
@@ -107,6 +108,9 @@ Action add_monitor_command(CLI::App& app) {
       if (!url) throw CommandError{kExitUsage, "--metrics-url: " + url.error().message};
       spec.monitors.metrics_url = std::move(*url);
     }
+    if (spec.monitors.metrics_url) {  // its query kept out of every message
+      app::register_secrets(std::nullopt, {}, *spec.monitors.metrics_url);
+    }
     if (const char* library = std::getenv("LLMBENCH_NVML_LIBRARY"); library && *library) {
       spec.monitors.nvml_library = library;
     }
@@ -164,7 +168,12 @@ Action add_monitor_command(CLI::App& app) {
     }
     MonitorData data = monitors.stop();
     const double end = to_seconds(SteadyClock::now() - origin);
-    const MonitorSummary summary = monitor::summarize(data, 0, end, std::nullopt, std::nullopt);
+    // From the first sample: a counter's increase needs readings at both ends of the span.
+    double first = end;
+    for (const MonitorSeries& series : data.series) {
+      if (!series.points.empty()) first = std::min(first, series.points.front().t);
+    }
+    const MonitorSummary summary = monitor::summarize(data, first, end, std::nullopt, std::nullopt);
     if (!a.output.empty()) {
       if (auto written = report::write_output(a.output, report::monitor_json(data, summary));
           !written) {

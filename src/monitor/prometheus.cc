@@ -112,8 +112,19 @@ bool is_metric_name(std::string_view text) {
 
 // Bytes from the input shown in a message: at most 40 of them, as valid UTF-8, quoted.
 std::string quoted(std::string_view text) {
+  std::string valid;
+  append_valid_utf8(valid, text.substr(0, 40));
+  // Control characters are shown, never passed on: the message reaches a terminal, and an
+  // escape sequence from a hostile server could redraw it.
   std::string out = "\"";
-  append_valid_utf8(out, text.substr(0, 40));
+  for (const char c : valid) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      out += fmt::format("\\x{:02x}", byte);
+    } else {
+      out += c;
+    }
+  }
   if (text.size() > 40) out += "...";
   out += '"';
   return out;

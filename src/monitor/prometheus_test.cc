@@ -589,6 +589,18 @@ TEST(FamilyValue, SumsSamplesOptionallyByOneLabel) {
   EXPECT_EQ(family_value(e, "bare_counter_like"), 7.0);  // untyped
 }
 
+// A hostile server's bytes quoted in an error reach a terminal: an escape sequence is shown as
+// text, never passed on.
+TEST(ExpositionErrors, QuoteControlCharactersAsText) {
+  const auto parsed = parse_exposition("x\x1b[2J 1\n");
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error().message.find('\x1b'), std::string::npos) << parsed.error().message;
+  EXPECT_NE(parsed.error().message.find("\\x1b[2J"), std::string::npos) << parsed.error().message;
+  const auto tab = parse_exposition("x 1 2 3\x07\n");
+  ASSERT_FALSE(tab);
+  EXPECT_EQ(tab.error().message.find('\x07'), std::string::npos) << tab.error().message;
+}
+
 TEST(MetricType, Names) {
   EXPECT_EQ(to_string(MetricType::kUntyped), "untyped");
   EXPECT_EQ(to_string(MetricType::kCounter), "counter");

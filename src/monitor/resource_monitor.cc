@@ -1,6 +1,9 @@
 #include "monitor/resource_monitor.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -41,8 +44,32 @@ constexpr std::size_t kMaxOllamaPsBytes = std::size_t{1} * 1024 * 1024;
 // An engine's first latency bucket up to this wide is fine enough to say something.
 constexpr double kFineFirstBucketS = 0.001;
 
+// Whether `host` (a URL's) is this machine: loopback, this host's name, or one of its
+// interfaces' addresses.
 bool is_loopback_or_local(const std::string& host) {
-  return host == "localhost" || host == "127.0.0.1" || host == "::1" || host.starts_with("127.");
+  if (host == "localhost" || host == "::1" || host.starts_with("127.")) return true;
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) == 0 && host == name) return true;
+  ifaddrs* addresses = nullptr;
+  if (::getifaddrs(&addresses) != 0) return false;
+  bool found = false;
+  for (const ifaddrs* a = addresses; a != nullptr && !found; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr) continue;
+    char text[INET6_ADDRSTRLEN] = {};
+    const int family = a->ifa_addr->sa_family;
+    if (family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+      ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+    } else if (family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a->ifa_addr);
+      ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+    } else {
+      continue;
+    }
+    found = host == text;
+  }
+  ::freeifaddrs(addresses);
+  return found;
 }
 
 std::optional<pid_t> parent_of(const std::filesystem::path& stat_path) {
@@ -86,7 +113,7 @@ std::string http_hint(int status, const std::string& dialect) {
 }
 
 // Reads a response into the exposition parser (or, for Ollama's /api/ps, into a bounded
-// buffer), and asks for the connection to be dropped once past the bound.
+// buffer). Past the bound nothing more is kept; the scrape's total timeout bounds the time.
 struct ScrapeHandler final : net::ResponseHandler {
   explicit ScrapeHandler(bool json) : json_body(json) {}
   void on_head(int code, std::span<const net::Header> /*headers*/) override { status = code; }
@@ -118,6 +145,7 @@ struct ScrapeHandler final : net::ResponseHandler {
 struct SeriesSlot {
   std::size_t index = 0;
   std::uint64_t offered = 0;  // samples offered (kept: every stride-th)
+  std::uint64_t stride = 1;   // histograms' (a series keeps its own in MonitorSeries)
 };
 
 }  // namespace
@@ -129,7 +157,9 @@ struct ResourceMonitor::State {
   mutable std::mutex mutex;  // guards data, slots, warned, last_exposition
   MonitorData data;
   std::unordered_map<std::string, SeriesSlot> slots;
+  std::unordered_map<std::string, SeriesSlot> histogram_slots;
   std::set<std::string> warned;
+  std::map<std::string, std::size_t, std::less<>> warned_per_monitor;
   std::optional<Exposition> last_exposition;
 
   // The sampler thread's own (and the constructor's, before it starts).
@@ -168,8 +198,13 @@ struct ResourceMonitor::State {
     data.status.push_back({monitor, available, std::move(detail)});
   }
 
+  // At most kMaxMonitorWarnings distinct lines per monitor (the text before the first ':'), so
+  // a flaky /metrics cannot crowd out the line that says the engine exited.
   void warn_locked(const std::string& line) {
-    if (warned.size() >= kMaxMonitorWarnings || !warned.insert(line).second) return;
+    const std::string monitor = line.substr(0, line.find(':'));
+    std::size_t& count = warned_per_monitor[monitor];
+    if (count >= kMaxMonitorWarnings || !warned.insert(line).second) return;
+    ++count;
     data.warnings.push_back(line);
   }
 
@@ -203,7 +238,15 @@ struct ResourceMonitor::State {
   // --- GPU, host, process -------------------------------------------------------------------
 
   void open_samplers() {
-    if (options.gpu) {
+    // The GPUs here are not a remote engine's: their energy per token would be another
+    // machine's figure. (`llmbench monitor` on the engine's host reads them.)
+    const bool remote_engine = options.engine_url && !options.engine_pid &&
+                               !is_loopback_or_local(options.engine_url->host);
+    if (options.gpu && remote_engine) {
+      set_status("gpu", false,
+                 "GPU monitor off: the engine is on another host, so this machine's GPUs are not "
+                 "its (run `llmbench monitor` there, or give --engine-pid for a local engine)");
+    } else if (options.gpu) {
       auto opened = Nvml::open(options.nvml_library);
       if (!opened) {
         set_status("gpu", false, "GPU monitor not available: " + opened.error().message);
@@ -309,15 +352,18 @@ struct ResourceMonitor::State {
       push_optional_locked("gpu_pcie_bytes_per_s." + gpu + "_rx", "bytes/s", "nvml PCIe rx", t,
                            r.pcie_rx_bytes_per_s);
       if (r.processes && engine_pid) {
-        double engine_bytes = 0;
+        // Only when NVML lists one of the engine's processes with its memory: an engine in a
+        // container (NVML then lists host pids) or a proxy found by the port is not "0 bytes".
+        std::optional<double> engine_bytes;
         for (const GpuProcessMemory& p : *r.processes) {
           if (p.used_bytes && std::find(engine_tree.begin(), engine_tree.end(),
                                         static_cast<pid_t>(p.pid)) != engine_tree.end()) {
-            engine_bytes += *p.used_bytes;
+            engine_bytes = engine_bytes.value_or(0) + *p.used_bytes;
           }
         }
-        push_locked("gpu_memory_bytes." + gpu + "_engine", "bytes",
-                    "nvml compute processes of the engine's process tree", false, t, engine_bytes);
+        push_optional_locked("gpu_memory_bytes." + gpu + "_engine", "bytes",
+                             "nvml compute processes of the engine's process tree", t,
+                             engine_bytes);
       }
       for (GpuIdentity& identity : data.gpus) {
         if (identity.index != device.index) continue;
@@ -338,6 +384,9 @@ struct ResourceMonitor::State {
       const auto& value = r.core_percent[core];
       if (!value) continue;
       busiest = std::max(busiest.value_or(0), *value);
+      // Every core's series only on a machine of at most kMaxCoresInWindows cores: a 224-thread
+      // node would multiply the result's size; the busiest core says what matters.
+      if (r.core_percent.size() > kMaxCoresInWindows) continue;
       push_locked("host_core_percent.cpu" + std::to_string(core), "%", "/proc/stat", false, t,
                   *value);
     }
@@ -383,7 +432,7 @@ struct ResourceMonitor::State {
     if (root_exited) {
       engine_gone = true;
       std::lock_guard lock(mutex);
-      warn_locked(fmt::format("the engine's process {} exited at t = {:.1f} s", *engine_pid, t));
+      warn_locked(fmt::format("engine process: pid {} exited at t = {:.1f} s", *engine_pid, t));
       return;
     }
     const std::string source = fmt::format("/proc of pid {} and its {} descendant(s)", *engine_pid,
@@ -396,9 +445,9 @@ struct ResourceMonitor::State {
 
   void sample_all() {
     const double t = now_s();
+    sample_engine_process(t);  // first: the GPUs' per-process memory needs the engine's tree
     sample_gpus(t);
     sample_host(t);
-    sample_engine_process(t);
   }
 
   void sampler_loop() {
@@ -591,17 +640,20 @@ struct ResourceMonitor::State {
         data.histograms.push_back({name, h->family, {}, 0});
         it = data.histograms.end() - 1;
       }
-      HistogramSnapshot snapshot{t, h->buckets.buckets, h->buckets.sum, h->buckets.count};
-      if (!it->snapshots.empty() && snapshot.count < it->snapshots.back().count) ++it->resets;
-      // Bounded like a series: past the bound every second snapshot is dropped.
-      if (it->snapshots.size() >= std::max<std::size_t>(options.max_points_per_series / 64, 2)) {
+      if (!it->snapshots.empty() && h->buckets.count < it->snapshots.back().count) ++it->resets;
+      // Bounded like a series: past the bound every second snapshot is dropped and later ones
+      // are kept one in `stride`, so the snapshots stay evenly spaced over the whole run.
+      SeriesSlot& slot = histogram_slots[name];
+      if (slot.offered++ % slot.stride != 0) return;
+      if (it->snapshots.size() >= std::max<std::size_t>(options.max_points_per_series / 16, 2)) {
         std::size_t kept = 0;
         for (std::size_t i = 0; i < it->snapshots.size(); i += 2) {
           it->snapshots[kept++] = std::move(it->snapshots[i]);
         }
         it->snapshots.resize(kept);
+        slot.stride *= 2;
       }
-      it->snapshots.push_back(std::move(snapshot));
+      it->snapshots.push_back({t, h->buckets.buckets, h->buckets.sum, h->buckets.count});
     };
     histogram("ttft", m.ttft);
     histogram("itl", m.itl);
@@ -729,8 +781,9 @@ std::vector<LiveReading> ResourceMonitor::latest() const {
   std::vector<LiveReading> readings;
   for (const MonitorSeries& series : state_->data.series) {
     if (series.points.empty()) continue;
-    LiveReading reading{series.name, series.unit, series.points.back().t,
-                        series.points.back().value};
+    // A counter is shown as its rate: an energy counter's is the power.
+    LiveReading reading{series.name, series.counter && series.unit == "J" ? "W" : series.unit,
+                        series.points.back().t, series.points.back().value};
     if (series.counter && series.points.size() >= 2) {
       // A counter is shown as its rate over the last two samples.
       const MonitorPoint& a = series.points[series.points.size() - 2];
@@ -780,18 +833,17 @@ std::optional<double> increase_between(const std::vector<MonitorPoint>& points, 
   return counter.joules_between(t0, t1);
 }
 
+// Snapshots are in time order: binary searches, so a day of windows costs O(n log n).
 const HistogramSnapshot* last_at_or_before(const MonitorHistogram& h, double t) {
-  const HistogramSnapshot* found = nullptr;
-  for (const HistogramSnapshot& s : h.snapshots) {
-    if (s.t <= t) found = &s;
-  }
-  return found;
+  const auto after = std::upper_bound(h.snapshots.begin(), h.snapshots.end(), t,
+                                      [](double x, const HistogramSnapshot& s) { return x < s.t; });
+  return after == h.snapshots.begin() ? nullptr : &*(after - 1);
 }
 
 const HistogramSnapshot* first_at_or_after(const MonitorHistogram& h, double t) {
-  for (const HistogramSnapshot& s : h.snapshots) {
-    if (s.t >= t) return &s;
-  }
+  const auto at = std::lower_bound(h.snapshots.begin(), h.snapshots.end(), t,
+                                   [](const HistogramSnapshot& s, double x) { return s.t < x; });
+  if (at != h.snapshots.end()) return &*at;
   return h.snapshots.empty() ? nullptr : &h.snapshots.back();
 }
 
@@ -889,10 +941,14 @@ std::vector<std::vector<std::pair<std::string, double>>> window_figures(const Mo
   if (hits && queries) {
     for (std::size_t i = 0; i < windows; ++i) {
       const double a = static_cast<double>(i) * window_s;
-      const auto h = increase_between(hits->points, a, a + window_s);
-      const auto q = increase_between(queries->points, a, a + window_s);
-      if (h && q && *q > 0)
-        out[i].emplace_back("server_prefix_cache_hit_percent.tokens", 100 * *h / *q);
+      const auto h0 = counter_at(hits->points, a);
+      const auto h1 = counter_at(hits->points, a + window_s);
+      const auto q0 = counter_at(queries->points, a);
+      const auto q1 = counter_at(queries->points, a + window_s);
+      if (!h0 || !h1 || !q0 || !q1 || *h1 < *h0) continue;  // a reset: no figure
+      const std::optional<double> h = *h1 - *h0;
+      const std::optional<double> q = *q1 - *q0;
+      if (*q > 0) out[i].emplace_back("server_prefix_cache_hit_percent.tokens", 100 * *h / *q);
     }
   }
   for (const MonitorHistogram& h : data.histograms) {
@@ -924,6 +980,9 @@ MonitorSummary summarize(const MonitorData& data, double t0, double t1,
   for (const MonitorSeries& series : data.series) {
     ResourceFigure figure{series.name, series.unit, series.source, {}, {}, {}};
     if (series.counter) {
+      // The series' unit is its window rate's ("tokens/s"); an increase is a count.
+      if (figure.unit.ends_with("/s")) figure.unit.resize(figure.unit.size() - 2);
+      if (figure.unit == "1") figure.unit = "count";
       std::uint32_t series_resets = 0;
       figure.increase = increase_between(series.points, t0, t1, &series_resets);
       if (series.name.starts_with("gpu_energy_j.")) {
@@ -961,6 +1020,15 @@ MonitorSummary summarize(const MonitorData& data, double t0, double t1,
       joules = joules.value_or(0) + *j;
       integrated = true;
     } else {
+      every_gpu_covered = false;
+    }
+  }
+  // Every GPU the monitor saw must have given energy or power over the span: the energy of
+  // some GPUs is not the run's.
+  for (const GpuIdentity& gpu : data.gpus) {
+    const std::string name = "gpu" + std::to_string(gpu.index);
+    if (data.find("gpu_energy_j." + name) == nullptr &&
+        data.find("gpu_power_w." + name) == nullptr) {
       every_gpu_covered = false;
     }
   }
@@ -1014,12 +1082,26 @@ MonitorSummary summarize(const MonitorData& data, double t0, double t1,
     const bool below_first = latency.p50_bucket && latency.p50_bucket->first == 0 &&
                              latency.p50_bucket->second > kFineFirstBucketS;
     const bool above_last = latency.p50_bucket && std::isinf(latency.p50_bucket->second);
+    std::vector<std::string> notes;
     if (h.name != "queue_time" && (below_first || above_last)) {
-      latency.warning = fmt::format(
+      notes.push_back(fmt::format(
           "the engine's {} buckets are too coarse to say anything here: its median lies in "
           "[{:g}, {:g}] s",
-          latency_label(h.name), latency.p50_bucket->first, latency.p50_bucket->second);
+          latency_label(h.name), latency.p50_bucket->first, latency.p50_bucket->second));
+    } else if (latency.p99_bucket && std::isinf(latency.p99_bucket->second)) {
+      notes.push_back(fmt::format("its p99 lies above the engine's largest bucket ({:g} s)",
+                                  latency.p99_bucket->first));
     }
+    // The scrapes around the span (one failed, or none came before it) may leave part of it
+    // out: said, never passed off as the span's.
+    const double slack = std::max(data.scrape_interval_s, 0.0) * 1.5 + 0.5;
+    if (begin->t > t0 + slack || end->t < t1 - slack) {
+      notes.push_back(
+          fmt::format("the scrapes cover [{:.1f}, {:.1f}] s of the span [{:.1f}, "
+                      "{:.1f}] s",
+                      begin->t, end->t, t0, t1));
+    }
+    latency.warning = fmt::format("{}", fmt::join(notes, "; "));
     summary.server_latency.push_back(std::move(latency));
   }
   return summary;

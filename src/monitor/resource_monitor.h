@@ -34,7 +34,7 @@ inline constexpr Duration kDefaultScrapeInterval = std::chrono::seconds(1);
 inline constexpr Duration kMinScrapeInterval = std::chrono::milliseconds(100);
 inline constexpr Duration kDefaultScrapeTimeout = std::chrono::seconds(2);
 inline constexpr std::size_t kMaxScrapeBytes = std::size_t{16} * 1024 * 1024;
-inline constexpr std::size_t kMaxPointsPerSeries = 1'000'000;
+inline constexpr std::size_t kMaxPointsPerSeries = 200'000;
 
 struct MonitorOptions {
   Duration interval = kDefaultMonitorInterval;  // GPU, host and process

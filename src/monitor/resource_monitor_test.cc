@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -220,6 +221,70 @@ TEST(ResourceMonitor, SamplesTheHostOnItsOwnThreadAndKeepsEverySeriesBounded) {
   for (const MonitorStatus& s : data.status)
     gpu_off = gpu_off || (s.monitor == "gpu" && !s.available);
   EXPECT_TRUE(gpu_off);
+}
+
+TEST(WindowFigures, ThePrefixCacheHitRateIsTheCountersIncreasesRatio) {
+  MonitorData data;
+  data.series.push_back(
+      counter("server_prefix_cache_tokens_per_s.hits", {{0, 0}, {1, 30}, {2, 30}}));
+  data.series.push_back(
+      counter("server_prefix_cache_tokens_per_s.queries", {{0, 0}, {1, 100}, {2, 200}}));
+  const auto windows = window_figures(data, 1.0, 2);
+  ASSERT_NE(find(windows[0], "server_prefix_cache_hit_percent.tokens"), nullptr);
+  EXPECT_NEAR(find(windows[0], "server_prefix_cache_hit_percent.tokens")->second, 30, 1e-9);
+  EXPECT_NEAR(find(windows[1], "server_prefix_cache_hit_percent.tokens")->second, 0, 1e-9);
+}
+
+TEST(Summarize, ACountersIncreaseIsACountNotARate) {
+  MonitorData data;
+  MonitorSeries tokens = counter("server_tokens_per_s.generation", {{0, 0}, {2, 200}});
+  tokens.unit = "tokens/s";
+  data.series.push_back(tokens);
+  const MonitorSummary s = summarize(data, 0, 2, std::nullopt, std::nullopt);
+  ASSERT_EQ(s.figures.size(), 1u);
+  EXPECT_EQ(s.figures[0].unit, "tokens");
+  EXPECT_NEAR(*s.figures[0].increase, 200, 1e-9);
+}
+
+TEST(Summarize, TheEnergyOfSomeGpusIsNotTheRuns) {
+  MonitorData data;
+  data.gpus = {{0, "A", "GPU-a", {}, {}}, {1, "B", "GPU-b", {}, {}}};
+  data.series.push_back(counter("gpu_energy_j.gpu0", {{0, 0}, {2, 200}}));  // GPU 1: nothing
+  EXPECT_FALSE(summarize(data, 0, 2, std::nullopt, std::nullopt).energy);
+}
+
+TEST(Summarize, ScrapesThatLeavePartOfTheSpanOutAreSaid) {
+  MonitorData data;
+  data.scrape_interval_s = 1;
+  // The scrape at the end failed: the last one is at 3 s of a span that ends at 10 s.
+  data.histograms.push_back(histogram({snapshot(0, 0, 0), snapshot(3, 10, 10)}));
+  const MonitorSummary s = summarize(data, 0, 10, std::nullopt, std::nullopt);
+  ASSERT_EQ(s.server_latency.size(), 1u);
+  EXPECT_NE(s.server_latency[0].warning.find("cover [0.0, 3.0] s of the span"), std::string::npos)
+      << s.server_latency[0].warning;
+}
+
+TEST(ResourceMonitor, ARemoteEnginesGpusAreNotThisMachines) {
+  MonitorOptions options;
+  options.nvml_library = FAKE_NVML_PATH;
+  options.host = false;
+  options.engine_url = *net::parse_url("http://192.0.2.1:8000");  // TEST-NET-1: not this host
+  {
+    ResourceMonitor monitor(options, SteadyClock::now());
+    const auto status = monitor.status();
+    const auto gpu = std::find_if(status.begin(), status.end(),
+                                  [](const MonitorStatus& s) { return s.monitor == "gpu"; });
+    ASSERT_NE(gpu, status.end());
+    EXPECT_FALSE(gpu->available);
+    EXPECT_NE(gpu->detail.find("another host"), std::string::npos) << gpu->detail;
+  }
+  options.engine_url = *net::parse_url("http://127.0.0.1:8000");
+  ResourceMonitor local(options, SteadyClock::now());
+  const auto status = local.status();
+  const auto gpu = std::find_if(status.begin(), status.end(),
+                                [](const MonitorStatus& s) { return s.monitor == "gpu"; });
+  ASSERT_NE(gpu, status.end());
+  EXPECT_TRUE(gpu->available) << gpu->detail;
 }
 
 TEST(ResourceMonitor, AMissingNvmlLibraryIsAStatusNeverAnError) {
