@@ -24,34 +24,14 @@
 
 #include "../../tests/support/fixtures.h"
 #include "sim/sim_server.h"
+#include "sim/test_support.h"
 
 namespace llmbench::sim {
 namespace {
 
+using test_support::Server;
+
 using nlohmann::json;
-
-// A simulator on its own thread for the object's lifetime.
-class Server {
- public:
-  explicit Server(SimOptions options) : server_(io_, std::move(options)) {
-    auto port = server_.start();
-    if (!port) throw std::runtime_error("simulator did not start");
-    port_ = *port;
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~Server() {
-    server_.stop();
-    io_.stop();
-    thread_.join();
-  }
-  [[nodiscard]] std::uint16_t port() const { return port_; }
-
- private:
-  boost::asio::io_context io_{1};
-  SimServer server_;
-  std::uint16_t port_ = 0;
-  std::thread thread_;
-};
 
 struct HttpAnswer {
   int status = 0;

@@ -20,50 +20,16 @@
 
 #include "sim/served_metrics.h"
 #include "sim/sim_server.h"
+#include "sim/test_support.h"
 
 namespace llmbench::sim {
 namespace {
 
+using test_support::connect_to;
+using test_support::Server;
+
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-
-class Server {
- public:
-  explicit Server(SimOptions options) : server_(io_, std::move(options)) {
-    auto port = server_.start();
-    if (!port) throw std::runtime_error("simulator did not start");
-    port_ = *port;
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~Server() {
-    server_.stop();
-    io_.stop();
-    thread_.join();
-  }
-  Server(const Server&) = delete;
-  Server& operator=(const Server&) = delete;
-  [[nodiscard]] std::uint16_t port() const { return port_; }
-  [[nodiscard]] SimCounters counters() const { return server_.counters(); }
-
- private:
-  boost::asio::io_context io_{1};
-  SimServer server_;
-  std::uint16_t port_ = 0;
-  std::thread thread_;
-};
-
-int connect_to(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot connect to the simulator");
-  }
-  return fd;
-}
 
 void send_all(int fd, const std::string& bytes) {
   if (::write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
@@ -91,6 +57,7 @@ int start_completion(std::uint16_t port, int max_tokens, bool stream = true) {
   const std::string body = R"({"model":"llmbench-sim","prompt":"hi","max_tokens":)" +
                            std::to_string(max_tokens) + (stream ? R"(,"stream":true})" : "}");
   const int fd = connect_to(port);
+  if (fd < 0) throw std::runtime_error("cannot connect to the simulator");
   send_all(fd,
            "POST /v1/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
            "Content-Type: application/json\r\nContent-Length: " +
@@ -117,6 +84,7 @@ struct Response {
 
 Response get(std::uint16_t port, const std::string& path) {
   const int fd = connect_to(port);
+  if (fd < 0) throw std::runtime_error("cannot connect to the simulator");
   send_all(fd, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   const std::string raw = read_to_eof(fd);
   ::close(fd);

@@ -19,35 +19,17 @@
 #include <string>
 #include <thread>
 
+#include "sim/test_support.h"
+
 namespace llmbench::sim {
 namespace {
+
+using test_support::connect_to;
+using test_support::Server;
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using std::chrono::steady_clock;
-
-class Server {
- public:
-  explicit Server(SimOptions options) : server_(io_, std::move(options)) {
-    auto port = server_.start();
-    if (!port) throw std::runtime_error("simulator did not start");
-    port_ = *port;
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~Server() {
-    server_.stop();
-    io_.stop();
-    thread_.join();
-  }
-  [[nodiscard]] std::uint16_t port() const { return port_; }
-  [[nodiscard]] SimCounters counters() const { return server_.counters(); }
-
- private:
-  boost::asio::io_context io_{1};
-  SimServer server_;
-  std::uint16_t port_ = 0;
-  std::thread thread_;
-};
 
 SimOptions fast(Fault fault = Fault::kNone) {
   SimOptions o;
@@ -58,19 +40,6 @@ SimOptions fast(Fault fault = Fault::kNone) {
 }
 
 // A connected socket, or -1 (refused).
-int connect_to(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 void send_generation(int fd, const std::string& body, bool close = false) {
   const std::string request = std::string("POST /v1/completions HTTP/1.1\r\nHost: x\r\n") +
                               (close ? "Connection: close\r\n" : "") +
