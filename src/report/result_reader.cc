@@ -71,27 +71,38 @@ void read_summary(const Json& summary, ResultFigures& out) {
       }
     }
   }
-  if (const auto resources = summary.find("resources");
-      resources != summary.end() && resources->is_object()) {
-    std::optional<double> gpu_used;
-    std::optional<double> gpu_engine;
-    for (const auto& [name, figure] : resources->items()) {
-      if (!figure.is_object()) continue;
-      const auto max = figure.find("max");
-      if (max == figure.end() || !max->is_number()) continue;
-      const double value = max->get<double>();
-      if (name.starts_with("gpu_memory_bytes.") && name.ends_with("_used")) {
-        gpu_used = gpu_used.value_or(0) + value;
-      } else if (name.starts_with("gpu_memory_bytes.") && name.ends_with("_engine")) {
-        gpu_engine = gpu_engine.value_or(0) + value;
-      } else if (name == "engine_memory_bytes.rss") {
-        out.figures["engine_rss_max_bytes"] = value;
-      }
+  if (const auto resources = summary.find("resources"); resources != summary.end()) {
+    const MemoryMaxima memory = memory_maxima(*resources);
+    if (memory.gpu_used_bytes) out.figures["gpu_memory_max_bytes"] = *memory.gpu_used_bytes;
+    if (memory.gpu_engine_bytes) {
+      out.figures["gpu_engine_memory_max_bytes"] = *memory.gpu_engine_bytes;
     }
-    if (gpu_used) out.figures["gpu_memory_max_bytes"] = *gpu_used;
-    if (gpu_engine) out.figures["gpu_engine_memory_max_bytes"] = *gpu_engine;
+    if (memory.engine_rss_bytes) out.figures["engine_rss_max_bytes"] = *memory.engine_rss_bytes;
   }
 }
+
+}  // namespace
+
+MemoryMaxima memory_maxima(const Json& resources) {
+  MemoryMaxima out;
+  if (!resources.is_object()) return out;
+  for (const auto& [name, figure] : resources.items()) {
+    if (!figure.is_object()) continue;
+    const auto max = figure.find("max");
+    if (max == figure.end() || !max->is_number()) continue;
+    const double value = max->get<double>();
+    if (name.starts_with("gpu_memory_bytes.") && name.ends_with("_used")) {
+      out.gpu_used_bytes = out.gpu_used_bytes.value_or(0) + value;
+    } else if (name.starts_with("gpu_memory_bytes.") && name.ends_with("_engine")) {
+      out.gpu_engine_bytes = out.gpu_engine_bytes.value_or(0) + value;
+    } else if (name == "engine_memory_bytes.rss") {
+      out.engine_rss_bytes = value;
+    }
+  }
+  return out;
+}
+
+namespace {
 
 void read_fingerprint(const Json& root, ResultFigures& out) {
   const auto workload = root.find("workload");

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,14 @@ struct FingerprintParts {
   std::string workload, prompts, lengths, load;  // "sha256:…"; only `workload` for stored runs
   std::uint64_t requests_hashed = 0;
 };
+
+// The largest memory a run used, from its summary's `resources` (docs/monitors.md): GPU
+// memory summed over the GPUs' maxima, the engine's share of it, the engine's RSS; each absent
+// when not measured. Read by comparisons and by the report alike.
+struct MemoryMaxima {
+  std::optional<double> gpu_used_bytes, gpu_engine_bytes, engine_rss_bytes;
+};
+MemoryMaxima memory_maxima(const nlohmann::json& resources);
 
 struct ResultFigures {
   std::string source;  // the file, as given, or "history run 42"

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "report/result_reader.h"
+
 namespace llmbench::report {
 
 namespace {
@@ -119,19 +121,14 @@ void read_monitor_summary(const Json& summary, metrics::MonitorOverview& m) {
     m.joules_above_idle = number_at(energy, "joules_above_idle");
   }
   const Json resources = summary.value("resources", Json::object());
+  const MemoryMaxima memory = memory_maxima(resources);
+  m.gpu_memory_max_bytes = memory.gpu_used_bytes;
+  m.gpu_engine_memory_max_bytes = memory.gpu_engine_bytes;
+  m.engine_rss_max_bytes = memory.engine_rss_bytes;
   if (resources.is_object()) {
-    for (const auto& [name, figure] : resources.items()) {
-      if (!figure.is_object()) continue;
-      const auto max = number_at(figure, "max");
-      if (name.starts_with("gpu_memory_bytes.") && name.ends_with("_used") && max) {
-        m.gpu_memory_max_bytes = m.gpu_memory_max_bytes.value_or(0) + *max;
-      } else if (name.starts_with("gpu_memory_bytes.") && name.ends_with("_engine") && max) {
-        m.gpu_engine_memory_max_bytes = m.gpu_engine_memory_max_bytes.value_or(0) + *max;
-      } else if (name == "engine_memory_bytes.rss") {
-        m.engine_rss_max_bytes = max;
-      } else if (name == "engine_cpu_percent.engine") {
-        m.engine_cpu_mean = number_at(figure, "mean");
-      }
+    if (const auto cpu = resources.find("engine_cpu_percent.engine");
+        cpu != resources.end() && cpu->is_object()) {
+      m.engine_cpu_mean = number_at(*cpu, "mean");
     }
   }
   const Json server = summary.value("server_latency", Json::object());
